@@ -1,0 +1,187 @@
+"""Raw articles: read the scraped text and its metadata sidecar, and clean it.
+
+An article is ``articles/<id>.txt`` (raw scraped text, kept byte for byte) plus
+``articles/<id>.json`` (metadata, see ``schema/article.schema.json``). Cleaning rules are data,
+per source, in ``articles/sources.json``: lines to drop (regexes), a line to drop after a matching
+line unless it ends like a sentence (related-headline teasers under photo captions), and markers
+from which everything is cut (comment widgets, trailing UI strings).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from .errors import InvalidDataError, Problem
+from .records import Article, ArticleMeta
+from .schemas import validate_instance
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+RULES_FILE = "sources.json"
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    drop_lines: tuple[re.Pattern[str], ...]
+    drop_line_after: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]
+    cut_from: tuple[re.Pattern[str], ...]
+
+
+def load_rules(path: Path) -> dict[str, CleaningRules]:
+    """Read ``sources.json`` into compiled rules, keyed by source name."""
+    data = _read_json(path)
+    validate_instance("sources", data, file=str(path))
+    return {
+        source: CleaningRules(
+            drop_lines=tuple(re.compile(p) for p in spec.get("drop_lines", [])),
+            drop_line_after=tuple(
+                (re.compile(r["after"]), re.compile(r["unless"]))
+                for r in spec.get("drop_line_after", [])
+            ),
+            cut_from=tuple(re.compile(p) for p in spec.get("cut_from", [])),
+        )
+        for source, spec in data.items()
+    }
+
+
+def clean_lines(raw: str, rules: CleaningRules) -> list[tuple[int, str, str]]:
+    """Decide, line by line, what survives. Returns ``(line_no, line, verdict)`` for every line.
+
+    ``verdict`` is ``"keep"``, ``"blank"`` or the reason a line was dropped; tests pin these.
+    """
+    out: list[tuple[int, str, str]] = []
+    lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = False
+    previous = ""
+    for no, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not cut and any(p.search(stripped) for p in rules.cut_from):
+            cut = True
+        if cut:
+            verdict = "cut: trailing page chrome"
+        elif not stripped:
+            verdict = "blank"
+        elif any(p.search(stripped) for p in rules.drop_lines):
+            verdict = "drop: boilerplate line"
+        elif any(a.search(previous) and not u.search(stripped) for a, u in rules.drop_line_after):
+            verdict = "drop: teaser after caption"
+        else:
+            verdict = "keep"
+        out.append((no, line, verdict))
+        if stripped:
+            previous = stripped
+    return out
+
+
+def clean(raw: str, rules: CleaningRules) -> str:
+    """The text annotators see: kept lines, stripped, one blank line between paragraphs."""
+    kept = [line.strip() for _, line, verdict in clean_lines(raw, rules) if verdict == "keep"]
+    return "\n\n".join(kept)
+
+
+def read_articles(folder: Path) -> Iterator[Article]:
+    """Yield every article in ``folder`` (sorted by id), cleaned by its source's rules."""
+    rules = load_rules(folder / RULES_FILE)
+    for meta_path in sorted(folder.glob("*.json")):
+        if meta_path.name == RULES_FILE:
+            continue
+        yield read_article(meta_path, rules)
+
+
+def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
+    data = _read_json(meta_path)
+    validate_instance("article", data, file=str(meta_path))
+    article_id = data["id"]
+    check_article_id(article_id, file=str(meta_path), pointer="/id")
+    if article_id != meta_path.stem:
+        raise InvalidDataError(
+            Problem(
+                "article id does not match the file name",
+                file=str(meta_path),
+                pointer="/id",
+                expected=repr(meta_path.stem),
+                found=repr(article_id),
+                fix=f"rename the file to {article_id}.json or fix the id",
+            )
+        )
+    raw_path = meta_path.with_suffix(".txt")
+    if not raw_path.is_file():
+        raise InvalidDataError(
+            Problem(
+                "metadata has no raw text beside it",
+                file=str(meta_path),
+                article=article_id,
+                expected=f"a file {raw_path.name}",
+                fix="add the scraped text next to its metadata",
+            )
+        )
+    source = data["source"]
+    if source not in rules:
+        raise InvalidDataError(
+            Problem(
+                "no cleaning rules for this source",
+                file=str(meta_path),
+                pointer="/source",
+                article=article_id,
+                expected=f"one of {sorted(rules)}",
+                found=repr(source),
+                fix=f"add an entry for {source!r} to {RULES_FILE}",
+            )
+        )
+    try:
+        raw = raw_path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidDataError(
+            Problem(
+                "raw article is not UTF-8",
+                file=str(raw_path),
+                article=article_id,
+                found=f"invalid byte at offset {exc.start}",
+                fix="re-save the file as UTF-8",
+            )
+        ) from None
+    meta = ArticleMeta(
+        source=source,
+        title=data["title"],
+        language=data["language"],
+        license=data["license"],
+        url=data.get("url"),
+        published=data.get("published"),
+        group=data.get("group"),
+    )
+    return Article(id=article_id, text=clean(raw, rules[source]), meta=meta, path=str(raw_path))
+
+
+def check_article_id(article_id: str, **where: object) -> None:
+    """Refuse ids that could name a path outside the output folder (``../x``, ``/etc``, NUL)."""
+    if not SAFE_ID.match(article_id) or ".." in article_id:
+        raise InvalidDataError(
+            Problem(
+                "unsafe article id",
+                expected="letters, digits, '_', '-', '.', not starting with '.' and no '..'",
+                found=repr(article_id),
+                fix="use a plain id such as 001_3f2a9c",
+                **where,  # type: ignore[arg-type]
+            )
+        )
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InvalidDataError(Problem("file not found", file=str(path))) from None
+    except orjson.JSONDecodeError as exc:
+        raise InvalidDataError(
+            Problem(
+                f"malformed JSON: {exc.msg}",
+                file=str(path),
+                line=exc.lineno,
+                column=exc.colno,
+                fix="fix the JSON syntax at that position",
+            )
+        ) from None

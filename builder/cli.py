@@ -1,0 +1,152 @@
+"""The ``claimwire`` command line. Exit codes: 0 ok, 1 invalid data, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from . import DATASET_VERSION
+from .errors import ClaimwireError, Problem, UsageError
+
+T = TypeVar("T")
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _progress(items: Iterable[T], desc: str) -> Iterable[T]:
+    """A progress bar on a terminal; silent in CI and when output is piped."""
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit=" tasks", disable=not sys.stderr.isatty(), leave=False)
+
+
+def _version(text: str) -> str:
+    parts = text.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected a semantic version like 0.1.0, got {text!r}")
+    return text
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+    from .splits import SplitSpec
+
+    exports = args.annotations
+    result = build(
+        articles_dir=args.articles,
+        exports=exports,
+        out=args.out,
+        version=args.version,
+        splits=SplitSpec.parse(args.splits),
+        progress=lambda it: _progress(it, "merging"),
+    )
+    print(f"built {result.path}")
+    print(f"  articles: {result.articles} ({len(result.unannotated)} without annotation)")
+    for split, counts in result.counts.items():
+        if counts["documents"]:
+            print(
+                f"  {split:<10} {counts['documents']:>5} documents "
+                f"{counts['entities']:>6} entities {counts['claims']:>6} claims"
+            )
+    fixes = ", ".join(f"{k}={v}" for k, v in sorted(result.stats.fixes.items()))
+    print(f"  span fixes: {fixes or 'none'}; skipped annotations: {result.stats.cancelled}")
+    print("load it with:")
+    print(f'  from datasets import load_dataset; ds = load_dataset("{result.path}")')
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import validate_paths
+
+    problems, checked = validate_paths(args.paths, args.articles)
+    for p in problems:
+        print(_github(p) if args.format == "github" else str(p))
+    status = "invalid" if problems else "valid"
+    print(f"{status}: {checked} task(s) and article(s) checked, {len(problems)} problem(s)",
+          file=sys.stderr)
+    return EXIT_INVALID if problems else EXIT_OK
+
+
+def _github(p: Problem) -> str:
+    """A GitHub Actions workflow command: an annotation on the offending line."""
+    loc = f"file={p.file or ''}"
+    if p.line is not None:
+        loc += f",line={p.line}"
+        if p.column is not None:
+            loc += f",col={p.column}"
+    body = str(p).split(": ", 1)[-1]
+    body = body.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::error {loc},title=claimwire::{body}"
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .release import verify
+
+    if not (args.release / "checksums.tsv").is_file():
+        raise UsageError(Problem("not a release folder (no checksums.tsv)", file=str(args.release),
+                                 fix="pass a folder like dist/claimwire-0.1.0"))
+    for line in verify(args.release, load=not args.no_load):
+        print(line)
+    print(f"verified {args.release}")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="claimwire",
+        description="Build, validate and verify the claimwire dataset: news articles annotated in "
+        "Label Studio with entities, claims and stance.",
+        epilog="Exit codes: 0 ok, 1 invalid data, 2 usage. Docs: README.md.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build a versioned Parquet release",
+                       description="Merge articles/ with Label Studio JSON exports, validate "
+                       "everything, and write dist/claimwire-<version>/ atomically.")
+    b.add_argument("--version", type=_version, default=DATASET_VERSION,
+                   help=f"release version (default {DATASET_VERSION})")
+    b.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default dist)")
+    b.add_argument("--articles", type=Path, default=Path("articles"),
+                   help="raw articles and sources.json (default articles)")
+    b.add_argument("--annotations", type=Path, nargs="+", default=[Path("annotations/exports")],
+                   help="Label Studio JSON exports: files or folders (default annotations/exports)")
+    b.add_argument("--splits", default="train=80,validation=10,test=10",
+                   help="split shares in percent (default train=80,validation=10,test=10)")
+    b.set_defaults(func=cmd_build)
+
+    v = sub.add_parser("validate", help="check exports and articles against the contracts",
+                       description="Validate Label Studio exports (files or folders) and raw "
+                       "articles; list every problem with file, line, task, JSON pointer.")
+    v.add_argument("paths", type=Path, nargs="+", help="export files/folders or article folders")
+    v.add_argument("--articles", type=Path, default=Path("articles"),
+                   help="articles to check exports against (default articles; skipped if absent)")
+    v.add_argument("--format", choices=("text", "github"), default="text",
+                   help="github: workflow annotations on the offending lines of a pull request")
+    v.set_defaults(func=cmd_validate)
+
+    r = sub.add_parser("verify", help="check a release: checksums, split sizes, loading",
+                       description="Recompute every checksum, compare split sizes and load "
+                       "every config with datasets.load_dataset (offline).")
+    r.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
+    r.add_argument("--no-load", action="store_true", help="skip the load_dataset check")
+    r.set_defaults(func=cmd_verify)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ClaimwireError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""``datasets.Features`` of every release config: the declared Arrow schema of the Parquet files.
+
+Label names come from :mod:`builder.scheme`; ``tests/test_contracts.py`` checks these features
+against the JSON Schemas of the configs, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasets import ClassLabel, Features, List, Value
+
+from .scheme import NER_TAGS, STANCES
+
+CONFIGS = ("documents", "entities", "claims", "stance")
+DEFAULT_CONFIG = "documents"
+
+_STR = Value("string")
+_INT = Value("int32")
+
+FEATURES: dict[str, Features] = {
+    "documents": Features(
+        {
+            "id": _STR,
+            "source": _STR,
+            "url": _STR,
+            "title": _STR,
+            "published": _STR,
+            "language": _STR,
+            "license": _STR,
+            "text": _STR,
+            "text_sha256": _STR,
+            "entities": List(
+                {"id": _STR, "start": _INT, "end": _INT, "text": _STR, "label": _STR,
+                 "portrayal": _STR}
+            ),
+            "claims": List(
+                {"id": _STR, "start": _INT, "end": _INT, "text": _STR, "claimer_id": _STR,
+                 "target_ids": List(_STR), "attribution": _STR, "stance": _STR}
+            ),
+            "annotation": {
+                "n_annotators": _INT,
+                "annotator_ids": List(_STR),
+                "adjudication": _STR,
+                "agreement": Value("float64"),
+            },
+        }
+    ),
+    "entities": Features(
+        {
+            "id": _STR,
+            "document_id": _STR,
+            "sentence_index": _INT,
+            "tokens": List(_STR),
+            "token_starts": List(_INT),
+            "token_ends": List(_INT),
+            "ner_tags": List(ClassLabel(names=list(NER_TAGS))),
+        }
+    ),
+    "claims": Features(
+        {
+            "id": _STR,
+            "document_id": _STR,
+            "sentence_index": _INT,
+            "sentence": _STR,
+            "sentence_start": _INT,
+            "is_claim": Value("bool"),
+            "claims": List(
+                {"claim_id": _STR, "start": _INT, "end": _INT, "text": _STR,
+                 "attribution": _STR, "claimer": _STR}
+            ),
+        }
+    ),
+    "stance": Features(
+        {
+            "id": _STR,
+            "document_id": _STR,
+            "claim_id": _STR,
+            "claim": _STR,
+            "target": _STR,
+            "target_label": _STR,
+            "claimer": _STR,
+            "context": _STR,
+            "label": ClassLabel(names=list(STANCES)),
+        }
+    ),
+}
+
+# Which columns hold ClassLabel names that must be mapped to ints before writing.
+_LABEL_COLUMNS = {"entities": ("ner_tags", NER_TAGS), "stance": ("label", STANCES)}
+
+
+def encode(config: str, row: dict[str, Any]) -> dict[str, Any]:
+    """Map ClassLabel names to ints, refusing unknown names.
+
+    Done here rather than by ``datasets``, which encodes a ClassLabel inside a list only when the
+    first element needs it and stores out-of-range ints silently.
+    """
+    spec = _LABEL_COLUMNS.get(config)
+    if spec is None:
+        return row
+    column, names = spec
+    index = {n: i for i, n in enumerate(names)}
+    value = row[column]
+    encoded = [index[v] for v in value] if isinstance(value, list) else index[value]
+    return {**row, column: encoded}

@@ -1,0 +1,79 @@
+"""Span offsets: the one place where Label Studio offsets become code-point offsets.
+
+Label Studio stores whatever the client sent. Offsets made through the API are code points (the
+convention of this project, see :mod:`builder.records`); some versions of the browser front end
+count UTF-16 code units, so every span after an astral character (emoji) is off by one per such
+character. The UI may also record ``value.text`` with whitespace collapsed while start/end index
+the original text. :func:`resolve_span` recognises both and says which fix it applied.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from itertools import accumulate
+
+UTF16 = "utf16-offsets"
+WHITESPACE = "whitespace-collapsed-text"
+TRIMMED = "trimmed-whitespace"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedSpan:
+    start: int
+    end: int
+    text: str
+    fixes: tuple[str, ...]  # which of UTF16, WHITESPACE, TRIMMED were applied
+
+
+def _collapse(s: str) -> str:
+    return " ".join(s.split())
+
+
+def utf16_to_codepoint(text: str, unit: int) -> int | None:
+    """Code-point index of UTF-16 offset ``unit`` in ``text``; None if it splits a surrogate pair."""
+    ends = list(accumulate(2 if ord(ch) > 0xFFFF else 1 for ch in text))
+    if unit == 0:
+        return 0
+    i = bisect_left(ends, unit)
+    if i == len(ends) or ends[i] != unit:
+        return None
+    return i + 1
+
+
+def codepoint_to_utf16(text: str, index: int) -> int:
+    """UTF-16 offset of code-point ``index`` (what a UTF-16 front end would show)."""
+    return index + sum(1 for ch in text[:index] if ord(ch) > 0xFFFF)
+
+
+def resolve_span(text: str, start: int, end: int, recorded: str) -> ResolvedSpan | None:
+    """Code-point offsets for a span Label Studio recorded as ``(start, end, recorded)``.
+
+    Returns None when no reading of the offsets gives the recorded text: the caller reports it.
+    Leading and trailing whitespace is trimmed from the result (and reported as a fix).
+    """
+    candidates: list[tuple[int, int, tuple[str, ...]]] = [(start, end, ())]
+    if any(ord(ch) > 0xFFFF for ch in text):
+        s16, e16 = utf16_to_codepoint(text, start), utf16_to_codepoint(text, end)
+        if s16 is not None and e16 is not None and (s16, e16) != (start, end):
+            candidates.append((s16, e16, (UTF16,)))
+    for s, e, fixes in candidates:
+        if not 0 <= s <= e <= len(text):
+            continue
+        actual = text[s:e]
+        if actual == recorded:
+            return _trim(text, s, e, fixes)
+        if _collapse(actual) == _collapse(recorded) and actual.strip():
+            return _trim(text, s, e, (*fixes, WHITESPACE))
+    return None
+
+
+def _trim(text: str, start: int, end: int, fixes: tuple[str, ...]) -> ResolvedSpan:
+    s, e = start, end
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if (s, e) != (start, end):
+        fixes = (*fixes, TRIMMED)
+    return ResolvedSpan(s, e, text[s:e], fixes)

@@ -1,0 +1,126 @@
+"""The small frozen records that flow through the build.
+
+Offset convention (stated once, used everywhere): ``start``/``end`` are half-open ``[start, end)``
+indexes in Python code points over the cleaned article ``text``, and ``text[start:end] == span.text``
+always holds for a record that leaves :mod:`builder.merge`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleMeta:
+    source: str
+    title: str
+    language: str
+    license: str
+    url: str | None = None
+    published: str | None = None
+    group: str | None = None  # story key for splitting; the article id when absent
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A cleaned article: what annotators see."""
+
+    id: str
+    text: str
+    meta: ArticleMeta
+    path: str  # the raw file it was read from, for error messages
+
+    @property
+    def group_key(self) -> str:
+        return self.meta.group or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    id: str
+    start: int
+    end: int
+    text: str
+    label: str
+    portrayal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    id: str
+    start: int
+    end: int
+    text: str
+    claimer_id: str | None
+    target_ids: tuple[str, ...]
+    attribution: str
+    stance: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationInfo:
+    n_annotators: int
+    annotator_ids: tuple[str, ...]
+    adjudication: str
+    agreement: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One article with its adjudicated annotation: a row of the ``documents`` config."""
+
+    article: Article
+    entities: tuple[Entity, ...]
+    claims: tuple[Claim, ...]
+    annotation: AnnotationInfo
+    text_sha256: str
+    notes: tuple[str, ...] = field(default=())  # non-fatal fixes (trimmed spans...), for the summary
+
+    @property
+    def id(self) -> str:
+        return self.article.id
+
+    def to_row(self) -> dict[str, Any]:
+        meta = self.article.meta
+        return {
+            "id": self.article.id,
+            "source": meta.source,
+            "url": meta.url,
+            "title": meta.title,
+            "published": meta.published,
+            "language": meta.language,
+            "license": meta.license,
+            "text": self.article.text,
+            "text_sha256": self.text_sha256,
+            "entities": [
+                {
+                    "id": e.id,
+                    "start": e.start,
+                    "end": e.end,
+                    "text": e.text,
+                    "label": e.label,
+                    "portrayal": e.portrayal,
+                }
+                for e in self.entities
+            ],
+            "claims": [
+                {
+                    "id": c.id,
+                    "start": c.start,
+                    "end": c.end,
+                    "text": c.text,
+                    "claimer_id": c.claimer_id,
+                    "target_ids": list(c.target_ids),
+                    "attribution": c.attribution,
+                    "stance": c.stance,
+                }
+                for c in self.claims
+            ],
+            "annotation": {
+                "n_annotators": self.annotation.n_annotators,
+                "annotator_ids": list(self.annotation.annotator_ids),
+                "adjudication": self.annotation.adjudication,
+                "agreement": self.annotation.agreement,
+            },
+        }

@@ -1,0 +1,249 @@
+"""Write and verify a release folder.
+
+Layout (see the README)::
+
+    claimwire-<version>/
+      README.md                                  card with the Hugging Face YAML header
+      data/<config>/<split>-00000-of-00001.parquet
+      croissant.json                             MLCommons Croissant metadata
+      checksums.tsv                              path, bytes, sha256 of every other file
+
+A release is written into a hidden temporary folder beside its final place and renamed at the
+end, so a failed or interrupted build never leaves a half-written release and never touches an
+existing one. Nothing in it depends on the time or the machine: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from .errors import InvalidDataError, Problem, UsageError
+from .features import CONFIGS, DEFAULT_CONFIG, FEATURES, encode
+
+NAME = "claimwire"
+CHECKSUMS = "checksums.tsv"
+ROW_GROUP_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class SplitTable:
+    config: str
+    split: str
+    path: str  # relative to the release folder
+    num_examples: int
+    num_bytes: int
+
+
+def release_dir(out: Path, version: str) -> Path:
+    return out / f"{NAME}-{version}"
+
+
+def parquet_path(config: str, split: str) -> str:
+    return f"data/{config}/{split}-00000-of-00001.parquet"
+
+
+def write_table(rows: list[dict[str, Any]], config: str, path: Path) -> int:
+    """Write ``rows`` with the declared schema; returns the in-memory Arrow size."""
+    schema = FEATURES[config].arrow_schema
+    table = pa.Table.from_pylist([encode(config, r) for r in rows], schema=schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        row_group_size=ROW_GROUP_SIZE,
+        write_statistics=True,
+        store_schema=True,
+    )
+    return int(table.nbytes)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_checksums(root: Path) -> None:
+    lines = ["path\tbytes\tsha256"]
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if p.is_file() and rel != CHECKSUMS:
+            lines.append(f"{rel}\t{p.stat().st_size}\t{sha256_file(p)}")
+    (root / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def yaml_header(version: str, tables: list[SplitTable], extra: dict[str, Any]) -> str:
+    """The Hugging Face card metadata: configs/data_files, dataset_info with split sizes."""
+    configs = []
+    infos = []
+    for config in CONFIGS:
+        mine = [t for t in tables if t.config == config]
+        if not mine:
+            continue
+        entry: dict[str, Any] = {"config_name": config}
+        if config == DEFAULT_CONFIG:
+            entry["default"] = True
+        entry["data_files"] = [
+            {"split": t.split, "path": f"data/{config}/{t.split}-*.parquet"} for t in mine
+        ]
+        configs.append(entry)
+        infos.append(
+            {
+                "config_name": config,
+                "features": FEATURES[config]._to_yaml_list(),
+                "splits": [
+                    {"name": t.split, "num_bytes": t.num_bytes, "num_examples": t.num_examples}
+                    for t in mine
+                ],
+                "download_size": sum(t.num_bytes for t in mine),
+                "dataset_size": sum(t.num_bytes for t in mine),
+            }
+        )
+    meta = {**extra, "version": version, "configs": configs, "dataset_info": infos}
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100) + "---\n"
+
+
+def publish(tmp: Path, final: Path) -> None:
+    """Move a finished release into place; refuses to replace anything."""
+    if final.exists():
+        _exists(final)
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        _exists(final)
+
+
+def _exists(final: Path) -> None:
+    raise UsageError(
+        Problem(
+            f"release {final.name} already exists; releases are immutable",
+            file=str(final),
+            fix="bump the version (--version X.Y.Z) or build into another --out folder",
+        )
+    )
+
+
+class Staging:
+    """A hidden temporary folder next to the final release; removed unless published."""
+
+    def __init__(self, final: Path) -> None:
+        if final.exists():
+            _exists(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.final = final
+        self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.path.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def publish(self) -> Path:
+        publish(self.path, self.final)
+        return self.final
+
+
+def read_checksums(root: Path) -> dict[str, tuple[int, str]]:
+    path = root / CHECKSUMS
+    if not path.is_file():
+        raise InvalidDataError(Problem("release has no checksums.tsv", file=str(root)))
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        rel, size, digest = line.split("\t")
+        out[rel] = (int(size), digest)
+    return out
+
+
+def verify(root: Path, load: bool = True) -> list[str]:
+    """Check a release: checksums of every file, no extra files, split sizes, and (``load``) that
+    every config loads with ``datasets.load_dataset`` offline. Returns lines for a report."""
+    problems: list[Problem] = []
+    report: list[str] = []
+    recorded = read_checksums(root)
+    present = {
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+    } - {CHECKSUMS}
+    for rel in sorted(set(recorded) | present):
+        if rel not in present:
+            problems.append(Problem("file listed in checksums.tsv is missing", file=rel))
+        elif rel not in recorded:
+            problems.append(Problem("file is not listed in checksums.tsv", file=rel))
+        else:
+            size, digest = recorded[rel]
+            actual = sha256_file(root / rel)
+            if actual != digest or (root / rel).stat().st_size != size:
+                problems.append(
+                    Problem("checksum mismatch: the file changed after release", file=rel,
+                            expected=digest, found=actual,
+                            fix="restore the file from the release or rebuild")
+                )
+    report.append(f"checksums: {len(recorded)} files checked")
+    if problems:
+        raise InvalidDataError([p.located(file=str(root / p.file)) for p in problems])
+    if load:
+        report.extend(_load_all(root))
+    return report
+
+
+def _load_all(root: Path) -> list[str]:
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from datasets import load_dataset
+
+    header = (root / "README.md").read_text(encoding="utf-8").split("---\n")[1]
+    meta = yaml.safe_load(header)
+    lines = []
+    for info in meta["dataset_info"]:
+        config = info["config_name"]
+        ds = load_dataset(str(root), config)  # raises NonMatchingSplitsSizesError on bad counts
+        for split in info["splits"]:
+            n = ds[split["name"]].num_rows
+            if n != split["num_examples"]:
+                raise InvalidDataError(
+                    Problem(f"{config}/{split['name']} has {n} rows", file=str(root),
+                            expected=str(split["num_examples"]))
+                )
+        if ds[next(iter(ds))].features != FEATURES[config]:
+            raise InvalidDataError(
+                Problem(f"config {config} loads with other features than declared",
+                        file=str(root))
+            )
+        lines.append(
+            f"load_dataset {config}: "
+            + ", ".join(f"{s}={ds[s].num_rows}" for s in ds)
+        )
+    return lines
+
+
+def json_bytes(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def write_rows(
+    staging: Path, config: str, split: str, rows: Iterable[dict[str, Any]]
+) -> SplitTable | None:
+    """Write one split of one config; empty splits are left out (``load_dataset`` cannot read an
+    empty Parquet file)."""
+    rows = list(rows)
+    if not rows:
+        return None
+    rel = parquet_path(config, split)
+    nbytes = write_table(rows, config, staging / rel)
+    return SplitTable(config, split, rel, len(rows), nbytes)

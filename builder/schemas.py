@@ -1,0 +1,102 @@
+"""The JSON Schemas in ``schema/`` are the contracts; this module loads and applies them.
+
+Runtime validation uses ``jsonschema-rs`` (tens of thousands of tasks/s); the python ``jsonschema``
+reference validator is exposed for tests, which check that both give the same verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+from .errors import InvalidDataError, Problem
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+SCHEMA_NAMES = (
+    "labels",
+    "sources",
+    "article",
+    "labelstudio-task",
+    "documents",
+    "entities",
+    "claims",
+    "stance",
+)
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The parsed schema ``schema/<name>.schema.json``."""
+    schema: dict[str, Any] = orjson.loads((SCHEMA_DIR / f"{name}.schema.json").read_bytes())
+    return schema
+
+
+def _resources() -> list[tuple[str, dict[str, Any]]]:
+    return [(load_schema(n)["$id"], load_schema(n)) for n in SCHEMA_NAMES]
+
+
+@cache
+def fast_validator(name: str) -> Any:
+    registry = jsonschema_rs.Registry(_resources())
+    return jsonschema_rs.validator_for(load_schema(name), registry=registry, validate_formats=True)
+
+
+def reference_validator(name: str) -> Any:
+    """The python ``jsonschema`` validator for ``name``: the reference the fast one must match."""
+    import jsonschema
+    from referencing import Registry, Resource
+
+    registry: Registry[Any] = Registry().with_resources(
+        (uri, Resource.from_contents(s)) for uri, s in _resources()
+    )
+    cls = jsonschema.validators.validator_for(load_schema(name))
+    return cls(load_schema(name), registry=registry, format_checker=cls.FORMAT_CHECKER)
+
+
+def pointer(path: Any) -> str:
+    """A JSON pointer (RFC 6901) from a sequence of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def iter_problems(name: str, instance: Any, base: str = "") -> Iterator[Problem]:
+    """Every schema violation of ``instance``, pointers prefixed with ``base``."""
+    for err in fast_validator(name).iter_errors(instance):
+        yield Problem(
+            err.message,
+            pointer=base + pointer(err.instance_path),
+            expected=_expected(err.kind.name, err.kind.as_dict(), err.schema_path, name),
+            found=_short(err.instance),
+        )
+
+
+def validate_instance(name: str, instance: Any, base: str = "", **where: object) -> None:
+    """Raise :class:`InvalidDataError` listing every violation of schema ``name``."""
+    problems = [p.located(**where) for p in iter_problems(name, instance, base)]
+    if problems:
+        raise InvalidDataError(problems)
+
+
+def _expected(kind: str, detail: dict[str, Any], schema_path: Any, name: str) -> str:
+    """What the schema wanted, in words, and which rule of which file said so."""
+    rule = f"(schema/{name}.schema.json#{pointer(schema_path)})"
+    if kind == "enum":
+        return "one of " + ", ".join(map(str, detail["options"])) + " " + rule
+    if kind == "required":
+        return f"a property {detail['property']!r} " + rule
+    if kind == "type":
+        return "type " + " or ".join(detail["types"]) + " " + rule
+    if kind == "additional_properties":
+        return "no properties besides those the schema lists " + rule
+    if detail:
+        return f"{kind} " + ", ".join(f"{k}={v}" for k, v in detail.items()) + " " + rule
+    return kind + " " + rule
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,128 @@
+"""Task views derived from ``documents`` rows: sentences, tokens with IOB2 tags, claim
+sentences and (claim, target) stance pairs. Pure functions of one document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .records import Document
+
+# A sentence ends at . ! ? (optionally followed by closing quotes) before whitespace and an
+# upper-case letter, digit or opening quote; paragraph breaks always end a sentence.
+_SENT_END = re.compile(r"""(?<=[.!?])["'”’]?(?=\s+["“'‘]?[A-Z0-9])|\n+""")
+# Abbreviations after which a full stop does not end a sentence ("Col. Jose Luis Silva").
+_ABBREVIATIONS = frozenset(
+    "Mr Mrs Ms Dr Prof Col Gen Lt Sgt Capt Maj Adm Gov Sen Rep Sec Pres St Jr Sr Inc Co Corp "
+    "Ltd No Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec U.S U.K U.N E.U".split()
+)
+_TOKEN = re.compile(r"\w+(?:[-’']\w+)*|[^\w\s]", re.UNICODE)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Half-open code-point ranges of the sentences of ``text``, trimmed, non-empty."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        last_word = text[start : m.end()].rstrip().rsplit(None, 1)[-1:] or [""]
+        if m.group() == "" and last_word[0].rstrip(".").lstrip("(\"“") in _ABBREVIATIONS:
+            continue
+        out.append((start, m.end()))
+        start = m.end()
+    out.append((start, len(text)))
+    trimmed = []
+    for s, e in out:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            trimmed.append((s, e))
+    return trimmed
+
+
+def tokens(text: str, start: int, end: int, cuts: set[int]) -> list[tuple[int, int]]:
+    """Token ranges in ``text[start:end]``; a token that straddles a cut (an entity boundary) is
+    split there, so every entity is a whole number of tokens."""
+    out: list[tuple[int, int]] = []
+    for m in _TOKEN.finditer(text, start, end):
+        s, e = m.start(), m.end()
+        inner = sorted(c for c in cuts if s < c < e)
+        for c in inner:
+            out.append((s, c))
+            s = c
+        out.append((s, e))
+    return out
+
+
+def entity_rows(doc: Document) -> Iterator[dict[str, Any]]:
+    """One row per sentence: tokens and IOB2 tag names."""
+    text = doc.article.text
+    cuts = {e.start for e in doc.entities} | {e.end for e in doc.entities}
+    for k, (s, e) in enumerate(sentences(text)):
+        toks = tokens(text, s, e, cuts)
+        tags = ["O"] * len(toks)
+        for ent in doc.entities:
+            inside = [i for i, (ts, te) in enumerate(toks) if ts >= ent.start and te <= ent.end]
+            for n, i in enumerate(inside):
+                tags[i] = ("B-" if n == 0 else "I-") + ent.label
+        yield {
+            "id": f"{doc.id}/s{k}",
+            "document_id": doc.id,
+            "sentence_index": k,
+            "tokens": [text[ts:te] for ts, te in toks],
+            "token_starts": [ts for ts, _ in toks],
+            "token_ends": [te for _, te in toks],
+            "ner_tags": tags,
+        }
+
+
+def claim_rows(doc: Document) -> Iterator[dict[str, Any]]:
+    """One row per sentence: whether it overlaps a claim, and which claims."""
+    text = doc.article.text
+    by_id = {e.id: e for e in doc.entities}
+    for k, (s, e) in enumerate(sentences(text)):
+        overlapping = [c for c in doc.claims if c.start < e and c.end > s]
+        yield {
+            "id": f"{doc.id}/s{k}",
+            "document_id": doc.id,
+            "sentence_index": k,
+            "sentence": text[s:e],
+            "sentence_start": s,
+            "is_claim": bool(overlapping),
+            "claims": [
+                {
+                    "claim_id": c.id,
+                    "start": c.start,
+                    "end": c.end,
+                    "text": c.text,
+                    "attribution": c.attribution,
+                    "claimer": by_id[c.claimer_id].text if c.claimer_id else None,
+                }
+                for c in overlapping
+            ],
+        }
+
+
+def stance_rows(doc: Document) -> Iterator[dict[str, Any]]:
+    """One row per (claim, target): the claimer's stance toward that target."""
+    text = doc.article.text
+    spans = sentences(text)
+    by_id = {e.id: e for e in doc.entities}
+    for c in doc.claims:
+        covering = [(s, e) for s, e in spans if s < c.end and e > c.start] or [(c.start, c.end)]
+        context = text[covering[0][0]: covering[-1][1]]
+        for target_id in c.target_ids:
+            target = by_id[target_id]
+            yield {
+                "id": f"{doc.id}/{c.id}/{target_id}",
+                "document_id": doc.id,
+                "claim_id": c.id,
+                "claim": c.text,
+                "target": target.text,
+                "target_label": target.label,
+                "claimer": by_id[c.claimer_id].text if c.claimer_id else None,
+                "context": context,
+                "label": c.stance,
+            }
