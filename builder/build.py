@@ -47,6 +47,7 @@ class BuildResult:
     unannotated: list[str]
     stats: MergeStats
     counts: dict[str, Counter[str]] = field(default_factory=dict)  # split -> what -> n
+    created: bool = True  # False: an identical release of this version was already there
 
 
 def read_tasks(exports: Iterable[Path]) -> Iterator[TaskRecord]:
@@ -145,5 +146,5 @@ def build(
         )
         (staging.path / "croissant.json").write_bytes(json_bytes(croissant(result)))
         write_checksums(staging.path)
-        staging.publish()
+        result.created = staging.publish()
     return result

@@ -43,7 +43,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         splits=SplitSpec.parse(args.splits),
         progress=lambda it: _progress(it, "merging"),
     )
-    print(f"built {result.path}")
+    if result.created:
+        print(f"built {result.path}")
+    else:
+        print(f"up to date: {result.path} already holds exactly this build (nothing written)")
     print(f"  articles: {result.articles} ({len(result.unannotated)} without annotation)")
     for split, counts in result.counts.items():
         if counts["documents"]:

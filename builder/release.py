@@ -131,7 +131,7 @@ def publish(tmp: Path, final: Path) -> None:
 def _exists(final: Path) -> None:
     raise UsageError(
         Problem(
-            f"release {final.name} already exists; releases are immutable",
+            f"release {final.name} already exists with other contents; releases are immutable",
             file=str(final),
             fix="bump the version (--version X.Y.Z) or build into another --out folder",
         )
@@ -142,8 +142,6 @@ class Staging:
     """A hidden temporary folder next to the final release; removed unless published."""
 
     def __init__(self, final: Path) -> None:
-        if final.exists():
-            _exists(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         self.final = final
         self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
@@ -155,9 +153,17 @@ class Staging:
         if self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
 
-    def publish(self) -> Path:
+    def publish(self) -> bool:
+        """Move the release into place. If that version exists already and is byte-identical
+        (same checksums), keep the existing one and return False; if it differs, refuse."""
+        if self.final.exists():
+            if (self.final / CHECKSUMS).is_file() and (self.final / CHECKSUMS).read_bytes() == (
+                self.path / CHECKSUMS
+            ).read_bytes():
+                return False
+            _exists(self.final)
         publish(self.path, self.final)
-        return self.final
+        return True
 
 
 def read_checksums(root: Path) -> dict[str, tuple[int, str]]:

@@ -1,0 +1,52 @@
+# claimwire: `make build` builds the release, `make test` runs the whole suite.
+# Both create their own virtual environments; nothing needs to be installed by hand.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Label Studio pins its own dependencies (pyarrow<25, Django): it gets its own venv.
+LS_VENV ?= $(or $(CLAIMWIRE_LS_VENV),.ls-venv)
+LS_VERSION := 1.23.2
+VERSION ?= 0.1.0
+
+export CLAIMWIRE_LS_VENV := $(abspath $(LS_VENV))
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install build verify test ls-install ls-serve gold clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/claimwire: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/claimwire  ## create .venv and install the package with its test tools
+
+build: install  ## build dist/claimwire-$(VERSION) from articles/ and annotations/exports/
+	$(BIN)/claimwire build --version $(VERSION)
+	$(BIN)/claimwire verify dist/claimwire-$(VERSION)
+
+verify: install  ## verify the built release (checksums, split sizes, load_dataset)
+	$(BIN)/claimwire verify dist/claimwire-$(VERSION)
+
+$(LS_VENV)/bin/label-studio:
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet label-studio==$(LS_VERSION)
+	@touch $@
+
+ls-install: $(LS_VENV)/bin/label-studio  ## install Label Studio $(LS_VERSION) in its own venv
+
+ls-serve: install ls-install  ## run a local Label Studio on 127.0.0.1 (prints URL and token file)
+	$(BIN)/python -m builder.ls_server
+
+test: install ls-install  ## install everything the tests need and run the whole suite
+	$(BIN)/python -m pytest
+
+gold: install ls-install  ## re-record annotations/exports/gold.json through a real Label Studio
+	$(BIN)/python scripts/record_gold.py
+
+clean:  ## remove built releases and caches (not the venvs)
+	rm -rf dist .pytest_cache .hypothesis

@@ -1,0 +1,301 @@
+"""Talk to a Label Studio server: make tasks, push them idempotently, pull JSON snapshots, and
+put a release back for correction.
+
+The server URL and API key come from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (or
+``LABEL_STUDIO_API_KEY_FILE``). The key is passed to the SDK explicitly and never printed,
+logged or written anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import LabelStudioError, Problem, UsageError
+from .merge import text_sha256
+from .records import Article
+from .scheme import LabelConfig, load_label_config, parse_label_config
+
+URL_ENV, KEY_ENV, KEY_FILE_ENV = "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_API_KEY_FILE"
+
+# Snapshot options: annotator ids only (no emails or names), predictions expanded in full so a
+# re-import never meets bare prediction ids (which Label Studio answers with HTTP 500 after
+# saving the tasks, so a retry would duplicate them).
+SNAPSHOT_OPTIONS = {
+    "annotations__completed_by": {"only_id": True},
+    "predictions": {"only_id": False},
+}
+
+
+def connect(url: str | None = None, api_key: str | None = None) -> Any:
+    """An SDK client for the configured server."""
+    from label_studio_sdk import LabelStudio
+
+    url = url or os.environ.get(URL_ENV)
+    if api_key is None:
+        api_key = os.environ.get(KEY_ENV)
+        key_file = os.environ.get(KEY_FILE_ENV)
+        if not api_key and key_file:
+            try:
+                api_key = Path(key_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise UsageError(Problem(f"cannot read {KEY_FILE_ENV}: {exc.strerror}",
+                                         file=key_file)) from None
+    if not url or not api_key:
+        raise UsageError(
+            Problem(
+                "no Label Studio server configured",
+                expected=f"{URL_ENV} and {KEY_ENV} (or {KEY_FILE_ENV}) in the environment",
+                fix="start one with `make ls-serve` and export the two variables it prints",
+            )
+        )
+    return LabelStudio(base_url=url.rstrip("/"), api_key=api_key)
+
+
+def _call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run an SDK call, turning HTTP and connection failures into a clear error (no key shown)."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # the SDK raises ApiError, httpx errors and pydantic errors
+        status = getattr(exc, "status_code", None)
+        body = getattr(exc, "body", None)
+        detail = f"HTTP {status}: {str(body)[:300]}" if status else type(exc).__name__
+        raise LabelStudioError(
+            Problem(f"Label Studio refused or failed to {what} ({detail})",
+                    fix="check the server is running and the API key is valid")
+        ) from None
+
+
+def task_for(article: Article, predictions: list[dict[str, Any]] | None = None,
+             model_version: str = "claimwire") -> dict[str, Any]:
+    """Label Studio import JSON for one article, carrying its id and the sha256 of its text."""
+    task: dict[str, Any] = {
+        "data": {
+            "text": article.text,
+            "article_id": article.id,
+            "text_sha256": text_sha256(article.text),
+            "title": article.meta.title,
+            "source": article.meta.source,
+        }
+    }
+    if predictions:
+        task["predictions"] = [{"model_version": model_version, "result": predictions}]
+    return task
+
+
+def find_project(client: Any, title: str) -> Any | None:
+    for project in _call("list projects", lambda: list(client.projects.list())):
+        if project.title == title:
+            return project
+    return None
+
+
+def _declared(config: LabelConfig) -> set[tuple[str, str]]:
+    return {(c, v) for c, vs in {**config.spans, **config.choices}.items() for v in vs} | {
+        ("relation", r) for r in config.relations
+    }
+
+
+def ensure_project(client: Any, title: str, config: LabelConfig | None = None) -> tuple[int, str]:
+    """The project id, creating the project or updating its config; returns (id, what happened).
+
+    A config change that removes a label, choice or control while the project holds annotations
+    is refused: it would orphan labels already given.
+    """
+    config = config or load_label_config()
+    project = find_project(client, title)
+    if project is None:
+        created = _call("create the project", client.projects.create, title=title,
+                        label_config=config.xml)
+        return int(created.id), "created"
+    current = parse_label_config(project.label_config or "<View/>")
+    if current.xml.strip() == config.xml.strip():
+        return int(project.id), "unchanged"
+    removed = _declared(current) - _declared(config)
+    annotated = int(getattr(project, "total_annotations_number", 0) or 0)
+    if removed and annotated:
+        lost = ", ".join(f"{c}:{v}" for c, v in sorted(removed))
+        raise UsageError(
+            Problem(
+                f"the new labeling config removes {lost} but project {title!r} has "
+                f"{annotated} annotation(s)",
+                fix="keep those labels (mark them deprecated in GUIDELINES.md) or create a new "
+                "project; a removed label would orphan annotations",
+            )
+        )
+    _call("update the labeling config", client.projects.update, project.id,
+          label_config=config.xml)
+    return int(project.id), "updated"
+
+
+def existing_tasks(client: Any, project_id: int) -> dict[str, tuple[int, str | None]]:
+    """article id -> (task id, text sha256) of every task already in the project."""
+    out: dict[str, tuple[int, str | None]] = {}
+    pager = _call("list tasks", client.tasks.list, project=project_id, page_size=500)
+    for task in _call("list tasks", lambda: list(pager)):
+        data = task.data or {}
+        if "article_id" in data:
+            out[data["article_id"]] = (int(task.id), data.get("text_sha256"))
+    return out
+
+
+def push_tasks(client: Any, project_id: int, tasks: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """Import the tasks not in the project yet; returns (created, already there).
+
+    Never retried: an import that fails may still have saved tasks, so a retry could duplicate
+    them. Running the push again is the safe retry, since it skips what is there.
+    """
+    have = existing_tasks(client, project_id)
+    new: list[dict[str, Any]] = []
+    skipped = 0
+    for task in tasks:
+        data = task["data"]
+        known = have.get(data["article_id"])
+        if known is None:
+            new.append(task)
+            continue
+        if known[1] is not None and known[1] != data["text_sha256"]:
+            raise UsageError(
+                Problem(
+                    f"task {known[0]} holds another text for this article",
+                    article=data["article_id"],
+                    expected=data["text_sha256"],
+                    found=known[1],
+                    fix="the article changed after it was annotated; give the new text a new "
+                    "article id, or delete the old task in Label Studio",
+                )
+            )
+        skipped += 1
+    for start in range(0, len(new), 100):
+        _call("import tasks", client.projects.import_tasks, project_id,
+              request=new[start:start + 100], return_task_ids=True)
+    return len(new), skipped
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower() or "project"
+
+
+def pull_snapshot(
+    client: Any,
+    project_id: int,
+    out_dir: Path,
+    title: str,
+    on_progress: Callable[[str, int], None] = lambda stage, n: None,
+    poll_seconds: float = 0.5,
+    timeout: float = 600,
+) -> Path:
+    """Make a JSON snapshot export, stream it to ``out_dir``, and move it into place atomically.
+
+    The file is named by project and time. A failed or interrupted download leaves no file.
+    """
+    export = _call("create a snapshot export", client.projects.exports.create, project_id,
+                   title=f"claimwire pull {time.strftime('%Y-%m-%dT%H:%M:%S')}",
+                   serialization_options=SNAPSHOT_OPTIONS)
+    deadline = time.monotonic() + timeout
+    while True:
+        state = _call("poll the export", client.projects.exports.get, project_id, export.id)
+        on_progress(f"export {state.status}", 0)
+        if state.status == "completed":
+            break
+        if state.status == "failed" or time.monotonic() > deadline:
+            raise LabelStudioError(Problem(f"snapshot export {export.id} {state.status}",
+                                           fix="look at the server log; try the pull again"))
+        time.sleep(poll_seconds)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    final = out_dir / f"{_slug(title)}-{stamp}.json"
+    partial = out_dir / f".{final.name}.partial"
+    try:
+        received = 0
+        with partial.open("wb") as f:
+            for chunk in _call("download the export", _chunks, client, project_id, export.id):
+                f.write(chunk)
+                received += len(chunk)
+                on_progress("download", received)
+            f.flush()
+            os.fsync(f.fileno())
+        orjson.loads(partial.read_bytes())  # a truncated download must not land
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    return final
+
+
+def _chunks(client: Any, project_id: int, export_id: int) -> Iterator[bytes]:
+    return iter(list(client.projects.exports.download(project_id, export_id, export_type="JSON")))
+
+
+def annotation_results(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Label Studio result items for a ``documents`` row; region ids are preserved so a later
+    pull maps 1:1 onto the release."""
+    text = row["text"]
+    out: list[dict[str, Any]] = []
+
+    def value(start: int, end: int) -> dict[str, Any]:
+        return {"start": start, "end": end, "text": text[start:end]}
+
+    for e in row["entities"]:
+        out.append({"id": e["id"], "from_name": "entity", "to_name": "text", "type": "labels",
+                    "value": {**value(e["start"], e["end"]), "labels": [e["label"]]}})
+        if e.get("portrayal"):
+            out.append({"id": e["id"], "from_name": "portrayal", "to_name": "text",
+                        "type": "choices",
+                        "value": {**value(e["start"], e["end"]), "choices": [e["portrayal"]]}})
+    for c in row["claims"]:
+        span = value(c["start"], c["end"])
+        out.append({"id": c["id"], "from_name": "claim", "to_name": "text", "type": "labels",
+                    "value": {**span, "labels": ["CLAIM"]}})
+        for control in ("stance", "attribution"):
+            out.append({"id": c["id"], "from_name": control, "to_name": "text",
+                        "type": "choices", "value": {**span, "choices": [c[control]]}})
+        links = ([("claimer", c["claimer_id"])] if c["claimer_id"] else []) + [
+            ("target", t) for t in c["target_ids"]
+        ]
+        for label, to_id in links:
+            out.append({"type": "relation", "from_id": c["id"], "to_id": to_id,
+                        "direction": "right", "labels": [label]})
+    return out
+
+
+def read_release_rows(release: Path) -> Iterator[dict[str, Any]]:
+    """Every ``documents`` row of a release, all splits, in id order."""
+    import pyarrow.parquet as pq
+
+    files = sorted((release / "data" / "documents").glob("*.parquet"))
+    if not files:
+        raise UsageError(Problem("no documents files in this release", file=str(release)))
+    rows = [r for f in files for r in pq.read_table(f).to_pylist()]
+    yield from sorted(rows, key=lambda r: r["id"])
+
+
+def release_tasks(release: Path, as_: str, user_id: int | None = None) -> list[dict[str, Any]]:
+    """Import JSON that puts a release back into Label Studio as annotations or predictions."""
+    tasks = []
+    for row in read_release_rows(release):
+        task: dict[str, Any] = {"data": {"text": row["text"], "article_id": row["id"],
+                                         "text_sha256": row["text_sha256"],
+                                         "title": row["title"], "source": row["source"]}}
+        result = annotation_results(row)
+        if as_ == "annotations":
+            ann: dict[str, Any] = {"result": result, "ground_truth": True}
+            if user_id is not None:
+                ann["completed_by"] = user_id
+            task["annotations"] = [ann]
+        else:
+            task["predictions"] = [{"model_version": f"claimwire-{release.name}",
+                                    "result": result}]
+        tasks.append(task)
+    return tasks
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_bytes(orjson.dumps(value, option=orjson.OPT_INDENT_2))
+    os.replace(tmp, path)
