@@ -124,11 +124,17 @@ def _rules_entities(row: Row) -> dict[str, Any]:
 
 
 def cue_claimer(sentence: str) -> tuple[bool, str | None]:
-    """(has a reporting cue, the capitalised name nearest before the cue, else after it)."""
+    """(has a reporting cue, its claimer): the name right after the cue ("said Tarre"), else
+    the capitalised name nearest before the cue, else the first after it."""
     cue = _CUES.search(sentence)
     if cue is None:
         return False, None
     names = [(m, n) for m in _NAME.finditer(sentence) if (n := _clean_name(m.group()))]
+    inverted = [n for m, n in names if m.start() >= cue.end()
+                and not sentence[cue.end() : m.start()].strip()
+                and sentence[m.end() :].strip()[:1] in ("", ".", ",", ";")]
+    if inverted and cue.group() in ("said", "says"):  # '"No", said Tarre.' (not "told Sputnik")
+        return True, inverted[0]
     before = [n for m, n in names if m.end() <= cue.start()]
     after = [n for m, n in names if m.start() >= cue.end()]
     return True, before[-1] if before else (after[0] if after else None)
@@ -143,7 +149,7 @@ def _clean_name(span: str) -> str | None:
     if titled:
         words = words[titled[-1] + 1 :]
     if words:
-        words[-1] = re.sub(r"[’']s$", "", words[-1])
+        words[-1] = re.sub(r"[’']s$", "", words[-1].rstrip("."))
     return " ".join(words) or None
 
 
