@@ -37,22 +37,32 @@ Row = Mapping[str, Any]
 
 # Capitalised words that open sentences or titles rather than names.
 _STOP = frozenset(
-    "A An The This That These Those It Its He She We They I You His Her Their Our My In On At "
-    "For From By With As But And Or If When While After Before Since Also According Mr Mrs Ms "
-    "Dr READ MORE Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February "
-    "March April May June July August September October November December".split()
+    [
+        "A", "An", "The", "This", "That", "These", "Those", "It", "Its", "He", "She", "We", "They",
+        "I", "You", "His", "Her", "Their", "Our", "My", "In", "On", "At", "For", "From", "By",
+        "With", "As", "But", "And", "Or", "If", "When", "While", "After", "Before", "Since", "Also",
+        "According", "Mr", "Mrs", "Ms", "Dr", "READ", "MORE", "Monday", "Tuesday", "Wednesday",
+        "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May",
+        "June", "July", "August", "September", "October", "November", "December"
+    ]
 )
 # Titles before a name: the claimer is the name after the last of them ("Treasury Secretary X").
 _TITLES = frozenset(
-    "President Minister Secretary Envoy Ambassador Col Col. Gen Gen. General Spokesman "
-    "Spokeswoman Chairman Director Senator Governor Mayor Adviser Advisor Security Chief".split()
+    [
+        "President", "Minister", "Secretary", "Envoy", "Ambassador", "Col", "Col.", "Gen", "Gen.",
+        "General", "Spokesman", "Spokeswoman", "Chairman", "Director", "Senator", "Governor",
+        "Mayor", "Adviser", "Advisor", "Security", "Chief"
+    ]
 )
 _CONNECTORS = frozenset({"of", "de", "del", "la", "al", "and"})
 _ORG_WORDS = frozenset(
-    "Ministry Embassy Organization Organisation Times Treasury Party Council Committee Agency "
-    "Bank Company Corporation Corp Inc Ltd University Department Army Forces Court Union "
-    "Commission News Press Post International Institute Association Office Congress Parliament "
-    "Senate Government Twitter Facebook Reuters".split()
+    [
+        "Ministry", "Embassy", "Organization", "Organisation", "Times", "Treasury", "Party",
+        "Council", "Committee", "Agency", "Bank", "Company", "Corporation", "Corp", "Inc", "Ltd",
+        "University", "Department", "Army", "Forces", "Court", "Union", "Commission", "News",
+        "Press", "Post", "International", "Institute", "Association", "Office", "Congress",
+        "Parliament", "Senate", "Government", "Twitter", "Facebook", "Reuters"
+    ]
 )
 _NORP_END = re.compile(r"(?:ans?|ese|ish|ians?)$")
 

@@ -54,7 +54,7 @@ def available_splits(release: Path, config: str) -> list[str]:
     """The splits of ``config`` that have a Parquet file in ``release`` (empty splits have none)."""
     folder = release / "data" / config
     order = {"train": 0, "validation": 1, "test": 2}
-    names = {p.name.split("-", 1)[0] for p in folder.glob("*.parquet")} if folder.is_dir() else set()
+    names = {p.name.split("-", 1)[0] for p in folder.glob("*.parquet")}
     return sorted(names, key=lambda n: (order.get(n, 3), n))
 
 
@@ -174,7 +174,9 @@ def align(
     return out
 
 
-def _check_tags(row: Mapping[str, Any], pred: Mapping[str, Any], k: int, file: str) -> list[Problem]:
+def _check_tags(
+    row: Mapping[str, Any], pred: Mapping[str, Any], k: int, file: str
+) -> list[Problem]:
     tags = pred["ner_tags"]
     problems = []
     if len(tags) != len(row["tokens"]):

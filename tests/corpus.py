@@ -63,7 +63,9 @@ def synthetic_article(article_id: str, seed: int, group: str | None = None,
     return {"id": article_id, "text": text, "group": group, "spec": spec}
 
 
-def write_corpus(root: Path, articles: list[dict[str, Any]], seed: bool = True) -> tuple[Path, Path]:
+def write_corpus(
+    root: Path, articles: list[dict[str, Any]], seed: bool = True
+) -> tuple[Path, Path]:
     """Write ``articles`` (from :func:`synthetic_article`) — plus the shipped seed article and
     its gold export when ``seed`` — as an articles folder and one export file."""
     adir = root / "articles"

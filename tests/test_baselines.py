@@ -23,7 +23,10 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_capitalised_spans() -> None:
-    tokens = "The Organization of American States met Juan Guaido in Caracas on Monday .".split()
+    tokens = [
+        "The", "Organization", "of", "American", "States", "met", "Juan", "Guaido", "in", "Caracas",
+        "on", "Monday", "."
+    ]
     assert [tokens[s:e] for s, e in capitalised_spans(tokens)] == [
         ["Organization", "of", "American", "States"], ["Juan", "Guaido"], ["Caracas"]]
 
