@@ -103,7 +103,7 @@ class ReleaseDiff:
         out.append("counts per label (old -> new):")
         for name, counts in (("entity", self.entity_counts), ("claim", self.claim_counts)):
             for label, (o, n) in counts.items():
-                out.append(f"  {name} {label:<16} {o:>6} -> {n:<6} ({n - o:+d})")
+                out.append(f"  {name} {label:<24} {o:>6} -> {n:<6} ({n - o:+d})")
         return out
 
 

@@ -114,6 +114,9 @@ def load_predictions(path: Path) -> dict[str, Any]:
         raise InvalidDataError(Problem(f"predictions file is not valid JSON: {exc.msg}",
                                        file=str(path), line=exc.lineno, column=exc.colno,
                                        fix="fix the JSON syntax at that position")) from None
+    except OSError as exc:
+        raise UsageError(Problem(f"cannot read the predictions file: {exc.strerror}",
+                                 file=str(path), fix="pass a predictions JSON file")) from None
     problems = [p.located(file=str(path)) for p in iter_problems(SCHEMA, data)]
     if problems:
         fix = f"write predictions as described in {SCHEMA_FILE}"

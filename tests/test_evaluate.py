@@ -286,3 +286,33 @@ def test_config_mismatch_is_a_usage_error(release: Path, tmp_path: Path) -> None
 def test_score_is_the_in_process_entry_point() -> None:
     gold = [{"id": "x", "label": "FAVOR"}]
     assert score("stance", gold, [{"id": "x", "label": "FAVOR"}])["accuracy"] == 1.0
+
+
+def test_unreadable_predictions_are_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read the predictions file: Is a directory"):
+        load_predictions(tmp_path)
+    with pytest.raises(UsageError, match="predictions file not found"):
+        load_predictions(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("instance", [
+    {"config": "entities", "predictions": [{"id": "a", "ner_tags": ["O", "B-PER"]}]},
+    {"config": "entities", "predictions": [{"id": "a", "ner_tags": ["X-PER"]}]},
+    {"config": "claims", "predictions": [{"id": "a", "is_claim": "yes", "claims": [
+        {"start": -1, "end": 3, "claimer": None}]}]},
+    {"config": "claims", "predictions": [{"id": "a", "is_claim": True, "claims": [
+        {"start": 0, "end": 3}]}]},
+    {"config": "stance", "predictions": [{"id": "a", "label": "FAVOR", "score": 0.3}]},
+    {"config": "sentiment", "predictions": []},
+    [],
+])
+def test_fast_and_reference_validators_agree(instance: object) -> None:
+    from builder.schemas import iter_problems, pointer, reference_validator
+
+    fast = sorted({p.pointer for p in iter_problems("predictions", instance)})
+    ref = sorted({pointer(e.absolute_path)
+                  for e in reference_validator("predictions").iter_errors(instance)})
+    assert fast == ref
+    valid = instance == {"config": "entities",
+                         "predictions": [{"id": "a", "ner_tags": ["O", "B-PER"]}]}
+    assert (fast == []) == valid
