@@ -116,6 +116,14 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ls_server import main as serve
+
+    argv = [*(["--data-dir", str(args.data_dir)] if args.data_dir else []),
+            *(["--port", str(args.port)] if args.port else [])]
+    return serve(argv)
+
+
 def add_commands(sub: Any) -> None:
     ls = sub.add_parser(
         "ls", help="Label Studio round trip: tasks out, annotations back, releases back in",
@@ -154,3 +162,11 @@ def add_commands(sub: Any) -> None:
     q.add_argument("--out", type=Path, default=Path("annotations/exports"),
                    help="folder for the export (default annotations/exports)")
     q.set_defaults(func=cmd_pull)
+
+    s = lsub.add_parser("serve", help="run a local Label Studio on 127.0.0.1 for annotating",
+                        description="Install Label Studio 1.23.2 in its own venv if needed and "
+                        "start it on 127.0.0.1 with an admin user; prints the two variables to "
+                        "export (the token stays in a 0600 file). Ctrl-C stops it.")
+    s.add_argument("--data-dir", type=Path, help="keep projects here (default: a temp dir)")
+    s.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+    s.set_defaults(func=cmd_serve)

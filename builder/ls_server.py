@@ -22,6 +22,8 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from .errors import LabelStudioError
+
 LABEL_STUDIO_VERSION = "1.23.2"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -45,10 +47,6 @@ _BOUND_RE = re.compile(r"Starting development server at https?://([^:/\s]+):(\d+
 _MOVED_RE = re.compile(r"Port (\d+) is in use")
 # Bypass any http_proxy in the environment: the server is only ever on loopback.
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class LabelStudioError(RuntimeError):
-    """The server could not be installed, started or reached."""
 
 
 def default_venv() -> Path:
@@ -255,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     with server:
         print(f"Label Studio ready at {server.url} in {time.monotonic() - started:.1f} s")
         print(f"export LABEL_STUDIO_URL={server.url}")
-        print(f'export LABEL_STUDIO_API_KEY="$(cat {server.token_path})"  # token file, mode 0600')
+        print(f"export LABEL_STUDIO_API_KEY_FILE={server.token_path}  # the token, mode 0600")
         print(f"UI login: {server.username}, password in {server.password_path}")
         print("Ctrl-C to stop.", flush=True)
         try:
