@@ -248,3 +248,30 @@ def test_missing_server_configuration_is_a_usage_error(monkeypatch, capsys):
     monkeypatch.delenv("LABEL_STUDIO_API_KEY_FILE", raising=False)
     assert main(["ls", "pull", "--project", "x"]) == 2
     assert "LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY" in capsys.readouterr().err
+
+
+def test_config_changes_are_applied_only_when_compatible(env: None):
+    from builder.errors import UsageError
+    from builder.scheme import load_label_config, parse_label_config
+
+    client = connect()
+    ours = load_label_config()
+    with_misc = parse_label_config(ours.xml.replace('<Label value="EVENT"',
+                                                    '<Label value="MISC"/>\n    <Label value="EVENT"'))
+    project_id, action = ensure_project(client, "config-change", with_misc)
+    assert action == "created"
+    assert ensure_project(client, "config-change", with_misc) == (project_id, "unchanged")
+    from builder.ls import push_tasks, task_for
+    from builder.articles import read_articles
+
+    push_tasks(client, project_id, [task_for(a) for a in read_articles(ROOT / "articles")])
+    (task_id, _), = existing_tasks(client, project_id).values()
+    client.annotations.create(task_id, result=[{
+        "id": "m1", "from_name": "entity", "to_name": "text", "type": "labels",
+        "value": {"start": 0, "end": 6, "text": "Guaido", "labels": ["MISC"]}}])
+    with pytest.raises(UsageError) as err:
+        ensure_project(client, "config-change", ours)
+    assert "removes entity:MISC" in str(err.value) and "1 annotation(s)" in str(err.value)
+    # adding a label is compatible
+    project_id2, _ = ensure_project(client, "config-grow", ours)
+    assert ensure_project(client, "config-grow", with_misc) == (project_id2, "updated")
