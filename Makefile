@@ -40,7 +40,7 @@ $(LS_VENV)/bin/label-studio:
 ls-install: $(LS_VENV)/bin/label-studio  ## install Label Studio $(LS_VERSION) in its own venv
 
 ls-serve: install ls-install  ## run a local Label Studio on 127.0.0.1 (prints URL and token file)
-	$(BIN)/python -m builder.ls_server
+	$(BIN)/claimwire ls serve --data-dir .ls-data
 
 test: install ls-install  ## install everything the tests need and run the whole suite
 	$(BIN)/python -m pytest

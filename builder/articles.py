@@ -51,7 +51,8 @@ def load_rules(path: Path) -> dict[str, CleaningRules]:
 def clean_lines(raw: str, rules: CleaningRules) -> list[tuple[int, str, str]]:
     """Decide, line by line, what survives. Returns ``(line_no, line, verdict)`` for every line.
 
-    ``verdict`` is ``"keep"``, ``"blank"`` or the reason a line was dropped; tests pin these.
+    ``verdict`` is ``"keep"``, ``"blank"``, ``"cut"`` (at or after a ``cut_from`` marker),
+    ``"drop <pattern>"`` or ``"drop after <pattern>"`` naming the rule that removed the line.
     """
     out: list[tuple[int, str, str]] = []
     lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -61,14 +62,20 @@ def clean_lines(raw: str, rules: CleaningRules) -> list[tuple[int, str, str]]:
         stripped = line.strip()
         if not cut and any(p.search(stripped) for p in rules.cut_from):
             cut = True
+        dropped_by = next((p.pattern for p in rules.drop_lines if p.search(stripped)), None)
+        after = next(
+            (a.pattern for a, u in rules.drop_line_after
+             if a.search(previous) and not u.search(stripped)),
+            None,
+        )
         if cut:
-            verdict = "cut: trailing page chrome"
+            verdict = "cut"
         elif not stripped:
             verdict = "blank"
-        elif any(p.search(stripped) for p in rules.drop_lines):
-            verdict = "drop: boilerplate line"
-        elif any(a.search(previous) and not u.search(stripped) for a, u in rules.drop_line_after):
-            verdict = "drop: teaser after caption"
+        elif dropped_by is not None:
+            verdict = f"drop {dropped_by}"
+        elif after is not None:
+            verdict = f"drop after {after}"
         else:
             verdict = "keep"
         out.append((no, line, verdict))

@@ -136,9 +136,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
     r.add_argument("--no-load", action="store_true", help="skip the load_dataset check")
     r.set_defaults(func=cmd_verify)
-    from .evaluate import add_commands  # evaluate, baseline, diff
 
-    add_commands(sub)
+    from . import ls_commands
+
+    ls_commands.add_commands(sub)
+    from . import evaluate
+
+    evaluate.add_commands(sub)  # evaluate, baseline, diff
     return p
 
 

@@ -299,3 +299,69 @@ def write_json_atomic(path: Path, value: Any) -> None:
     tmp = path.with_name(f".{path.name}.partial")
     tmp.write_bytes(orjson.dumps(value, option=orjson.OPT_INDENT_2))
     os.replace(tmp, path)
+
+
+def load_tasks_file(path: Path) -> list[dict[str, Any]]:
+    """Tasks written by ``claimwire ls tasks``."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise UsageError(Problem(f"cannot read tasks file: {exc}", file=str(path))) from None
+    if not isinstance(data, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("data"), dict) and "article_id" in t["data"]
+        for t in data
+    ):
+        raise UsageError(Problem("not a tasks file", file=str(path),
+                                 expected="a JSON array of tasks with data.article_id",
+                                 fix="make one with `claimwire ls tasks --out FILE`"))
+    return data
+
+
+def _normal(result: list[dict[str, Any]]) -> list[bytes]:
+    """A comparable form of a result list: what a region or relation says, not how it is dressed."""
+    keep = ("id", "from_name", "type", "from_id", "to_id", "labels")
+    items = []
+    for r in result:
+        v = r.get("value", {})
+        items.append(orjson.dumps(
+            {**{k: r[k] for k in keep if k in r},
+             "value": {k: v[k] for k in ("start", "end", "labels", "choices") if k in v}},
+            option=orjson.OPT_SORT_KEYS))
+    return sorted(items)
+
+
+def push_release(client: Any, project_id: int, release: Path, as_: str) -> tuple[int, int, int]:
+    """Put a release into the project as annotations or predictions, idempotently.
+
+    Returns (new tasks, results added to existing tasks, already present). Region ids are kept,
+    so a later pull maps 1:1 onto the release.
+    """
+    me = _call("identify the API user", client.users.whoami)
+    tasks = release_tasks(release, as_, user_id=int(me.id))
+    have = existing_tasks(client, project_id)
+    new = [t for t in tasks if t["data"]["article_id"] not in have]
+    added = skipped = 0
+    for task in tasks:
+        known = have.get(task["data"]["article_id"])
+        if known is None:
+            continue
+        task_id = known[0]
+        result = (task["annotations"] if as_ == "annotations" else task["predictions"])[0]["result"]
+        if as_ == "annotations":
+            present = _call("list annotations", client.annotations.list, task_id)
+        else:
+            present = _call("list predictions", lambda: list(client.predictions.list(task=task_id)))
+        if any(_normal(p.result or []) == _normal(result) for p in present):
+            skipped += 1
+            continue
+        if as_ == "annotations":
+            _call("create an annotation", client.annotations.create, task_id, result=result,
+                  completed_by=int(me.id), ground_truth=True)
+        else:
+            _call("create a prediction", client.predictions.create, task=task_id, result=result,
+                  model_version=f"claimwire-{release.name}")
+        added += 1
+    for start in range(0, len(new), 100):
+        _call("import tasks", client.projects.import_tasks, project_id,
+              request=new[start:start + 100], return_task_ids=True)
+    return len(new), added, skipped

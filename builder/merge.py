@@ -145,6 +145,9 @@ def _regions(
                 f"offsets outside the text (length {len(text)}) or reversed",
                 fix="re-select the span in Label Studio; offsets are code points into the task text",
             )
+            # Keep the region so its choices and relations are still checked (no cascade).
+            spans[r["id"]] = {"kind": r["from_name"], "start": s, "end": e, "text": v["text"],
+                              "label": v["labels"][0], "j": j}
             continue
         for fix in resolved.fixes:
             stats.add(fix)
