@@ -13,9 +13,11 @@ from pathlib import Path
 from .articles import read_articles
 from .card import render_card
 from .croissant import croissant
+from .diff import release_notes
 from .errors import InvalidDataError, Problem
 from .features import CONFIGS
 from .labelstudio import TaskRecord, place, read_export
+from .leakage import check_leakage
 from .merge import MergeStats, merge
 from .records import Article, Document
 from .release import (
@@ -115,6 +117,7 @@ def build(
         by_split: dict[str, list[Document]] = {name: [] for name, _ in splits.shares}
         for doc in merge_all(articles, progress(read_tasks(exports)), stats):
             by_split[splits.assign(doc.article.group_key)].append(doc)
+        leakage = check_leakage((d.id, s, d.article.text) for s, ds in by_split.items() for d in ds)
         tables: list[SplitTable] = []
         counts: dict[str, Counter[str]] = {}
         for split, docs in by_split.items():
@@ -141,8 +144,9 @@ def build(
             counts=counts,
         )
         all_docs = [d for split in by_split.values() for d in split]
+        notes = release_notes(out, version, staging.path)
         (staging.path / "README.md").write_text(
-            render_card(result, all_docs, splits), encoding="utf-8"
+            render_card(result, all_docs, splits, leakage=leakage, notes=notes), encoding="utf-8"
         )
         (staging.path / "croissant.json").write_bytes(json_bytes(croissant(result)))
         write_checksums(staging.path)

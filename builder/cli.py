@@ -140,6 +140,9 @@ def parser() -> argparse.ArgumentParser:
     from . import ls_commands
 
     ls_commands.add_commands(sub)
+    from . import evaluate
+
+    evaluate.add_commands(sub)  # evaluate, baseline, diff
     return p
 
 

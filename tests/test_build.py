@@ -28,6 +28,7 @@ def test_release_layout(release: Path):
     files = sorted(p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file())
     assert files == [
         "README.md",
+        "RELEASE_NOTES.md",
         "checksums.tsv",
         "croissant.json",
         "data/claims/train-00000-of-00001.parquet",

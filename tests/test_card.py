@@ -1,0 +1,128 @@
+"""The release card: a complete datasheet whose every number comes from the released files, a
+complete Hugging Face YAML header, baseline scores from a real run, and byte-identical rebuilds."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from corpus import groups_by_split, synthetic_article, write_corpus
+
+from builder import build, verify
+from builder.baselines import run
+from builder.card import redistribution, size_category
+from builder.evaluate import headline
+from builder.scheme import ENTITY_LABELS, ROOT
+
+SECTIONS = ["## Motivation", "## Loading", "## Configs", "## Composition",
+            "## Splits and leakage", "## Collection and cleaning", "## Annotation process",
+            "## Benchmark: scorer and baselines", "## Intended uses", "## Out-of-scope uses",
+            "## Sources and licensing", "## Maintenance and versioning", "## Citation"]
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    return build(ROOT / "articles", [ROOT / "annotations" / "exports"], out, "0.1.0").path
+
+
+def _card(release: Path) -> tuple[dict, str]:
+    _, header, body = (release / "README.md").read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(header), body
+
+
+def test_yaml_header_is_complete(release: Path) -> None:
+    meta, _ = _card(release)
+    assert {"configs", "dataset_info", "license", "task_categories", "language",
+            "size_categories", "pretty_name", "version"} <= set(meta)
+    assert meta["language"] == ["en"] and meta["size_categories"] == ["n<1K"]
+    assert meta["license"] == "other" and "Apache-2.0" in meta["license_name"]
+    assert [c["config_name"] for c in meta["configs"]] == ["documents", "entities", "claims",
+                                                           "stance"]
+    for info in meta["dataset_info"]:
+        (split,) = info["splits"]
+        rows = pq.read_metadata(
+            release / f"data/{info['config_name']}/train-00000-of-00001.parquet").num_rows
+        assert (split["name"], split["num_examples"]) == ("train", rows)
+
+
+def test_card_is_a_full_datasheet(release: Path) -> None:
+    _, body = _card(release)
+    positions = [body.index(s) for s in SECTIONS]
+    assert positions == sorted(positions)
+    assert re.findall(r"\{\{[a-z_]+\}\}", body) == []  # every placeholder was filled
+    assert "No article has been annotated independently by two people yet" in body
+    assert ("| Sputnik International | 1 | Proprietary (Sputnik International / Rossiya "
+            "Segodnya).") in body
+    assert "| not cleared: research sample only |" in body
+    assert "No article falls in the validation, test split(s) of this version" in body
+    assert "estimated Jaccard similarity is at least 0.80" in body
+    assert "First release in this folder: 1 article(s), 67 entity mentions, 22 claims." in body
+
+
+def test_counts_come_from_the_data(release: Path) -> None:
+    _, body = _card(release)
+    docs = pq.read_table(release / "data/documents/train-00000-of-00001.parquet").to_pylist()
+    labels = Counter(e["label"] for d in docs for e in d["entities"])
+    for label in ENTITY_LABELS:
+        assert f"| {label} | {labels[label]} | {labels[label]} |" in body
+    claims = sum(len(d["claims"]) for d in docs)
+    assert f"| train | 1 | {sum(labels.values())} | {claims} | 25 |" in body
+    assert (sum(labels.values()), claims) == (67, 22)
+    assert "| `entities` | 23 |" in body and "| `stance` | 25 |" in body
+
+
+def test_baseline_table_matches_a_cli_run(release: Path, tmp_path: Path) -> None:
+    _, body = _card(release)
+    for name in ("majority", "rules"):
+        results = run(name, release, "train", out=tmp_path)
+        cells = [f"{100 * v:.1f}" for r in results
+                 for v in headline(r["config"], r["metrics"]).values()]
+        assert f"| train | {name} | " + " | ".join(cells) + " |" in body
+    assert "This release has no `test` articles, so the baselines are scored on train." in body
+
+
+def test_rebuild_is_byte_identical(release: Path, tmp_path: Path) -> None:
+    again = build(ROOT / "articles", [ROOT / "annotations" / "exports"], tmp_path,
+                  "0.1.0").path
+    for name in ("README.md", "croissant.json", "RELEASE_NOTES.md", "checksums.tsv"):
+        assert (again / name).read_bytes() == (release / name).read_bytes(), name
+
+
+def test_release_with_a_test_split_scores_on_test(tmp_path: Path) -> None:
+    groups = groups_by_split()
+    arts = [synthetic_article(f"t{i}", 60 + i, groups[s][20 + i])
+            for i, s in enumerate(["train", "train", "test"])]
+    articles, export = write_corpus(tmp_path / "in", arts, seed=False)
+    result = build(articles, [export], tmp_path / "dist", "0.1.0")
+    _, body = _card(result.path)
+    assert "| test | majority |" in body and "| test | rules |" in body
+    assert "| train | majority |" not in body and "no `test` articles" not in body
+    assert "| train | 2 |" in body and "| test | 1 |" in body
+    assert "| Test Wire | 3 | CC-BY-4.0 | yes, under that license's terms |" in body
+    verify(result.path)
+
+
+def test_release_loads_with_its_card(release: Path) -> None:
+    lines = verify(release)
+    assert "load_dataset entities: train=23" in lines
+
+
+@pytest.mark.parametrize(("n", "bucket"), [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"),
+                                           (250_000, "100K<n<1M"), (2_000_000, "n>1M")])
+def test_size_category(n: int, bucket: str) -> None:
+    assert size_category(n) == bucket
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("CC-BY-4.0", "yes, under that license's terms"),
+    ("Public domain (US federal government work)", "yes, under that license's terms"),
+    ("Proprietary (Sputnik). Not openly licensed", "not cleared: research sample only"),
+    ("All rights reserved", "not cleared: research sample only"),
+])
+def test_redistribution_is_honest(text: str, verdict: str) -> None:
+    assert redistribution(text) == verdict
