@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from .agreement import agreement_markdown
 from .release import yaml_header
 from .scheme import ATTRIBUTIONS, ENTITY_LABELS, NER_TAGS, STANCES, ROOT
 from .splits import SplitSpec
@@ -65,6 +66,7 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec) ->
             f"{len(result.unannotated)} article(s) without a usable annotation were left out. "
             f"Automatic span fixes applied while merging: {fixes}."
         ),
+        "agreement_table": agreement_markdown(docs),
         "sources_table": _table(["source", "articles", "license"], [
             [src, sum(1 for d in docs if d.article.meta.source == src), lic]
             for src, lic in sources

@@ -136,6 +136,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
     r.add_argument("--no-load", action="store_true", help="skip the load_dataset check")
     r.set_defaults(func=cmd_verify)
+    __import__("builder.agreement").agreement.add_commands(sub)  # agreement, review, report
     return p
 
 
