@@ -158,7 +158,8 @@ def test_kappa_matches_scikit_learn(doc, summary):
     for _ in range(50):
         xs = [rng.choice("ABC") for _ in range(20)]
         ys = [x if rng.random() < 0.6 else rng.choice("ABC") for x in xs]
-        assert cohen_kappa(list(zip(xs, ys, strict=True))) == pytest.approx(cohen_kappa_score(xs, ys))
+        pairs = list(zip(xs, ys, strict=True))
+        assert cohen_kappa(pairs) == pytest.approx(cohen_kappa_score(xs, ys))
 
 
 def test_link_figures_match_scikit_learn(doc, summary):
