@@ -298,7 +298,8 @@ def push_review(client: Any, project_id: int, review: Sequence[dict[str, Any]]) 
                 "no task for this article in the Label Studio project", article=article,
                 fix="push the review to the project the export was pulled from"))
         for p in task["predictions"]:
+            extra = {"score": p["score"]} if p.get("score") is not None else {}
             _call("create a prediction", client.predictions.create, task=have[article][0],
-                  result=p["result"], model_version=p["model_version"], score=p.get("score"))
+                  result=p["result"], model_version=p["model_version"], **extra)
             created += 1
     return created

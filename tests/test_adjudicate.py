@@ -240,3 +240,43 @@ def test_release_rows_match_the_schema_reference_validator(doc):
     row = doc.to_row()
     row["entities"][0]["decided_by"] = "coin_toss"
     assert [e.validator for e in reference_validator("documents").iter_errors(row)] == ["enum"]
+
+
+def test_push_review_attaches_predictions_to_the_existing_task():
+    """What goes over the wire, through the SDK with an in-process transport (the SDK's own
+    request building and paging are real; the server's answers are canned)."""
+    import httpx
+    from label_studio_sdk import LabelStudio
+
+    from builder.adjudicate import push_review
+
+    sent: list[tuple[str, str, dict]] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else {}
+        sent.append((request.method, request.url.path, body))
+        if request.url.path == "/api/tasks/":
+            if request.url.params.get("page", "1") != "1":
+                return httpx.Response(404, json={"detail": "Invalid page."})
+            return httpx.Response(200, json={"tasks": [{"id": 7, "data": {
+                "article_id": "000_e5b139a28bf6bbf6", "text_sha256": "0" * 64}}], "total": 1})
+        if request.url.path == "/api/predictions/":
+            return httpx.Response(201, json={"id": len(sent), "task": body["task"],
+                                             "result": body["result"]})
+        return httpx.Response(404, json={"detail": "Not found."})
+
+    client = LabelStudio(base_url="http://127.0.0.1:9", api_key="k",
+                         httpx_client=httpx.Client(transport=httpx.MockTransport(server)))
+    review = [{"data": {"article_id": "000_e5b139a28bf6bbf6"}, "predictions": [
+        {"model_version": "adjudicated (majority)", "score": 0.97, "result": [{"id": "c1"}]},
+        {"model_version": "annotator ann-0123456789ab", "result": [{"id": "e1"}]}]}]
+    assert push_review(client, 3, review) == 2
+    posts = [b for m, path, b in sent if m == "POST"]
+    assert posts == [
+        {"task": 7, "model_version": "adjudicated (majority)", "score": 0.97,
+         "result": [{"id": "c1"}]},
+        {"task": 7, "model_version": "annotator ann-0123456789ab", "result": [{"id": "e1"}]},
+    ]
+    with pytest.raises(UsageError) as exc:
+        push_review(client, 3, [{"data": {"article_id": "other"}, "predictions": []}])
+    assert exc.value.problems[0].article == "other"
