@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import DATASET_VERSION
+from .agreement import add_commands as add_quality_commands
 from .errors import ClaimwireError, Problem, UsageError
 
 T = TypeVar("T")
@@ -136,7 +137,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
     r.add_argument("--no-load", action="store_true", help="skip the load_dataset check")
     r.set_defaults(func=cmd_verify)
-    __import__("builder.agreement").agreement.add_commands(sub)  # agreement, review, report
+    add_quality_commands(sub)  # agreement, review, report (builder/agreement.py)
     return p
 
 
