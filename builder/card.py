@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .agreement import agreement_markdown
 from .release import yaml_header
 from .scheme import ATTRIBUTIONS, ENTITY_LABELS, NER_TAGS, ROOT, STANCES
 from .splits import SplitSpec
@@ -136,7 +137,6 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec,
               for s in present}
     annotators = sorted({a for d in docs for a in d.annotation.annotator_ids})
     rules = Counter(d.annotation.adjudication for d in docs)
-    agreements = [d.annotation.agreement for d in docs if d.annotation.agreement is not None]
     sources = sorted({(d.article.meta.source, d.article.meta.license) for d in docs})
     fixes = ", ".join(f"{k}: {v}" for k, v in sorted(result.stats.fixes.items())) or "none"
     scored, scores = baseline_scores(groups)
@@ -173,12 +173,7 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec,
             f"{len(result.unannotated)} article(s) without a usable annotation were left out. "
             f"Automatic span fixes applied while merging: {fixes}."
         ),
-        "agreement": (
-            f"Inter-annotator agreement is recorded for {len(agreements)} article(s); mean "
-            f"{sum(agreements) / len(agreements):.3f}." if agreements else
-            "No article has been annotated independently by two people yet, so no "
-            "inter-annotator agreement is reported; treat the labels as one careful annotator's."
-        ),
+        "agreement_table": agreement_markdown(docs),
         "baseline_table": baseline_table(scored, scores, bool(groups.get("train"))),
         "sources_table": _table(["source", "articles", "license", "may be redistributed"], [
             [src, sum(1 for d in docs if d.article.meta.source == src), lic,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import DATASET_VERSION
+from .agreement import add_commands as add_quality_commands
 from .errors import ClaimwireError, Problem, UsageError
 
 T = TypeVar("T")
@@ -143,6 +144,7 @@ def parser() -> argparse.ArgumentParser:
     from . import evaluate
 
     evaluate.add_commands(sub)  # evaluate, baseline, diff
+    add_quality_commands(sub)  # agreement, review, report (builder/agreement.py)
     return p
 
 

@@ -1,12 +1,11 @@
 """Merge a cleaned article with its Label Studio task into a release :class:`Document`.
 
 Checks what Label Studio does not: span offsets against the text, per-region choices attached to
-an existing region of the right kind, relation ends, one claimer per claim. When a task has
-several annotations the adjudication policy picks one:
-
-1. ``ground_truth``: an annotation marked ground truth (the most recently updated, if several);
-2. ``most_recent``: otherwise the most recently updated annotation (ties: the higher id);
-3. ``single``: there was only one to choose from.
+an existing region of the right kind, relation ends, one claimer per claim — in every usable
+annotation, not only the one that wins. Several annotations become one gold record by the
+adjudication policy of :mod:`builder.adjudicate` (``CLAIMWIRE_ADJUDICATION``, default
+ground truth, then region-level majority vote, then most recent), and the agreement data of
+:mod:`builder.agreement` is attached to the document.
 
 Cancelled (skipped) annotations are ignored but still count towards nothing.
 """
@@ -14,14 +13,17 @@ Cancelled (skipped) annotations are ignored but still count towards nothing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .adjudicate import Policy, Version, adjudicate, recency, voters
+from .agreement import document_agreement, span_counts, unit_labels
 from .errors import InvalidDataError, Problem
 from .labelstudio import TaskRecord, place
 from .offsets import resolve_span
-from .records import AnnotationInfo, Article, Claim, Document, Entity
+from .records import AnnotationInfo, Article, Claim, Document, Entity, SpanCount, UnitLabel
 from .scheme import CHOICE_TARGET
 
 SALT_ENV = "CLAIMWIRE_PSEUDONYM_SALT"
@@ -56,22 +58,33 @@ class MergeStats:
         self.fixes[fix] = self.fixes.get(fix, 0) + 1
 
 
-def choose_annotation(annotations: list[tuple[int, dict[str, Any]]]) -> tuple[int, str]:
-    """Index (into ``annotations``) of the gold annotation and the rule that chose it."""
-    def recency(item: tuple[int, dict[str, Any]]) -> tuple[str, int]:
-        ann = item[1]
-        return (str(ann.get("updated_at") or ann.get("created_at") or ""), int(ann["id"]))
+def versions(text: str, task: TaskRecord, where: dict[str, Any],
+             stats: MergeStats) -> list[Version]:
+    """Every usable annotation of ``task``, parsed and checked; problems of all are collected."""
+    out: list[Version] = []
+    problems: list[Problem] = []
+    for i, a in enumerate(task.annotations):
+        if a.get("was_cancelled", False):
+            continue
+        try:
+            entities, claims = _regions(text, a["result"], f"{task.base}/annotations/{i}/result",
+                                        where, stats)
+        except InvalidDataError as exc:
+            problems.extend(exc.problems)
+            continue
+        out.append(Version(i, pseudonym(a.get("completed_by")), recency(a),
+                           bool(a.get("ground_truth")), entities, claims, tuple(a["result"])))
+    if problems:
+        raise InvalidDataError(problems)
+    return out
 
-    if len(annotations) == 1:
-        return annotations[0][0], "single"
-    truth = [a for a in annotations if a[1].get("ground_truth")]
-    if truth:
-        return max(truth, key=recency)[0], "ground_truth"
-    return max(annotations, key=recency)[0], "most_recent"
 
+def merge(article: Article, task: TaskRecord, stats: MergeStats | None = None,
+          policy: Policy | None = None) -> Document | None:
+    """The release document for ``article``, or None if every annotation was skipped.
 
-def merge(article: Article, task: TaskRecord, stats: MergeStats | None = None) -> Document | None:
-    """The release document for ``article``, or None if every annotation was skipped."""
+    ``policy`` defaults to ``CLAIMWIRE_ADJUDICATION`` or the default policy.
+    """
     stats = stats if stats is not None else MergeStats()
     where = {"file": task.file, "task": task.id, "article": article.id}
     if task.text != article.text:
@@ -90,22 +103,30 @@ def merge(article: Article, task: TaskRecord, stats: MergeStats | None = None) -
                 )
             )
         )
-    usable = [
-        (i, a) for i, a in enumerate(task.annotations) if not a.get("was_cancelled", False)
-    ]
-    stats.cancelled += len(task.annotations) - len(usable)
+    usable = versions(article.text, task, where, stats)
+    stats.cancelled += sum(1 for a in task.annotations if a.get("was_cancelled", False))
     if not usable:
         return None
-    index, rule = choose_annotation(usable)
-    base = f"{task.base}/annotations/{index}/result"
-    entities, claims = _regions(article.text, task.annotations[index]["result"], base, where, stats)
-    annotators = sorted({pseudonym(a.get("completed_by")) for _, a in usable})
+    gold = adjudicate(usable, policy or Policy.from_env())
+    annotators = sorted({v.annotator for v in usable})
+    independent = voters(usable)
+    spans: list[SpanCount] = []
+    labels: list[UnitLabel] = []
+    if len(independent) >= 2:
+        for a, b in itertools.combinations(sorted(independent, key=lambda v: v.annotator), 2):
+            spans += span_counts(a.annotator, (a.entities, a.claims),
+                                 b.annotator, (b.entities, b.claims))
+        for v in sorted(independent, key=lambda v: v.annotator):
+            labels += unit_labels(v.annotator, (v.entities, v.claims), gold.entities, gold.claims)
+        labels.sort(key=lambda u: (u.unit, u.attribute, u.annotator))
     return Document(
         article=article,
-        entities=entities,
-        claims=claims,
+        entities=gold.entities,
+        claims=gold.claims,
         annotation=AnnotationInfo(
-            n_annotators=len(annotators), annotator_ids=tuple(annotators), adjudication=rule
+            n_annotators=len(annotators), annotator_ids=tuple(annotators),
+            adjudication=gold.rule, agreement=document_agreement(spans),
+            spans=tuple(spans), labels=tuple(labels),
         ),
         text_sha256=digest,
     )

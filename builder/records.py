@@ -44,6 +44,7 @@ class Entity:
     text: str
     label: str
     portrayal: str | None = None
+    decided_by: str = "single"  # how adjudication chose this region (builder.adjudicate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,42 @@ class Claim:
     target_ids: tuple[str, ...]
     attribution: str
     stance: str
+    decided_by: str = "single"  # how adjudication chose this region (builder.adjudicate)
+
+
+@dataclass(frozen=True, slots=True)
+class SpanCount:
+    """Span agreement counts of one annotator pair for one kind and label in one document.
+
+    ``exact`` pairs share start, end and label; ``overlap`` is the size of a maximum one-to-one
+    matching of overlapping spans with the same label (so ``exact <= overlap``). F1 over any
+    grouping of these rows is ``2 * sum(matched) / sum(n_a + n_b)``.
+    """
+
+    annotator_a: str
+    annotator_b: str
+    kind: str  # "entity" or "claim"
+    label: str
+    n_a: int
+    n_b: int
+    exact: int
+    overlap: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLabel:
+    """What one annotator said about one adjudicated region (the reliability data).
+
+    ``unit`` is the id of a region in the released document; ``value`` is the annotator's value
+    on the region of their own annotation that matches it (for ``claimer`` and ``target``: the
+    released entity ids it maps to, ``|``-joined, ``-`` for none). Annotators who drew no
+    matching region have no row for that unit.
+    """
+
+    unit: str
+    attribute: str  # stance, attribution, portrayal, claimer, target
+    annotator: str
+    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +101,8 @@ class AnnotationInfo:
     annotator_ids: tuple[str, ...]
     adjudication: str
     agreement: float | None = None
+    spans: tuple[SpanCount, ...] = ()
+    labels: tuple[UnitLabel, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +140,7 @@ class Document:
                     "text": e.text,
                     "label": e.label,
                     "portrayal": e.portrayal,
+                    "decided_by": e.decided_by,
                 }
                 for e in self.entities
             ],
@@ -114,6 +154,7 @@ class Document:
                     "target_ids": list(c.target_ids),
                     "attribution": c.attribution,
                     "stance": c.stance,
+                    "decided_by": c.decided_by,
                 }
                 for c in self.claims
             ],
@@ -122,5 +163,16 @@ class Document:
                 "annotator_ids": list(self.annotation.annotator_ids),
                 "adjudication": self.annotation.adjudication,
                 "agreement": self.annotation.agreement,
+                "spans": [
+                    {"annotator_a": s.annotator_a, "annotator_b": s.annotator_b, "kind": s.kind,
+                     "label": s.label, "n_a": s.n_a, "n_b": s.n_b, "exact": s.exact,
+                     "overlap": s.overlap}
+                    for s in self.annotation.spans
+                ],
+                "labels": [
+                    {"unit": u.unit, "attribute": u.attribute, "annotator": u.annotator,
+                     "value": u.value}
+                    for u in self.annotation.labels
+                ],
             },
         }

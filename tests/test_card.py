@@ -55,7 +55,7 @@ def test_card_is_a_full_datasheet(release: Path) -> None:
     positions = [body.index(s) for s in SECTIONS]
     assert positions == sorted(positions)
     assert re.findall(r"\{\{[a-z_]+\}\}", body) == []  # every placeholder was filled
-    assert "No article has been annotated independently by two people yet" in body
+    assert "has two or more independent annotations yet, so no agreement can be measured" in body
     assert ("| Sputnik International | 1 | Proprietary (Sputnik International / Rossiya "
             "Segodnya).") in body
     assert "| not cleared: research sample only |" in body

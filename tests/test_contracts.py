@@ -41,7 +41,9 @@ def test_every_schema_is_valid_2020_12_with_an_id():
 def _schema_type(prop: dict, defs: dict) -> object:
     """A comparable description of a JSON Schema property."""
     if "$ref" in prop:
-        return ("enum", tuple(load_schema("labels")["$defs"][prop["$ref"].rsplit("/", 1)[1]]["enum"]))
+        where, name = prop["$ref"].split("#/$defs/")
+        target = (load_schema("labels") if where else defs)["$defs"][name]
+        return _schema_type(target, defs)
     if "anyOf" in prop:
         return tuple(sorted(map(str, (_schema_type(p, defs) for p in prop["anyOf"]))))
     if "enum" in prop:

@@ -4,7 +4,7 @@ from typing import Any
 
 from builder.articles import read_articles
 from builder.labelstudio import read_export
-from builder.merge import choose_annotation, merge, pseudonym
+from builder.merge import merge, pseudonym
 from helpers import ROOT
 
 ARTICLE = next(read_articles(ROOT / "articles"))
@@ -13,19 +13,6 @@ TASK = next(read_export(ROOT / "annotations" / "exports" / "gold.json"))
 
 def _ann(id: int, updated: str, ground_truth: bool = False) -> dict[str, Any]:
     return {"id": id, "updated_at": updated, "ground_truth": ground_truth, "result": []}
-
-
-def test_adjudication_policy():
-    one = [(0, _ann(1, "2026-01-01"))]
-    assert choose_annotation(one) == (0, "single")
-    several = [(0, _ann(1, "2026-01-03")), (1, _ann(2, "2026-01-01", True)),
-               (2, _ann(3, "2026-01-02"))]
-    assert choose_annotation(several) == (1, "ground_truth")
-    no_truth = [(0, _ann(1, "2026-01-01")), (1, _ann(2, "2026-01-03")),
-                (2, _ann(3, "2026-01-02"))]
-    assert choose_annotation(no_truth) == (1, "most_recent")
-    tie = [(0, _ann(7, "2026-01-01")), (1, _ann(9, "2026-01-01"))]
-    assert choose_annotation(tie) == (1, "most_recent")  # ties: the higher annotation id
 
 
 def test_cancelled_annotations_are_ignored():

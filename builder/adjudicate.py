@@ -1,0 +1,305 @@
+"""Adjudication: several annotations of one task become the gold record of one document.
+
+The policy is an ordered list of rules; the first that applies decides the whole document
+(``annotation.adjudication``), and every released region records how it was decided
+(``decided_by``). The default, ``ground_truth,majority,most_recent``:
+
+1. ``ground_truth`` — an annotation marked ground truth in Label Studio (a reviewer's settled
+   version) is the gold record; if several are marked, the most recently updated one. Every
+   region: ``ground_truth``.
+2. ``majority`` — region-level vote among the annotators (one vote each: an annotator with
+   several annotations votes with the most recently updated one). A region is a span with its
+   label: entity ``(start, end, label)``, claim ``(start, end)``. It is kept when more than half
+   of the annotators drew it (``majority``). **Tie rule**: when exactly half drew it, it is kept
+   if and only if the most recently updated annotation is among them (``tie_most_recent``). The
+   values of a kept region are voted among the annotators who drew it, plurality first, ties to
+   the most recent of them: the stance; the attribution *together with* the claimer (so a
+   REPORTED claim always keeps a claimer and an AUTHOR claim never has one); each target
+   separately (kept by more than half, same tie rule); the entity portrayal (no portrayal counts
+   as a value). A region whose values needed the tie rule is marked ``tie_most_recent`` too.
+   An entity an adjudicated claim links to is kept even if it lost its own vote (``linked``).
+3. ``most_recent`` — the most recently updated annotation, whole (``most_recent``).
+
+With a single annotation the rule is ``single``. Annotations marked ground truth are
+adjudications, not independent judgements: they are left out of the vote and of agreement.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from .errors import Problem, UsageError
+from .records import Claim, Document, Entity
+
+POLICY_ENV = "CLAIMWIRE_ADJUDICATION"
+RULES = ("ground_truth", "majority", "most_recent")
+DEFAULT_POLICY = RULES
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which rules apply, in order. ``most_recent`` is always the last resort."""
+
+    rules: tuple[str, ...] = DEFAULT_POLICY
+
+    @classmethod
+    def parse(cls, text: str, source: str = "--adjudication") -> Policy:
+        names = tuple(p.strip() for p in text.split(",") if p.strip())
+        unknown = [n for n in names if n not in RULES]
+        if unknown or not names or len(set(names)) != len(names):
+            raise UsageError(Problem(
+                f"bad adjudication policy {text!r} (from {source})",
+                expected="a comma-separated ordered subset of " + ",".join(RULES),
+                found=", ".join(unknown) if unknown else text,
+                fix=f"e.g. {','.join(DEFAULT_POLICY)} (the default) or ground_truth,most_recent"))
+        if "most_recent" not in names:
+            names = (*names, "most_recent")
+        return cls(names)
+
+    @classmethod
+    def from_env(cls) -> Policy:
+        """The policy from ``CLAIMWIRE_ADJUDICATION``, or the default."""
+        text = os.environ.get(POLICY_ENV, "").strip()
+        return cls.parse(text, POLICY_ENV) if text else cls()
+
+
+@dataclass(frozen=True)
+class Version:
+    """One annotator's parsed, checked annotation of a task."""
+
+    index: int  # position in the task's annotations, for JSON pointers
+    annotator: str  # pseudonym
+    recency: tuple[str, int]  # (updated_at or created_at, annotation id): larger is more recent
+    ground_truth: bool
+    entities: tuple[Entity, ...]
+    claims: tuple[Claim, ...]
+    result: tuple[dict[str, Any], ...] = ()  # the raw Label Studio results, for review tasks
+
+
+def recency(annotation: dict[str, Any]) -> tuple[str, int]:
+    """Sort key of an annotation: last update time, then id (ties: the higher id)."""
+    stamp = annotation.get("updated_at") or annotation.get("created_at") or ""
+    return (str(stamp), int(annotation["id"]))
+
+
+def voters(versions: Sequence[Version]) -> list[Version]:
+    """The independent annotations: not ground truth, one per annotator (the most recent),
+    oldest first."""
+    latest: dict[str, Version] = {}
+    for v in versions:
+        if v.ground_truth:
+            continue
+        if v.annotator not in latest or v.recency > latest[v.annotator].recency:
+            latest[v.annotator] = v
+    return sorted(latest.values(), key=lambda v: v.recency)
+
+
+@dataclass(frozen=True)
+class Gold:
+    entities: tuple[Entity, ...]
+    claims: tuple[Claim, ...]
+    rule: str
+    source: Version | None  # the annotation taken whole, if one was
+
+
+def _whole(v: Version, rule: str) -> Gold:
+    return Gold(tuple(replace(e, decided_by=rule) for e in v.entities),
+                tuple(replace(c, decided_by=rule) for c in v.claims), rule, v)
+
+
+def adjudicate(versions: Sequence[Version], policy: Policy | None = None) -> Gold:
+    """The gold record of one task from its usable (not skipped) annotations."""
+    policy = policy or Policy()
+    latest = max(versions, key=lambda v: v.recency)
+    if len({v.annotator for v in versions}) == 1 and len(versions) == 1:
+        return _whole(versions[0], "single")
+    for rule in policy.rules:
+        if rule == "ground_truth":
+            truth = [v for v in versions if v.ground_truth]
+            if truth:
+                return _whole(max(truth, key=lambda v: v.recency), "ground_truth")
+        elif rule == "majority":
+            vote = voters(versions)
+            if len(vote) == 1:
+                return _whole(vote[0], "single")
+            if len(vote) >= 2:
+                return _majority(vote)
+        elif rule == "most_recent":
+            return _whole(latest, "most_recent")
+    return _whole(latest, "most_recent")  # unreachable: parse() always appends most_recent
+
+
+def _plurality(values: list[tuple[Version, T]], latest_first: list[Version]) -> tuple[T, bool]:
+    """The most frequent value and whether the tie rule was needed (ties: most recent voter)."""
+    counts = Counter(v for _, v in values)
+    top = max(counts.values())
+    best = [v for v, n in counts.items() if n == top]
+    if len(best) == 1:
+        return best[0], False
+    for voter in latest_first:
+        for who, value in values:
+            if who is voter and value in best:
+                return value, True
+    raise AssertionError("a tied value has a voter")
+
+
+def _kept(holders: list[Version], n: int, latest: Version) -> str | None:
+    """Span-vote outcome: majority, tie_most_recent, or None (dropped)."""
+    if 2 * len(holders) > n:
+        return "majority"
+    if 2 * len(holders) == n and any(h is latest for h in holders):
+        return "tie_most_recent"
+    return None
+
+
+EKey = tuple[int, int, str]
+CKey = tuple[int, int]
+
+
+def _majority(vote: list[Version]) -> Gold:
+    n = len(vote)
+    latest = vote[-1]
+    latest_first = list(reversed(vote))
+    ekey: Callable[[Entity], EKey] = lambda e: (e.start, e.end, e.label)  # noqa: E731
+    by_entity: dict[EKey, dict[int, Entity]] = {}  # key -> voter position -> their region
+    by_claim: dict[CKey, dict[int, Claim]] = {}
+    for pos, v in enumerate(vote):
+        for e in v.entities:
+            by_entity.setdefault(ekey(e), {}).setdefault(pos, e)
+        for c in v.claims:
+            by_claim.setdefault((c.start, c.end), {}).setdefault(pos, c)
+    taken: set[str] = set()
+
+    def fresh(rid: str) -> str:
+        out, k = rid, 2
+        while out in taken:
+            out, k = f"{rid}-{k}", k + 1
+        taken.add(out)
+        return out
+
+    def entity_of(pos: int, entity_id: str | None) -> EKey | None:
+        if entity_id is None:
+            return None
+        e = next(x for x in vote[pos].entities if x.id == entity_id)
+        return ekey(e)
+
+    claims_out: list[tuple[CKey, dict[str, Any]]] = []
+    for key in sorted(by_claim):
+        regions = by_claim[key]
+        holders = [vote[p] for p in regions]
+        how = _kept(holders, n, latest)
+        if how is None:
+            continue
+        stance, t1 = _plurality([(vote[p], c.stance) for p, c in regions.items()], latest_first)
+        (attribution, claimer), t2 = _plurality(
+            [(vote[p], (c.attribution, entity_of(p, c.claimer_id))) for p, c in regions.items()],
+            latest_first)
+        target_votes: dict[EKey, list[Version]] = {}
+        for p, c in regions.items():
+            for t in {entity_of(p, t) for t in c.target_ids}:
+                assert t is not None
+                target_votes.setdefault(t, []).append(vote[p])
+        targets, t3 = [], False
+        latest_holder = latest_first[[v in holders for v in latest_first].index(True)]
+        for t, who in sorted(target_votes.items()):
+            outcome = _kept(who, len(holders), latest_holder)
+            t3 = t3 or outcome == "tie_most_recent"
+            if outcome:
+                targets.append(t)
+        source = regions[max(regions)]  # the most recent holder's region lends its id and text
+        claims_out.append((key, {
+            "region": source, "stance": stance, "attribution": attribution, "claimer": claimer,
+            "targets": targets,
+            "decided_by": "tie_most_recent" if (how == "tie_most_recent" or t1 or t2 or t3)
+            else "majority"}))
+
+    linked = {k for _, c in claims_out for k in [c["claimer"], *c["targets"]] if k is not None}
+    entities: dict[EKey, Entity] = {}
+    for key in sorted(by_entity):
+        regions = by_entity[key]
+        how = _kept([vote[p] for p in regions], n, latest)
+        if how is None and key not in linked:
+            continue
+        portrayal, tie = _plurality([(vote[p], e.portrayal) for p, e in regions.items()],
+                                    latest_first)
+        source = regions[max(regions)]
+        decided = "linked" if how is None else "tie_most_recent" if tie else how
+        entities[key] = Entity(fresh(source.id), source.start, source.end, source.text,
+                               source.label, portrayal, decided)
+    claims = []
+    for _, c in claims_out:
+        r: Claim = c["region"]
+        claims.append(Claim(
+            fresh(r.id), r.start, r.end, r.text,
+            entities[c["claimer"]].id if c["claimer"] is not None else None,
+            tuple(entities[t].id for t in c["targets"]), c["attribution"], c["stance"],
+            c["decided_by"]))
+    order = lambda x: (x.start, x.end, x.id)  # noqa: E731
+    return Gold(tuple(sorted(entities.values(), key=order)), tuple(sorted(claims, key=order)),
+                "majority", None)
+
+
+# --------------------------------------------------------------------------------------------
+# Review tasks: disagreements go back to Label Studio to be settled
+
+
+def needs_review(doc: Document, threshold: float) -> bool:
+    """A document is sent for review when its agreement is below ``threshold``, or when a
+    region's values had to be settled by the tie rule."""
+    a = doc.annotation
+    if a.adjudication != "majority":
+        return False  # one annotator, or already settled by a ground-truth annotation
+    ties = any(r.decided_by == "tie_most_recent" for r in (*doc.entities, *doc.claims))
+    return ties or (a.agreement is not None and a.agreement < threshold)
+
+
+def review_task(doc: Document, task_id: int, versions: Sequence[Version],
+                results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Label Studio import JSON for one review: the task's data and, as predictions, every
+    annotator's version (by pseudonym) and the adjudicated one.
+
+    The reviewer opens the task, starts from a prediction, fixes it and submits it marked as
+    ground truth; the next pull carries that annotation, and the ``ground_truth`` rule makes it
+    the gold record in the next build. ``results`` are the adjudicated record's Label Studio
+    results (:func:`builder.ls.annotation_results`).
+    """
+    meta = doc.article.meta
+    predictions = [{"model_version": f"adjudicated ({doc.annotation.adjudication})",
+                    "score": doc.annotation.agreement, "result": results}]
+    for v in voters(versions):
+        predictions.append({"model_version": f"annotator {v.annotator}",
+                            "result": [dict(r) for r in v.result]})
+    return {
+        "id": task_id,
+        "data": {"text": doc.article.text, "article_id": doc.id, "text_sha256": doc.text_sha256,
+                 "title": meta.title, "source": meta.source},
+        "predictions": predictions,
+    }
+
+
+def push_review(client: Any, project_id: int, review: Sequence[dict[str, Any]]) -> int:
+    """Attach each review's predictions to the project's existing task for that article (never
+    a second task: the build refuses an article annotated in two tasks). Returns how many
+    predictions were created."""
+    from .ls import _call, existing_tasks
+
+    have = existing_tasks(client, project_id)
+    created = 0
+    for task in review:
+        article = task["data"]["article_id"]
+        if article not in have:
+            raise UsageError(Problem(
+                "no task for this article in the Label Studio project", article=article,
+                fix="push the review to the project the export was pulled from"))
+        for p in task["predictions"]:
+            extra = {"score": p["score"]} if p.get("score") is not None else {}
+            _call("create a prediction", client.predictions.create, task=have[article][0],
+                  result=p["result"], model_version=p["model_version"], **extra)
+            created += 1
+    return created

@@ -1,0 +1,574 @@
+"""Inter-annotator agreement: span F1, link agreement, Krippendorff's alpha and Cohen's kappa.
+
+Definitions (the card and the QA report print these figures; ``tests/test_agreement.py`` checks
+each against an independent implementation):
+
+- **Span agreement** between two annotators, per kind (entity, claim) and label. *Exact*: spans
+  with the same start, end and label. *Overlap*: a maximum one-to-one matching of overlapping
+  spans with the same label. F1 = ``2 * matched / (n_a + n_b)``, micro-averaged over annotator
+  pairs (and labels, for "all").
+- **Units** for categorical agreement are the regions of the released (adjudicated) document.
+  Each annotator's region is matched to at most one released region (overlap matching as above);
+  the annotator's value on it is their value for that unit. So "given matched claims" means: both
+  annotators drew a claim that matches the same released claim.
+- **Stance, attribution, portrayal**: Krippendorff's alpha (nominal) over all units and
+  annotators; Cohen's kappa for each annotator pair over the units both labelled. A missing
+  portrayal is missing data, not a category.
+- **Claimer and target links**: an annotator's linked entity is named by the released entity it
+  matches, so two annotators agree when they link the same released entity. Claimer: the share
+  of matched claim pairs with the same claimer (or both none). Targets: Dice/F1 of the two target
+  sets, micro-averaged.
+
+Everything is computed per document at merge time and stored in the ``documents`` rows
+(``annotation.spans`` and ``annotation.labels``), so a release carries its own reliability data
+and the figures can be recomputed from it, per article and per (pseudonymous) annotator.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .records import Claim, Document, Entity, SpanCount, UnitLabel
+
+NONE = "-"  # value of a claimer/target link to nothing
+CATEGORICAL = ("stance", "attribution", "portrayal")
+LINKS = ("claimer", "target")
+
+
+class Span(Protocol):
+    start: int
+    end: int
+    label: str
+
+
+# --------------------------------------------------------------------------------------------
+# Matching
+
+
+def _overlap(a: Span, b: Span) -> int:
+    return max(0, min(a.end, b.end) - max(a.start, b.start))
+
+
+def match_spans(a: Sequence[Span], b: Sequence[Span]) -> list[tuple[int, int]]:
+    """A maximum one-to-one matching of overlapping same-label spans, as index pairs ``(i, j)``.
+
+    Kuhn's augmenting paths; each span of ``a`` tries partners in order of preference (exact
+    match, then larger Jaccard overlap, then position), so exact pairs are kept whenever that
+    does not cost a match.
+    """
+    prefs: list[list[int]] = []
+    for x in a:
+        cand = [j for j, y in enumerate(b) if y.label == x.label and _overlap(x, y) > 0]
+
+        def rank(j: int, x: Span = x) -> tuple[int, float, int]:
+            y = b[j]
+            union = max(x.end, y.end) - min(x.start, y.start)
+            exact = (y.start, y.end) == (x.start, x.end)
+            return (0 if exact else 1, -_overlap(x, y) / union, j)
+
+        prefs.append(sorted(cand, key=rank))
+    owner: dict[int, int] = {}  # j -> i
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in prefs[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or augment(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in sorted(range(len(a)), key=lambda i: (a[i].start, a[i].end, i)):
+        augment(i, set())
+    return sorted((i, j) for j, i in owner.items())
+
+
+def exact_matches(a: Sequence[Span], b: Sequence[Span]) -> int:
+    """Spans with the same start, end and label (a multiset intersection)."""
+    ka = Counter((x.start, x.end, x.label) for x in a)
+    kb = Counter((y.start, y.end, y.label) for y in b)
+    return sum((ka & kb).values())
+
+
+def span_counts(
+    annotator_a: str,
+    a: tuple[Sequence[Entity], Sequence[Claim]],
+    annotator_b: str,
+    b: tuple[Sequence[Entity], Sequence[Claim]],
+) -> list[SpanCount]:
+    """Per kind and label counts for one annotator pair (labels neither used are left out)."""
+    out: list[SpanCount] = []
+    for kind, xs, ys in (("entity", a[0], b[0]), ("claim", a[1], b[1])):
+        xs_claim = [_Labelled(x, "CLAIM") for x in xs] if kind == "claim" else list(xs)
+        ys_claim = [_Labelled(y, "CLAIM") for y in ys] if kind == "claim" else list(ys)
+        for label in sorted({s.label for s in xs_claim} | {s.label for s in ys_claim}):
+            xa = [s for s in xs_claim if s.label == label]
+            yb = [s for s in ys_claim if s.label == label]
+            out.append(SpanCount(annotator_a, annotator_b, kind, label, len(xa), len(yb),
+                                 exact_matches(xa, yb), len(match_spans(xa, yb))))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Labelled:
+    """A claim seen as a span with a label (claims carry no label of their own)."""
+
+    region: Any
+    label: str
+
+    @property
+    def start(self) -> int:
+        return int(self.region.start)
+
+    @property
+    def end(self) -> int:
+        return int(self.region.end)
+
+
+def unit_labels(
+    annotator: str,
+    version: tuple[Sequence[Entity], Sequence[Claim]],
+    gold_entities: Sequence[Entity],
+    gold_claims: Sequence[Claim],
+) -> list[UnitLabel]:
+    """What ``annotator`` said about each released region their annotation matches."""
+    entities, claims = version
+    out: list[UnitLabel] = []
+    to_gold: dict[str, str] = {}
+    for i, j in match_spans(entities, gold_entities):
+        to_gold[entities[i].id] = gold_entities[j].id
+        if entities[i].portrayal is not None:
+            out.append(UnitLabel(gold_entities[j].id, "portrayal", annotator,
+                                 entities[i].portrayal))
+    spans = {e.id: e for e in entities}
+
+    def name(entity_id: str) -> str:
+        if entity_id in to_gold:
+            return to_gold[entity_id]
+        e = spans[entity_id]  # linked but matching no released entity: name it by its span
+        return f"@{e.start}-{e.end}"
+
+    mine = [_Labelled(c, "CLAIM") for c in claims]
+    gold = [_Labelled(c, "CLAIM") for c in gold_claims]
+    for i, j in match_spans(mine, gold):
+        c, unit = claims[i], gold_claims[j].id
+        out.append(UnitLabel(unit, "stance", annotator, c.stance))
+        out.append(UnitLabel(unit, "attribution", annotator, c.attribution))
+        out.append(UnitLabel(unit, "claimer", annotator,
+                             name(c.claimer_id) if c.claimer_id else NONE))
+        out.append(UnitLabel(unit, "target", annotator,
+                             "|".join(sorted({name(t) for t in c.target_ids})) or NONE))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Coefficients
+
+
+def f1(matched: int, total: int) -> float | None:
+    """``2 * matched / total`` where ``total`` is n_a + n_b; None when both are empty."""
+    return 2 * matched / total if total else None
+
+
+def krippendorff_alpha(units: Iterable[dict[str, str]]) -> float | None:
+    """Krippendorff's alpha for nominal data; each unit maps annotator -> value.
+
+    Units with fewer than two values are not pairable and are dropped. None when alpha is
+    undefined (fewer than two pairable values, or every value the same category).
+    """
+    o: dict[tuple[str, str], float] = defaultdict(float)  # coincidence matrix
+    for unit in units:
+        values = list(unit.values())
+        m = len(values)
+        if m < 2:
+            continue
+        for x, y in itertools.permutations(values, 2):
+            o[(x, y)] += 1 / (m - 1)
+    n_c: dict[str, float] = defaultdict(float)
+    for (x, _), w in o.items():
+        n_c[x] += w
+    n = sum(n_c.values())
+    expected = sum(n_c[x] * n_c[y] for x in n_c for y in n_c if x != y)
+    if n < 2 or expected == 0:
+        return None
+    observed = sum(w for (x, y), w in o.items() if x != y)
+    return 1 - (n - 1) * observed / expected
+
+
+def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
+    """Cohen's kappa of two annotators' values on the same units; None when undefined (no
+    units, or both always gave the same single category)."""
+    n = len(pairs)
+    if not n:
+        return None
+    observed = sum(1 for x, y in pairs if x == y) / n
+    ca = Counter(x for x, _ in pairs)
+    cb = Counter(y for _, y in pairs)
+    chance = sum(ca[c] * cb[c] for c in ca) / (n * n)
+    if chance == 1:
+        return None
+    return (observed - chance) / (1 - chance)
+
+
+def dice(a: str, b: str) -> tuple[int, int]:
+    """(common, |A| + |B|) of two ``|``-joined target sets."""
+    sa = set() if a == NONE else set(a.split("|"))
+    sb = set() if b == NONE else set(b.split("|"))
+    return len(sa & sb), len(sa) + len(sb)
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregation over documents (from records at build time or from release rows)
+
+
+@dataclass(frozen=True)
+class DocAgreement:
+    """The agreement data of one document, whether it comes from a record or a release row."""
+
+    id: str
+    n_annotators: int
+    agreement: float | None
+    spans: tuple[SpanCount, ...]
+    labels: tuple[UnitLabel, ...]
+
+    @classmethod
+    def from_document(cls, doc: Document) -> DocAgreement:
+        a = doc.annotation
+        return cls(doc.id, a.n_annotators, a.agreement, a.spans, a.labels)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> DocAgreement:
+        a = row["annotation"]
+        return cls(row["id"], a["n_annotators"], a["agreement"],
+                   tuple(SpanCount(**s) for s in a.get("spans") or ()),
+                   tuple(UnitLabel(**u) for u in a.get("labels") or ()))
+
+
+def document_agreement(spans: Iterable[SpanCount]) -> float | None:
+    """The single per-document figure (``annotation.agreement``): exact span F1, all kinds."""
+    rows = list(spans)
+    return f1(sum(s.exact for s in rows), sum(s.n_a + s.n_b for s in rows))
+
+
+def _span_f1(rows: Sequence[SpanCount]) -> tuple[float | None, float | None, int]:
+    total = sum(s.n_a + s.n_b for s in rows)
+    return (f1(sum(s.exact for s in rows), total), f1(sum(s.overlap for s in rows), total),
+            len({(s.annotator_a, s.annotator_b) for s in rows}))
+
+
+@dataclass
+class Summary:
+    """Every agreement figure of a set of documents, ready to print as Markdown or HTML."""
+
+    documents: int = 0
+    multi: int = 0  # documents with at least two (non ground-truth) annotators
+    annotators: int = 0
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    categorical: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    by_article: list[dict[str, Any]] = field(default_factory=list)
+    by_annotator: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _units(docs: Sequence[DocAgreement], attribute: str) -> dict[tuple[str, str], dict[str, str]]:
+    out: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for d in docs:
+        for u in d.labels:
+            if u.attribute == attribute:
+                out[(d.id, u.unit)][u.annotator] = u.value
+    return out
+
+
+def _pairs(units: dict[Any, dict[str, str]], a: str, b: str) -> list[tuple[str, str]]:
+    return [(u[a], u[b]) for _, u in sorted(units.items()) if a in u and b in u]
+
+
+def _link_figures(units: dict[Any, dict[str, str]], only: str | None = None
+                  ) -> tuple[int, int, int, int]:
+    """(claimer pairs, claimer agreements) or (target common, target total) summed over every
+    annotator pair of every unit (only pairs involving ``only``, if given)."""
+    n = agree = common = total = 0
+    for u in units.values():
+        for a, b in itertools.combinations(sorted(u), 2):
+            if only is not None and only not in (a, b):
+                continue
+            n += 1
+            agree += u[a] == u[b]
+            c, t = dice(u[a], u[b])
+            common += c
+            total += t
+    return n, agree, common, total
+
+
+def summarize(docs: Iterable[DocAgreement]) -> Summary:
+    """Aggregate figures: micro-averaged span F1, pooled alpha, kappa per pair, weak spots."""
+    docs = list(docs)
+    s = Summary(documents=len(docs))
+    measured = [d for d in docs if d.spans or d.labels]
+    s.multi = len(measured)
+    annotators = sorted({x for d in measured for sc in d.spans
+                         for x in (sc.annotator_a, sc.annotator_b)})
+    s.annotators = len(annotators)
+    all_spans = [sc for d in measured for sc in d.spans]
+    for kind in ("entity", "claim"):
+        rows = [sc for sc in all_spans if sc.kind == kind]
+        for label in sorted({sc.label for sc in rows}) + ["all"]:
+            mine = rows if label == "all" else [sc for sc in rows if sc.label == label]
+            if not mine:
+                continue
+            exact, overlap, _ = _span_f1(mine)
+            s.spans.append({"kind": kind, "label": label, "exact_f1": exact,
+                            "overlap_f1": overlap, "spans": sum(x.n_a + x.n_b for x in mine)})
+    for attribute in CATEGORICAL:
+        units = _units(measured, attribute)
+        kappas = []
+        for a, b in itertools.combinations(annotators, 2):
+            pairs = _pairs(units, a, b)
+            if not pairs:
+                continue
+            k = cohen_kappa(pairs)
+            agree = sum(x == y for x, y in pairs) / len(pairs)
+            s.pairs.append({"attribute": attribute, "annotator_a": a, "annotator_b": b,
+                            "units": len(pairs), "agreement": agree, "kappa": k})
+            if k is not None:
+                kappas.append(k)
+        pairable = sum(1 for u in units.values() if len(u) >= 2)
+        s.categorical.append({"attribute": attribute, "units": pairable,
+                              "alpha": krippendorff_alpha(units.values()),
+                              "mean_kappa": sum(kappas) / len(kappas) if kappas else None})
+    n, agree, _, _ = _link_figures(_units(measured, "claimer"))
+    s.links.append({"link": "claimer", "pairs": n, "agreement": agree / n if n else None})
+    n, _, common, total = _link_figures(_units(measured, "target"))
+    s.links.append({"link": "target", "pairs": n, "agreement": f1(common, total)})
+    for d in measured:
+        ents = [sc for sc in d.spans if sc.kind == "entity"]
+        claims = [sc for sc in d.spans if sc.kind == "claim"]
+        s.by_article.append({
+            "id": d.id, "annotators": d.n_annotators, "agreement": d.agreement,
+            "entity_exact_f1": _span_f1(ents)[0], "claim_overlap_f1": _span_f1(claims)[1],
+            "stance_alpha": krippendorff_alpha(_units([d], "stance").values()),
+        })
+    s.by_article.sort(key=lambda r: (r["agreement"] if r["agreement"] is not None else 2,
+                                     r["id"]))
+    claimer_units = _units(measured, "claimer")
+    stance_units = _units(measured, "stance")
+    for who in annotators:
+        mine = [sc for sc in all_spans if who in (sc.annotator_a, sc.annotator_b)]
+        n_st = agree_st = 0
+        for u in stance_units.values():
+            if who in u:
+                others = [v for k, v in u.items() if k != who]
+                n_st += len(others)
+                agree_st += sum(v == u[who] for v in others)
+        n_cl, agree_cl, _, _ = _link_figures(claimer_units, only=who)
+        s.by_annotator.append({
+            "annotator": who,
+            "documents": sum(1 for d in measured if any(who in (x.annotator_a, x.annotator_b)
+                                                        for x in d.spans)),
+            "entity_exact_f1": _span_f1([x for x in mine if x.kind == "entity"])[0],
+            "claim_overlap_f1": _span_f1([x for x in mine if x.kind == "claim"])[1],
+            "stance_agreement": agree_st / n_st if n_st else None,
+            "claimer_agreement": agree_cl / n_cl if n_cl else None,
+        })
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+def fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def _md(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def tables(s: Summary, lowest: int = 5) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of every agreement table, shared by the card, CLI and report."""
+    out = [
+        ("Span agreement (pairwise, micro-averaged over annotator pairs)",
+         ["kind", "label", "exact-match F1", "overlap F1", "spans compared"],
+         [[r["kind"], r["label"], fmt(r["exact_f1"]), fmt(r["overlap_f1"]), str(r["spans"])]
+          for r in s.spans]),
+        ("Labels on matched regions",
+         ["attribute", "units", "Krippendorff's alpha (nominal)", "mean pairwise Cohen's kappa"],
+         [[r["attribute"], str(r["units"]), fmt(r["alpha"]), fmt(r["mean_kappa"])]
+          for r in s.categorical]),
+        ("Links on matched claims",
+         ["link", "annotator pairs x claims", "agreement"],
+         [[r["link"], str(r["pairs"]),
+           fmt(r["agreement"]) + (" (same entity)" if r["link"] == "claimer" else " (Dice)")]
+          for r in s.links]),
+        ("Cohen's kappa per annotator pair",
+         ["attribute", "annotator A", "annotator B", "units", "raw agreement", "kappa"],
+         [[r["attribute"], r["annotator_a"], r["annotator_b"], str(r["units"]),
+           fmt(r["agreement"]), fmt(r["kappa"])] for r in s.pairs]),
+        ("Per annotator (against every other annotator)",
+         ["annotator", "documents", "entity exact F1", "claim overlap F1", "stance agreement",
+          "claimer agreement"],
+         [[r["annotator"], str(r["documents"]), fmt(r["entity_exact_f1"]),
+           fmt(r["claim_overlap_f1"]), fmt(r["stance_agreement"]), fmt(r["claimer_agreement"])]
+          for r in s.by_annotator]),
+        (f"Articles with the lowest agreement (up to {lowest})",
+         ["article", "annotators", "agreement", "entity exact F1", "claim overlap F1",
+          "stance alpha"],
+         [[r["id"], str(r["annotators"]), fmt(r["agreement"]), fmt(r["entity_exact_f1"]),
+           fmt(r["claim_overlap_f1"]), fmt(r["stance_alpha"])] for r in s.by_article[:lowest]]),
+    ]
+    return out
+
+
+def markdown(s: Summary) -> str:
+    if not s.multi:
+        return (f"None of the {s.documents} article(s) has two or more independent annotations "
+                "yet, so no agreement can be measured for this version.")
+    parts = [f"Agreement over {s.multi} of {s.documents} article(s) with two or more independent "
+             f"annotations, by {s.annotators} pseudonymous annotator(s). Definitions: "
+             "`builder/agreement.py`."]
+    for title, header, rows in tables(s):
+        if rows:
+            parts.append(f"**{title}**\n\n" + _md(header, rows))
+    return "\n\n".join(parts)
+
+
+def agreement_markdown(docs: Iterable[Document]) -> str:
+    """The card's agreement section, computed from the released documents."""
+    docs = list(docs)
+    decided = Counter(r.decided_by for d in docs for r in (*d.entities, *d.claims))
+    policy = (
+        "Gold records are adjudicated by `builder/adjudicate.py`: an annotation marked ground "
+        "truth; otherwise a region-level majority vote among the annotators (ties: the most "
+        "recently updated annotation decides); otherwise the most recent annotation. Released "
+        "regions by how they were decided (`decided_by`): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(decided.items())) or "none") + "."
+    )
+    return policy + "\n\n" + markdown(summarize(DocAgreement.from_document(d) for d in docs))
+
+
+# --------------------------------------------------------------------------------------------
+# Commands: agreement, review, report
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``agreement``, ``review`` and ``report`` on the ``claimwire`` parser."""
+    from pathlib import Path
+
+    def common(p: Any) -> None:
+        p.add_argument("exports", type=Path, nargs="*", default=[Path("annotations/exports")],
+                       help="Label Studio JSON exports: files or folders "
+                       "(default annotations/exports)")
+        p.add_argument("--articles", type=Path, default=Path("articles"),
+                       help="raw articles (default articles)")
+        p.add_argument("--adjudication", default=None,
+                       help="ordered rules, default ground_truth,majority,most_recent "
+                       "(or CLAIMWIRE_ADJUDICATION)")
+
+    a = sub.add_parser("agreement", help="inter-annotator agreement of exports",
+                       description="Span F1, link agreement, Krippendorff's alpha and Cohen's "
+                       "kappa, overall, per annotator pair, per annotator and per article.")
+    common(a)
+    a.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    a.set_defaults(func=_cmd_agreement)
+
+    r = sub.add_parser("review", help="write Label Studio review tasks for disagreements",
+                       description="Tasks whose agreement is below --threshold (or that needed "
+                       "the tie rule) become review tasks with every version as a prediction.")
+    common(r)
+    r.add_argument("--threshold", type=float, default=0.9,
+                   help="review documents with agreement below this (default 0.9)")
+    r.add_argument("--out", type=Path, default=Path("annotations/review/review-tasks.json"),
+                   help="review tasks JSON (default annotations/review/review-tasks.json)")
+    r.add_argument("--push", metavar="PROJECT", default=None,
+                   help="also attach the predictions to the tasks of this Label Studio project "
+                   "(LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY)")
+    r.set_defaults(func=_cmd_review)
+
+    p = sub.add_parser("report", help="write the HTML quality report of a release",
+                       description="A self-contained HTML page: counts, label plots, agreement, "
+                       "weakest articles and an annotated-article viewer.")
+    p.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output file (default <release>.report.html beside the release)")
+    p.set_defaults(func=_cmd_report)
+
+
+def merged(exports: list[Any], articles_dir: Any, adjudication: str | None) -> Iterable[Any]:
+    """(task, document, versions) for every task of ``exports`` with a usable annotation."""
+    from .adjudicate import Policy
+    from .articles import read_articles
+    from .build import read_tasks
+    from .errors import InvalidDataError, Problem
+    from .labelstudio import place
+    from .merge import MergeStats, merge, versions
+
+    policy = Policy.parse(adjudication) if adjudication else Policy.from_env()
+    articles = {x.id: x for x in read_articles(articles_dir)}
+    for task in read_tasks(exports):
+        article = articles.get(task.article_id)
+        if article is None:
+            raise InvalidDataError(place(Problem(
+                "annotation for an unknown article", file=task.file, task=task.id,
+                article=task.article_id, pointer=task.base + "/data/article_id",
+                fix="pass --articles with the folder that holds this article")))
+        doc = merge(article, task, policy=policy)
+        if doc is not None:
+            where = {"file": task.file, "task": task.id, "article": article.id}
+            yield task, doc, versions(article.text, task, where, MergeStats())
+
+
+def _cmd_agreement(args: Any) -> int:
+    import dataclasses
+    import json
+
+    docs = [DocAgreement.from_document(d) for _, d, _ in
+            merged(args.exports, args.articles, args.adjudication)]
+    s = summarize(docs)
+    if args.format == "json":
+        print(json.dumps(dataclasses.asdict(s), indent=2, sort_keys=True))
+    else:
+        print(markdown(s))
+    return 0
+
+
+def _cmd_review(args: Any) -> int:
+    from .adjudicate import needs_review, push_review, review_task
+    from .ls import annotation_results, connect, find_project, write_json_atomic
+
+    review = []
+    for task, doc, versions in merged(args.exports, args.articles, args.adjudication):
+        if needs_review(doc, args.threshold):
+            review.append(review_task(doc, task.id, versions, annotation_results(doc.to_row())))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(args.out, review)
+    print(f"wrote {args.out}: {len(review)} review task(s) (agreement below {args.threshold} "
+          "or settled by the tie rule)")
+    if args.push:
+        from .errors import Problem, UsageError
+
+        client = connect()
+        project = find_project(client, args.push)
+        if project is None:
+            raise UsageError(Problem(f"no Label Studio project titled {args.push!r}",
+                                     fix="pass the title of the project the export came from"))
+        n = push_review(client, int(project.id), review)
+        print(f"attached {n} prediction(s) to {len(review)} task(s) of {args.push!r}; settle "
+              "each in Label Studio (submit as ground truth), then pull and build")
+    return 0
+
+
+def _cmd_report(args: Any) -> int:
+    from .report import write_report
+
+    out = write_report(args.release, args.out)
+    print(f"wrote {out}")
+    return 0
