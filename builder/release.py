@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -303,7 +303,7 @@ def verify(root: Path, load: bool = True) -> list[str]:
                 )
     report.append(f"checksums: {len(recorded)} files checked")
     if problems:
-        raise InvalidDataError([p.located(file=str(root / p.file)) for p in problems])
+        raise InvalidDataError([replace(p, file=str(root / p.file)) for p in problems])
     if load:
         report.extend(_load_all(root))
     return report
