@@ -140,12 +140,16 @@ def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
             )
         )
     try:
-        raw = raw_path.read_bytes().decode("utf-8")
+        raw_bytes = raw_path.read_bytes()
+        raw = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
+        before = raw_bytes[: exc.start]
         raise InvalidDataError(
             Problem(
                 "raw article is not UTF-8",
                 file=str(raw_path),
+                line=before.count(b"\n") + 1,
+                column=exc.start - (before.rfind(b"\n") + 1) + 1,  # in bytes
                 article=article_id,
                 found=f"invalid byte at offset {exc.start}",
                 fix="re-save the file as UTF-8",
