@@ -26,7 +26,7 @@ import orjson
 from .errors import ClaimwireError, LabelStudioError, Problem, UsageError
 from .merge import text_sha256
 from .records import Article
-from .retry import DEFAULT, describe, retrying, transient
+from .retry import DEFAULT, IncompleteDownload, describe, retrying, transient
 from .scheme import LabelConfig, load_label_config, parse_label_config
 
 URL_ENV, KEY_ENV, KEY_FILE_ENV = "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_API_KEY_FILE"
@@ -291,30 +291,31 @@ def pull_snapshot(
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     final = out_dir / f"{_slug(title)}-{stamp}.json"
     partial = out_dir / f".{final.name}.partial"
+    chunks = _read("download the export", _chunks, client, project_id, export.id)
     try:
         received = 0
         with partial.open("wb") as f:
-            for chunk in _read("download the export", _chunks, client, project_id, export.id):
+            for chunk in chunks:
                 f.write(chunk)
                 received += len(chunk)
                 on_progress("download", received)
             f.flush()
             os.fsync(f.fileno())
-        try:
-            orjson.loads(partial.read_bytes())  # a truncated download must not land
-        except orjson.JSONDecodeError as exc:
-            raise LabelStudioError(
-                Problem(f"the downloaded export is not valid JSON ({exc.msg}); nothing was written",
-                        file=str(final), fix="pull again; if it persists, look at the server log")
-            ) from None
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
     return final
 
 
-def _chunks(client: Any, project_id: int, export_id: int) -> Iterator[bytes]:
-    return iter(list(client.projects.exports.download(project_id, export_id, export_type="JSON")))
+def _chunks(client: Any, project_id: int, export_id: int) -> list[bytes]:
+    """The whole export, checked to be complete JSON: a truncated download must not land, and
+    downloading again is safe, so a truncated one is retried like a dropped connection."""
+    chunks = list(client.projects.exports.download(project_id, export_id, export_type="JSON"))
+    try:
+        orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError as exc:
+        raise IncompleteDownload(f"the export is not complete JSON ({exc.msg})") from None
+    return chunks
 
 
 def annotation_results(row: dict[str, Any]) -> list[dict[str, Any]]:

@@ -38,11 +38,16 @@ class Backoff:
 DEFAULT = Backoff()
 
 
+class IncompleteDownload(Exception):
+    """A response body that ended early without a protocol error (a body delimited by the
+    connection closing): found by parsing it, worth another attempt like a dropped connection."""
+
+
 def transient(exc: BaseException) -> bool:
     """Whether ``exc`` is worth another attempt: a network failure or a server-side hiccup."""
     import httpx
 
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, httpx.TransportError | IncompleteDownload):
         return True
     status = getattr(exc, "status_code", None)
     return isinstance(status, int) and status in RETRY_STATUSES
