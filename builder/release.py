@@ -54,7 +54,7 @@ class SplitTable:
 
 def release_dir(out: Path, version: str) -> Path:
     """``out/claimwire-<version>``; the version is checked here because it becomes a path."""
-    if not isinstance(version, str) or not VERSION_RE.match(version):
+    if not isinstance(version, str) or not VERSION_RE.fullmatch(version):
         raise UsageError(
             Problem("release version must be a semantic version like 0.1.0",
                     found=repr(version), fix="pass --version X.Y.Z (digits only)")
