@@ -86,7 +86,7 @@ def roundtrip(doc: Document, tmp: Path) -> dict[str, Any]:
 ROUNDS = {"documents": 0, "spans": 0, "astral": 0, "crlf": 0, "overlapping": 0}
 
 
-@settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 150), deadline=None,
+@settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 300), deadline=None,
           suppress_health_check=list(HealthCheck), database=None)
 @given(st.randoms(use_true_random=False))
 def test_release_to_tasks_to_export_to_release_is_identity(rng: random.Random) -> None:
