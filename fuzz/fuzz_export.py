@@ -4,7 +4,7 @@ The hypothesis tests in tests/test_fuzz_exports.py mutate exports structurally; 
 libFuzzer explore the byte level of the reader (JSON decoding, format sniffing, schema checks,
 pointer location) for as long as you like. Any exception other than a ClaimwireError is a crash.
 
-    pip install atheris
+    pip install -e ".[fuzz]"    # atheris
     python fuzz/fuzz_export.py -max_total_time=600 fuzz/corpus annotations/exports
 
 Crashing inputs are written as crash-<sha1> in the working folder; replay one with
