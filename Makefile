@@ -12,7 +12,7 @@ VERSION ?= 0.1.0
 export CLAIMWIRE_LS_VENV := $(abspath $(LS_VENV))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install build verify report test ls-install ls-serve gold clean
+.PHONY: help install build verify report test fuzz releases-check ls-install ls-serve gold clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,6 +47,14 @@ ls-serve: install ls-install  ## run a local Label Studio on 127.0.0.1 (prints U
 
 test: install ls-install  ## install everything the tests need and run the whole suite
 	$(BIN)/python -m pytest
+
+fuzz: install  ## longer fuzz and round-trip runs: CLAIMWIRE_FUZZ_EXAMPLES=5000 make fuzz
+	CLAIMWIRE_FUZZ_EXAMPLES=$${CLAIMWIRE_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest \
+		tests/test_fuzz_exports.py tests/test_roundtrip_property.py tests/test_security.py \
+		-m "not labelstudio"
+
+releases-check: install  ## fail if the current version is recorded in releases/ and would change
+	$(BIN)/python releases/check.py
 
 gold: install ls-install  ## re-record annotations/exports/gold.json through a real Label Studio
 	$(BIN)/python scripts/record_gold.py

@@ -140,12 +140,16 @@ def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
             )
         )
     try:
-        raw = raw_path.read_bytes().decode("utf-8")
+        raw_bytes = raw_path.read_bytes()
+        raw = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
+        before = raw_bytes[: exc.start]
         raise InvalidDataError(
             Problem(
                 "raw article is not UTF-8",
                 file=str(raw_path),
+                line=before.count(b"\n") + 1,
+                column=exc.start - (before.rfind(b"\n") + 1) + 1,  # in bytes
                 article=article_id,
                 found=f"invalid byte at offset {exc.start}",
                 fix="re-save the file as UTF-8",
@@ -163,13 +167,21 @@ def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
     return Article(id=article_id, text=clean(raw, rules[source]), meta=meta, path=str(raw_path))
 
 
+# Names Windows reserves in any folder, with or without an extension: a file named so cannot be
+# created or read back there.
+RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
+
+
 def check_article_id(article_id: str, **where: object) -> None:
-    """Refuse ids that could name a path outside the output folder (``../x``, ``/etc``, NUL)."""
-    if not SAFE_ID.match(article_id) or ".." in article_id:
+    """Refuse ids that could name a path outside the output folder (``../x``, ``/etc``, NUL) or a
+    reserved device name (``CON``, ``nul.txt``)."""
+    if (not isinstance(article_id, str) or not SAFE_ID.fullmatch(article_id) or ".." in article_id
+            or RESERVED.match(article_id) or article_id.endswith(".")):
         raise InvalidDataError(
             Problem(
                 "unsafe article id",
-                expected="letters, digits, '_', '-', '.', not starting with '.' and no '..'",
+                expected="letters, digits, '_', '-', '.', not starting or ending with '.', no "
+                "'..', not a reserved device name (CON, NUL, COM1...)",
                 found=repr(article_id),
                 fix="use a plain id such as 001_3f2a9c",
                 **where,  # type: ignore[arg-type]

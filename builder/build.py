@@ -117,6 +117,11 @@ def build(
         by_split: dict[str, list[Document]] = {name: [] for name, _ in splits.shares}
         for doc in merge_all(articles, progress(read_tasks(exports)), stats):
             by_split[splits.assign(doc.article.group_key)].append(doc)
+        if not any(by_split.values()):
+            raise InvalidDataError(Problem(
+                "no article has a usable annotation: every task is unannotated or skipped",
+                file=str(exports[0]) if exports else None, pointer="",
+                fix="annotate at least one task in Label Studio and pull again"))
         leakage = check_leakage((d.id, s, d.article.text) for s, ds in by_split.items() for d in ds)
         tables: list[SplitTable] = []
         counts: dict[str, Counter[str]] = {}

@@ -83,6 +83,12 @@ class UsageError(ClaimwireError):
     exit_code = 2
 
 
+class OutputError(ClaimwireError):
+    """The release could not be written: disk full, an unwritable or missing output folder."""
+
+    exit_code = 1
+
+
 class LabelStudioError(ClaimwireError):
     """The Label Studio server refused or failed a request."""
 

@@ -71,6 +71,8 @@ def _load(path: Path) -> Any:
         raise InvalidDataError(Problem("export file not found", file=str(path))) from None
     except IsADirectoryError:
         raise InvalidDataError(Problem("expected a file", file=str(path))) from None
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM (an editor's save): not CSV, just JSON
+        raw = raw[3:]
     head = raw.lstrip()[:1]
     if head not in (b"[", b"{"):
         kind = "CONLL" if b" -X- " in raw[:4096] else "CSV/TSV" if head else "an empty file"

@@ -4,12 +4,18 @@ put a release back for correction.
 The server URL and API key come from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (or
 ``LABEL_STUDIO_API_KEY_FILE``). The key is passed to the SDK explicitly and never printed,
 logged or written anywhere.
+
+Failures: the SDK's own retries are off (it would repeat a task import that the server saved
+before the connection dropped, duplicating tasks). Requests that are safe to repeat go through
+:func:`builder.retry.retrying`; requests that create something re-read the server after a
+failure and send only what is still missing.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -17,9 +23,10 @@ from typing import Any
 
 import orjson
 
-from .errors import LabelStudioError, Problem, UsageError
+from .errors import ClaimwireError, LabelStudioError, Problem, UsageError
 from .merge import text_sha256
 from .records import Article
+from .retry import DEFAULT, IncompleteDownload, describe, retrying, transient
 from .scheme import LabelConfig, load_label_config, parse_label_config
 
 URL_ENV, KEY_ENV, KEY_FILE_ENV = "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_API_KEY_FILE"
@@ -55,13 +62,15 @@ def connect(url: str | None = None, api_key: str | None = None) -> Any:
                 fix="start one with `make ls-serve` and export the two variables it prints",
             )
         )
-    return LabelStudio(base_url=url.rstrip("/"), api_key=api_key)
+    return LabelStudio(base_url=url.rstrip("/"), api_key=api_key, max_retries=0)
 
 
 def _call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run an SDK call, turning HTTP and connection failures into a clear error (no key shown)."""
     try:
         return fn(*args, **kwargs)
+    except ClaimwireError:
+        raise
     except Exception as exc:  # the SDK raises ApiError, httpx errors and pydantic errors
         status = getattr(exc, "status_code", None)
         body = getattr(exc, "body", None)
@@ -70,6 +79,58 @@ def _call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             Problem(f"Label Studio refused or failed to {what} ({detail})",
                     fix="check the server is running and the API key is valid")
         ) from None
+
+
+def _notify(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _read(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """:func:`_call` with back-off retries: only for requests that are safe to repeat."""
+    return _call(what, retrying, lambda: fn(*args, **kwargs), what, on_retry=_notify)
+
+
+def _create(what: str, send: Callable[[], Any], landed: Callable[[], Any]) -> Any:
+    """Send a request that creates something. After a transient failure, ask the server whether
+    it landed anyway (``landed()`` returns the created thing or None) before sending it again, so
+    nothing is ever created twice."""
+    delays = DEFAULT.delays()
+    attempt = 1
+    while True:
+        try:
+            return _call(what, _raw, send)
+        except _Transient as failure:
+            delay = next(delays, None)
+            if delay is None:
+                return _call(what, _reraise, failure.exc)
+            _notify(f"Label Studio: {what} failed ({describe(failure.exc)}); checking what "
+                    f"arrived, retrying in {delay:g} s (attempt {attempt + 1} of {DEFAULT.attempts})")
+            time.sleep(delay)
+            attempt += 1
+            done = landed()
+            if done is not None:
+                return done
+
+
+class _Transient(ClaimwireError):
+    """Internal: a transient failure of a creating request, handed back to :func:`_create`."""
+
+    def __init__(self, exc: Exception) -> None:
+        super().__init__("transient Label Studio failure")
+        self.exc = exc
+
+
+def _raw(send: Callable[[], Any]) -> Any:
+    try:
+        return send()
+    except Exception as exc:
+        if transient(exc):
+            raise _Transient(exc) from None
+        raise
+
+
+def _reraise(exc: Exception) -> Any:
+    raise exc
 
 
 def task_for(article: Article, predictions: list[dict[str, Any]] | None = None,
@@ -90,7 +151,7 @@ def task_for(article: Article, predictions: list[dict[str, Any]] | None = None,
 
 
 def find_project(client: Any, title: str) -> Any | None:
-    for project in _call("list projects", lambda: list(client.projects.list())):
+    for project in _read("list projects", lambda: list(client.projects.list())):
         if project.title == title:
             return project
     return None
@@ -111,8 +172,11 @@ def ensure_project(client: Any, title: str, config: LabelConfig | None = None) -
     config = config or load_label_config()
     project = find_project(client, title)
     if project is None:
-        created = _call("create the project", client.projects.create, title=title,
-                        label_config=config.xml)
+        created = _create(
+            "create the project",
+            lambda: client.projects.create(title=title, label_config=config.xml),
+            lambda: find_project(client, title),
+        )
         return int(created.id), "created"
     current = parse_label_config(project.label_config or "<View/>")
     if current.xml.strip() == config.xml.strip():
@@ -129,16 +193,17 @@ def ensure_project(client: Any, title: str, config: LabelConfig | None = None) -
                 "project; a removed label would orphan annotations",
             )
         )
-    _call("update the labeling config", client.projects.update, project.id,
-          label_config=config.xml)
+    _read("update the labeling config", client.projects.update, project.id,
+          label_config=config.xml)  # setting a value: safe to repeat
     return int(project.id), "updated"
 
 
 def existing_tasks(client: Any, project_id: int) -> dict[str, tuple[int, str | None]]:
     """article id -> (task id, text sha256) of every task already in the project."""
     out: dict[str, tuple[int, str | None]] = {}
-    pager = _call("list tasks", client.tasks.list, project=project_id, page_size=500)
-    for task in _call("list tasks", lambda: list(pager)):
+    tasks = _read("list tasks", lambda: list(client.tasks.list(project=project_id,
+                                                                page_size=500)))
+    for task in tasks:
         data = task.data or {}
         if "article_id" in data:
             out[data["article_id"]] = (int(task.id), data.get("text_sha256"))
@@ -148,8 +213,8 @@ def existing_tasks(client: Any, project_id: int) -> dict[str, tuple[int, str | N
 def push_tasks(client: Any, project_id: int, tasks: Iterable[dict[str, Any]]) -> tuple[int, int]:
     """Import the tasks not in the project yet; returns (created, already there).
 
-    Never retried: an import that fails may still have saved tasks, so a retry could duplicate
-    them. Running the push again is the safe retry, since it skips what is there.
+    An import that fails may still have saved tasks, so it is never simply repeated: after a
+    transient failure the project is listed again and only the tasks still missing are sent.
     """
     have = existing_tasks(client, project_id)
     new: list[dict[str, Any]] = []
@@ -173,9 +238,22 @@ def push_tasks(client: Any, project_id: int, tasks: Iterable[dict[str, Any]]) ->
             )
         skipped += 1
     for start in range(0, len(new), 100):
-        _call("import tasks", client.projects.import_tasks, project_id,
-              request=new[start:start + 100], return_task_ids=True)
+        _import_missing(client, project_id, new[start:start + 100])
     return len(new), skipped
+
+
+def _import_missing(client: Any, project_id: int, batch: list[dict[str, Any]]) -> None:
+    pending = list(batch)
+
+    def send() -> Any:
+        return client.projects.import_tasks(project_id, request=pending, return_task_ids=True)
+
+    def landed() -> Any:
+        have = existing_tasks(client, project_id)
+        pending[:] = [t for t in pending if t["data"]["article_id"] not in have]
+        return True if not pending else None
+
+    _create("import tasks", send, landed)
 
 
 def _slug(title: str) -> str:
@@ -195,12 +273,13 @@ def pull_snapshot(
 
     The file is named by project and time. A failed or interrupted download leaves no file.
     """
-    export = _call("create a snapshot export", client.projects.exports.create, project_id,
+    # A repeated create makes one more snapshot on the server and changes no annotation: safe.
+    export = _read("create a snapshot export", client.projects.exports.create, project_id,
                    title=f"claimwire pull {time.strftime('%Y-%m-%dT%H:%M:%S')}",
                    serialization_options=SNAPSHOT_OPTIONS)
     deadline = time.monotonic() + timeout
     while True:
-        state = _call("poll the export", client.projects.exports.get, project_id, export.id)
+        state = _read("poll the export", client.projects.exports.get, project_id, export.id)
         on_progress(f"export {state.status}", 0)
         if state.status == "completed":
             break
@@ -212,24 +291,31 @@ def pull_snapshot(
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     final = out_dir / f"{_slug(title)}-{stamp}.json"
     partial = out_dir / f".{final.name}.partial"
+    chunks = _read("download the export", _chunks, client, project_id, export.id)
     try:
         received = 0
         with partial.open("wb") as f:
-            for chunk in _call("download the export", _chunks, client, project_id, export.id):
+            for chunk in chunks:
                 f.write(chunk)
                 received += len(chunk)
                 on_progress("download", received)
             f.flush()
             os.fsync(f.fileno())
-        orjson.loads(partial.read_bytes())  # a truncated download must not land
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
     return final
 
 
-def _chunks(client: Any, project_id: int, export_id: int) -> Iterator[bytes]:
-    return iter(list(client.projects.exports.download(project_id, export_id, export_type="JSON")))
+def _chunks(client: Any, project_id: int, export_id: int) -> list[bytes]:
+    """The whole export, checked to be complete JSON: a truncated download must not land, and
+    downloading again is safe, so a truncated one is retried like a dropped connection."""
+    chunks = list(client.projects.exports.download(project_id, export_id, export_type="JSON"))
+    try:
+        orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError as exc:
+        raise IncompleteDownload(f"the export is not complete JSON ({exc.msg})") from None
+    return chunks
 
 
 def annotation_results(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -336,7 +422,7 @@ def push_release(client: Any, project_id: int, release: Path, as_: str) -> tuple
     Returns (new tasks, results added to existing tasks, already present). Region ids are kept,
     so a later pull maps 1:1 onto the release.
     """
-    me = _call("identify the API user", client.users.whoami)
+    me = _read("identify the API user", client.users.whoami)
     tasks = release_tasks(release, as_, user_id=int(me.id))
     have = existing_tasks(client, project_id)
     new = [t for t in tasks if t["data"]["article_id"] not in have]
@@ -347,21 +433,29 @@ def push_release(client: Any, project_id: int, release: Path, as_: str) -> tuple
             continue
         task_id = known[0]
         result = (task["annotations"] if as_ == "annotations" else task["predictions"])[0]["result"]
-        if as_ == "annotations":
-            present = _call("list annotations", client.annotations.list, task_id)
-        else:
-            present = _call("list predictions", lambda: list(client.predictions.list(task=task_id)))
-        if any(_normal(p.result or []) == _normal(result) for p in present):
+
+        def present(task_id: int = task_id, result: list[dict[str, Any]] = result) -> Any:
+            if as_ == "annotations":
+                have = _read("list annotations", client.annotations.list, task_id)
+            else:
+                have = _read("list predictions",
+                             lambda: list(client.predictions.list(task=task_id)))
+            return next((p for p in have if _normal(p.result or []) == _normal(result)), None)
+
+        if present() is not None:
             skipped += 1
             continue
         if as_ == "annotations":
-            _call("create an annotation", client.annotations.create, task_id, result=result,
-                  completed_by=int(me.id), ground_truth=True)
+            _create("create an annotation",
+                    lambda task_id=task_id, result=result: client.annotations.create(
+                        task_id, result=result, completed_by=int(me.id), ground_truth=True),
+                    present)
         else:
-            _call("create a prediction", client.predictions.create, task=task_id, result=result,
-                  model_version=f"claimwire-{release.name}")
+            _create("create a prediction",
+                    lambda task_id=task_id, result=result: client.predictions.create(
+                        task=task_id, result=result, model_version=f"claimwire-{release.name}"),
+                    present)
         added += 1
     for start in range(0, len(new), 100):
-        _call("import tasks", client.projects.import_tasks, project_id,
-              request=new[start:start + 100], return_task_ids=True)
+        _import_missing(client, project_id, new[start:start + 100])
     return len(new), added, skipped

@@ -20,6 +20,7 @@ from .ls import (
     task_for,
     write_json_atomic,
 )
+from .schemas import validate_instance
 from .spec import load_spec, resolve
 
 DEFAULT_PROJECT = "claimwire"
@@ -45,7 +46,9 @@ def _predictions(source: Path | None, articles: list[Any]) -> dict[str, list[dic
     specs = data if isinstance(data, list) else [data]
     texts = {a.id: a.text for a in articles}
     out = {}
-    for spec in specs:
+    for i, spec in enumerate(specs):
+        validate_instance("spec", spec, base=f"/{i}" if isinstance(data, list) else "",
+                          file=str(source))
         article_id = spec.get("article_id")
         if article_id not in texts:
             raise UsageError(Problem("predictions name an article that is not being exported",

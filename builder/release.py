@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .errors import InvalidDataError, Problem, UsageError
+from .errors import InvalidDataError, OutputError, Problem, UsageError
 from .features import CONFIGS, DEFAULT_CONFIG, FEATURES, encode
+from .locking import VersionLock, sweep
 
 NAME = "claimwire"
 CHECKSUMS = "checksums.tsv"
+# Last line of checksums.tsv: the sha256 of the lines above it, so a damaged checksums file is
+# named as such instead of blaming the file whose line was hit.
+SELF_DIGEST = "# sha256 of the lines above: "
+VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$")
 ROW_GROUP_SIZE = 1000
 
 
@@ -47,6 +53,12 @@ class SplitTable:
 
 
 def release_dir(out: Path, version: str) -> Path:
+    """``out/claimwire-<version>``; the version is checked here because it becomes a path."""
+    if not isinstance(version, str) or not VERSION_RE.fullmatch(version):
+        raise UsageError(
+            Problem("release version must be a semantic version like 0.1.0",
+                    found=repr(version), fix="pass --version X.Y.Z (digits only)")
+        )
     return out / f"{NAME}-{version}"
 
 
@@ -84,7 +96,9 @@ def write_checksums(root: Path) -> None:
         rel = p.relative_to(root).as_posix()
         if p.is_file() and rel != CHECKSUMS:
             lines.append(f"{rel}\t{p.stat().st_size}\t{sha256_file(p)}")
-    (root / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    trailer = f"{SELF_DIGEST}{hashlib.sha256(body).hexdigest()}\n".encode()
+    (root / CHECKSUMS).write_bytes(body + trailer)
 
 
 def yaml_header(version: str, tables: list[SplitTable], extra: dict[str, Any]) -> str:
@@ -138,20 +152,60 @@ def _exists(final: Path) -> None:
     )
 
 
+def _output_error(exc: OSError, out: Path) -> OutputError:
+    """A clear error for a failed read or write (disk full, read-only or missing folder)."""
+    name = exc.filename if exc.filename is not None else out
+    return OutputError(
+        Problem(
+            f"cannot write the release: {exc.strerror or exc}",
+            file=str(name),
+            fix=f"free disk space or choose a writable output folder (--out); {out} holds no "
+            "partial release",
+        )
+    )
+
+
 class Staging:
-    """A hidden temporary folder next to the final release; removed unless published."""
+    """A hidden temporary folder next to the final release; removed unless published.
+
+    Holds the version's lock (:mod:`builder.locking`) while it exists, so two builds of one
+    version never run at once, and sweeps staging folders left by builds that were killed.
+    """
 
     def __init__(self, final: Path) -> None:
-        final.parent.mkdir(parents=True, exist_ok=True)
         self.final = final
-        self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        self.lock = VersionLock(final.parent, final.name)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if not self.lock.acquire():
+                raise UsageError(
+                    Problem(
+                        f"another build of {final.name} is running (it holds {self.lock.path.name})",
+                        file=str(final.parent),
+                        fix="wait for it to finish, then build again (an identical release is "
+                        "kept as is)",
+                    )
+                )
+            sweep(final.parent, NAME, held=self.lock)
+            self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        except OSError as exc:
+            self.lock.release()
+            raise _output_error(exc, final.parent) from None
+        except BaseException:
+            self.lock.release()
+            raise
 
     def __enter__(self) -> Staging:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.path.exists():
-            shutil.rmtree(self.path, ignore_errors=True)
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        try:
+            if self.path.exists():
+                shutil.rmtree(self.path, ignore_errors=True)
+        finally:
+            self.lock.release()
+        if isinstance(exc, OSError):
+            raise _output_error(exc, self.final.parent) from None
 
     def publish(self) -> bool:
         """Move the release into place. If that version exists already and is byte-identical
@@ -162,18 +216,65 @@ class Staging:
             ).read_bytes():
                 return False
             _exists(self.final)
+        _fsync_tree(self.path)
         publish(self.path, self.final)
+        _fsync_dir(self.final.parent)
         return True
 
 
+def _fsync_tree(root: Path) -> None:
+    """Flush every file and folder of the release to disk before the rename makes it visible:
+    after a crash, the release is either absent or complete."""
+    for p in sorted(root.rglob("*"), reverse=True):
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        elif p.is_dir():
+            _fsync_dir(p)
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def read_checksums(root: Path) -> dict[str, tuple[int, str]]:
+    """The recorded (bytes, sha256) per file; a damaged checksums.tsv is reported, by name."""
     path = root / CHECKSUMS
     if not path.is_file():
         raise InvalidDataError(Problem("release has no checksums.tsv", file=str(root)))
+    raw = path.read_bytes()
+    body, _, trailer = raw.rstrip(b"\n").rpartition(b"\n")
+    body += b"\n"
+
+    def damaged(why: str) -> InvalidDataError:
+        return InvalidDataError(
+            Problem(f"checksums.tsv is damaged: {why}", file=str(path),
+                    fix="restore checksums.tsv from the release or rebuild")
+        )
+
+    if trailer.startswith(SELF_DIGEST.encode()):
+        if trailer[len(SELF_DIGEST):].decode("ascii", "replace") != hashlib.sha256(body).hexdigest():
+            raise damaged("its content does not match its own digest (last line)")
+    else:
+        body = raw  # a release written before the digest line existed
+    try:
+        lines = body.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise damaged("not UTF-8") from None
     out = {}
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-        rel, size, digest = line.split("\t")
-        out[rel] = (int(size), digest)
+    for no, line in enumerate(lines[1:], start=2):
+        parts = line.split("\t")
+        if len(parts) != 3 or not parts[1].isdigit() or not re.fullmatch(r"[0-9a-f]{64}", parts[2]):
+            raise damaged(f"line {no} is not 'path<TAB>bytes<TAB>sha256'")
+        out[parts[0]] = (int(parts[1]), parts[2])
     return out
 
 
@@ -202,7 +303,7 @@ def verify(root: Path, load: bool = True) -> list[str]:
                 )
     report.append(f"checksums: {len(recorded)} files checked")
     if problems:
-        raise InvalidDataError([p.located(file=str(root / p.file)) for p in problems])
+        raise InvalidDataError([replace(p, file=str(root / p.file)) for p in problems])
     if load:
         report.extend(_load_all(root))
     return report

@@ -26,6 +26,7 @@ SCHEMA_NAMES = (
     "entities",
     "claims",
     "stance",
+    "spec",
 )
 
 
@@ -65,7 +66,13 @@ def pointer(path: Any) -> str:
 
 def iter_problems(name: str, instance: Any, base: str = "") -> Iterator[Problem]:
     """Every schema violation of ``instance``, pointers prefixed with ``base``."""
-    for err in fast_validator(name).iter_errors(instance):
+    try:
+        errors = list(fast_validator(name).iter_errors(instance))
+    except ValueError as exc:  # jsonschema-rs refuses values nested deeper than it recurses
+        yield Problem(f"cannot validate this value: {exc}", pointer=base,
+                      expected=f"a value of schema/{name}.schema.json, not nested hundreds deep")
+        return
+    for err in errors:
         yield Problem(
             err.message,
             pointer=base + pointer(err.instance_path),

@@ -104,6 +104,10 @@ def resolve(spec: dict[str, Any], text: str, file: str = "<spec>") -> list[dict[
 def load_spec(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise InvalidDataError(Problem(f"cannot read span spec: {exc}", file=str(path))) from None
+    except orjson.JSONDecodeError as exc:
+        raise InvalidDataError(Problem(f"cannot read span spec: malformed JSON: {exc.msg}",
+                                       file=str(path), line=exc.lineno, column=exc.colno)) from None
+    except OSError as exc:
+        raise InvalidDataError(Problem(f"cannot read span spec: {exc.strerror}", file=str(path),
+                                       pointer="")) from None
     return data
