@@ -72,7 +72,10 @@ def test_push_survives_500s_and_dropped_answers_without_duplicates(
         imports = [e for e in proxy.log if e[1].endswith("/import")]
         assert [e[2] for e in imports] == ["drop-after"]  # sent once, never again
         retries = [line for line in err.splitlines() if line.startswith("Label Studio: ")]
-        assert len(retries) == 3, err
+        # one retry per injected fault; a kept-alive connection the proxy closed may add one more
+        failed = [line.split(" failed ")[0].removeprefix("Label Studio: ") for line in retries]
+        assert {"create the project", "list tasks", "import tasks"} <= set(failed), err
+        assert failed.count("import tasks") == 1, err
         assert ls_server.api_key not in out + err
     assert _task_count(ls_server, "flaky-push") == 3
     assert sum(1 for p in _projects(ls_server) if p == "flaky-push") == 1

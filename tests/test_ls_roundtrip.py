@@ -74,7 +74,7 @@ def _user(client: Any, name: str) -> int:
         if u.username == name:
             return int(u.id)
     return int(client.users.create(username=name, email=f"{name}@example.org",
-                                   first_name="Ana", last_name="Testperson",
+                                   first_name="Quintessa", last_name="Testperson",
                                    password="x" * 16).id)
 
 
@@ -225,7 +225,7 @@ def test_export_with_emails_builds_a_release_without_them(env: None, tmp_path: P
     for path in (ws.dist / "claimwire-0.1.0").rglob("*"):
         if path.is_file():
             data = path.read_bytes()
-            for secret in (b"private_person", b"example.org", b"Testperson", b"Ana"):
+            for secret in (b"private_person", b"example.org", b"Testperson", b"Quintessa"):
                 assert secret not in data, (path, secret)
 
 
