@@ -5,7 +5,6 @@ Every number in the card is computed here from the documents; none is typed by h
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from .release import yaml_header
@@ -13,8 +12,7 @@ from .scheme import ATTRIBUTIONS, ENTITY_LABELS, NER_TAGS, STANCES, ROOT
 from .splits import SplitSpec
 
 if TYPE_CHECKING:
-    from .build import BuildResult
-    from .records import Document
+    from .build import BuildResult, Summary
 
 TEMPLATE = ROOT / "dataset_card.md"
 
@@ -25,7 +23,8 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec) -> str:
+def render_card(result: BuildResult, summary: Summary, splits: SplitSpec) -> str:
+    """The card for a build; ``summary`` holds the corpus counts (summed while streaming)."""
     path = f"dist/{result.path.name}"
     present = [s for s, _ in splits.shares if result.counts[s]["documents"]]
     empty = [s for s, _ in splits.shares if not result.counts[s]["documents"]]
@@ -34,11 +33,11 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec) ->
         [[s, result.counts[s]["documents"], result.counts[s]["entities"],
           result.counts[s]["claims"]] for s in present],
     )
-    entity_counts = Counter(e.label for d in docs for e in d.entities)
-    claim_counts = Counter((c.attribution, c.stance) for d in docs for c in d.claims)
-    annotators = sorted({a for d in docs for a in d.annotation.annotator_ids})
-    rules = Counter(d.annotation.adjudication for d in docs)
-    sources = sorted({(d.article.meta.source, d.article.meta.license) for d in docs})
+    entity_counts = summary.entity_labels
+    claim_counts = summary.claims
+    annotators = sorted(summary.annotators)
+    rules = summary.adjudication
+    sources = sorted(summary.sources)
     fixes = ", ".join(f"{k}: {v}" for k, v in sorted(result.stats.fixes.items())) or "none"
     values = {
         "version": result.version,
@@ -60,13 +59,13 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec) ->
         ),
         "split_rule": ", ".join(f"{n} {p}%" for n, p in splits.shares),
         "annotation_summary": (
-            f"{len(docs)} annotated article(s) by {len(annotators)} pseudonymous annotator(s); "
+            f"{summary.documents} annotated article(s) by {len(annotators)} pseudonymous annotator(s); "
             f"adjudication: {', '.join(f'{k} {v}' for k, v in sorted(rules.items())) or 'none'}. "
             f"{len(result.unannotated)} article(s) without a usable annotation were left out. "
             f"Automatic span fixes applied while merging: {fixes}."
         ),
         "sources_table": _table(["source", "articles", "license"], [
-            [src, sum(1 for d in docs if d.article.meta.source == src), lic]
+            [src, sum(n for (s, _), n in summary.sources.items() if s == src), lic]
             for src, lic in sources
         ]),
     }
@@ -77,7 +76,7 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec) ->
         "pretty_name": "claimwire",
         "license": "other",
         "license_name": "mixed: annotations Apache-2.0; article texts per source",
-        "language": sorted({d.article.meta.language for d in docs}) or ["en"],
+        "language": sorted(summary.languages) or ["en"],
         "task_categories": ["token-classification", "text-classification"],
         "task_ids": ["named-entity-recognition", "fact-checking"],
         "size_categories": ["n<1K"],
