@@ -26,6 +26,7 @@ import signal
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
+from functools import cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,12 @@ class _Batch:
 _context: _Context | None = None
 
 
+@cache
+def _schema(config: str) -> pa.Schema:
+    # ``Features.arrow_schema`` is rebuilt on every access; a batch needs it once per config.
+    return FEATURES[config].arrow_schema
+
+
 def _init(context: _Context, worker: bool) -> None:
     global _context
     _context = context
@@ -215,8 +222,9 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
                 break
             try:
                 doc = merge(article, task, batch.stats)
+                row = doc.to_row() if doc is not None else None
                 if doc is not None:
-                    validate_instance("documents", doc.to_row(), file=task.file, task=task.id,
+                    validate_instance("documents", row, file=task.file, task=task.id,
                                       article=doc.id)
             except ClaimwireError as exc:
                 outcome.error = exc
@@ -229,11 +237,13 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             counts = batch.counts.setdefault(split, Counter())
             counts.update(documents=1, entities=len(doc.entities), claims=len(doc.claims))
             for config in CONFIGS:
-                rows.setdefault((config, split), []).extend(
-                    encode(config, r) for r in ROWS[config](doc)
-                )
+                out = rows.setdefault((config, split), [])
+                if config == "documents":
+                    out.append(row)  # already made for validation; no ClassLabel to encode
+                else:
+                    out.extend(encode(config, r) for r in ROWS[config](doc))
         batch.tables = {
-            (config, split): pa.Table.from_pylist(r, schema=FEATURES[config].arrow_schema)
+            (config, split): pa.Table.from_pylist(r, schema=_schema(config))
             for (config, split), r in rows.items()
             if r
         }

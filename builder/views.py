@@ -53,12 +53,23 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
 def tokens(text: str, start: int, end: int, cuts: Iterable[int]) -> list[tuple[int, int]]:
     """Token ranges in ``text[start:end]``; a token that straddles a cut (an entity boundary) is
     split there, so every entity is a whole number of tokens."""
+    spans = [m.span() for m in _TOKEN.finditer(text, start, end)]
+    ordered = sorted(set(cuts))
+    inner = ordered[bisect_right(ordered, start): bisect_left(ordered, end)]
+    if not inner:
+        return spans
+    # Few cuts, many tokens: look up the token around each cut instead of the cuts per token.
+    starts = [s for s, _ in spans]
+    splits: dict[int, list[int]] = {}
+    for c in inner:
+        i = bisect_right(starts, c) - 1
+        if i >= 0 and starts[i] < c < spans[i][1]:
+            splits.setdefault(i, []).append(c)
+    if not splits:
+        return spans
     out: list[tuple[int, int]] = []
-    ordered = sorted(set(cuts))  # bisected per token: linear in tokens, not tokens x cuts
-    for m in _TOKEN.finditer(text, start, end):
-        s, e = m.start(), m.end()
-        inner = ordered[bisect_right(ordered, s): bisect_left(ordered, e)]
-        for c in inner:
+    for i, (s, e) in enumerate(spans):
+        for c in splits.get(i, ()):
             out.append((s, c))
             s = c
         out.append((s, e))
@@ -76,10 +87,9 @@ def entity_rows(doc: Document) -> Iterator[dict[str, Any]]:
         for ent in doc.entities:
             if ent.end <= s or ent.start >= e:
                 continue  # no token of this sentence lies inside the entity
-            # Tokens inside the entity: those starting at or after its start (found by bisection)
-            # and ending by its end; a later token can still fit (overlapping entities).
-            first = bisect_left(starts, ent.start)
-            inside = [i for i in range(first, bisect_left(starts, ent.end))
+            # Tokens inside the entity start at or after its start and before its end (found by
+            # bisection) and end by its end.
+            inside = [i for i in range(bisect_left(starts, ent.start), bisect_left(starts, ent.end))
                       if toks[i][1] <= ent.end]
             for n, i in enumerate(inside):
                 tags[i] = ("B-" if n == 0 else "I-") + ent.label
