@@ -39,8 +39,14 @@ PORTRAYAL = 0.1
 ANNOTATORS = 20
 SOURCE = "Synthetic Wire"
 
-FIRST = "Ana Boris Carla Dmitri Elena Farid Grace Hugo Ines Jonas Kira Luis Maya Nadia Omar".split()
-LAST = "Alvarez Becker Costa Duarte Evans Fischer Garcia Horvat Ivanova Jensen Kowalski".split()
+FIRST = [
+    "Ana", "Boris", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas",
+    "Kira", "Luis", "Maya", "Nadia", "Omar",
+]
+LAST = [
+    "Alvarez", "Becker", "Costa", "Duarte", "Evans", "Fischer", "Garcia", "Horvat", "Ivanova",
+    "Jensen", "Kowalski",
+]
 ORGS = ["the Central Bank", "Reuters", "the Defense Ministry", "the Energy Agency",
         "the United Nations", "the Red Cross", "Parliament", "the Supreme Court"]
 GPES = ["Venezuela", "Brazil", "Russia", "Washington", "Caracas", "Germany", "Kenya", "Peru"]
@@ -48,9 +54,12 @@ LOCS = ["the Andes", "the Caribbean", "the Amazon basin", "the Black Sea", "the 
 NORPS = ["Venezuelans", "Europeans", "conservatives", "socialists", "Brazilians"]
 EVENTS = ["the election", "the summit", "the referendum", "the strike", "the blackout"]
 POOLS = {"PER": None, "ORG": ORGS, "GPE": GPES, "LOC": LOCS, "NORP": NORPS, "EVENT": EVENTS}
-WORDS = ("officials said talks would continue despite growing pressure from abroad while "
-         "analysts expect prices to rise sharply as supplies remain limited and the new "
-         "measures take effect next month according to people familiar with the matter").split()
+WORDS = [
+    "officials", "said", "talks", "would", "continue", "despite", "growing", "pressure", "from",
+    "abroad", "while", "analysts", "expect", "prices", "to", "rise", "sharply", "as",
+    "supplies", "remain", "limited", "and", "the", "new", "measures", "take", "effect", "next",
+    "month", "according", "to", "people", "familiar", "with", "the", "matter",
+]
 VERBS = ["said", "warned", "claimed", "insisted", "argued", "announced"]
 EMOJIS = ["🇻🇪", "😀", "🔥", "👍", "📈"]
 
@@ -199,7 +208,7 @@ def annotation(rng: random.Random, ann_id: int, task_id: int, result: list, *,
         "updated_at": created, "draft_created_at": None,
         "lead_time": round(rng.uniform(30, 900), 3), "prediction": {},
         "result_count": 0 if cancelled else len(result),
-        "unique_id": "%032x" % rng.getrandbits(128), "import_id": None,
+        "unique_id": f"{rng.getrandbits(128):032x}", "import_id": None,
         "last_action": None, "bulk_created": False, "task": task_id, "project": 1,
         "updated_by": who, "parent_prediction": None, "parent_annotation": None,
         "last_created_by": None,

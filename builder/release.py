@@ -91,7 +91,6 @@ class SplitWriter:
         self.buffer: list[pa.Table] = []
         self.buffered = 0
         self.rows = 0
-        self.nbytes = 0
         self.writer: pq.ParquetWriter | None = None
 
     def add(self, table: pa.Table) -> None:
@@ -116,7 +115,6 @@ class SplitWriter:
             )
         self.writer.write_table(group, row_group_size=n)
         self.rows += group.num_rows
-        self.nbytes += int(group.nbytes)
 
     def close(self) -> SplitTable | None:
         """Write the last row group and close the file; None if the split has no rows."""
@@ -125,7 +123,11 @@ class SplitWriter:
         if self.writer is None:
             return None
         self.writer.close()
-        return SplitTable(self.config, self.split, self.rel, self.rows, self.nbytes)
+        # The uncompressed data size from the file itself: Arrow's ``nbytes`` would depend on how
+        # the rows were chunked (validity bitmaps), and the size must not.
+        meta = pq.read_metadata(self.path)
+        nbytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        return SplitTable(self.config, self.split, self.rel, self.rows, nbytes)
 
 
 def sha256_file(path: Path) -> str:

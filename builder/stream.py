@@ -87,12 +87,16 @@ def _structure(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     return marks[top], depth[top]
 
 
-def split_array(f: BinaryIO, start: int = 0, block: int = BLOCK) -> Iterator[Slice | Damage]:
+def split_array(
+    f: BinaryIO, start: int = 0, block: int | None = None
+) -> Iterator[Slice | Damage]:
     """Every element of the JSON array whose ``[`` is at byte ``start - 1`` of ``f``.
 
     Yields :class:`Slice` per element, in order, then stops; a :class:`Damage` (always last) when
-    the array is not closed, is followed by data, or holds an empty element.
+    the array is not closed, is followed by data, or holds an empty element. Memory holds about
+    two blocks of ``block`` bytes (default :data:`BLOCK`), whatever the size of the file.
     """
+    block = block or BLOCK
     f.seek(start)
     carry = b""  # the start of an element whose end was not found yet
     carry_at = start  # file offset of ``carry``
