@@ -12,7 +12,7 @@ VERSION ?= 0.1.0
 export CLAIMWIRE_LS_VENV := $(abspath $(LS_VENV))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install build verify test ls-install ls-serve gold clean
+.PHONY: help install build verify test bench ls-install ls-serve gold clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,10 @@ build: install  ## build dist/claimwire-$(VERSION) from articles/ and annotation
 
 verify: install  ## verify the built release (checksums, split sizes, load_dataset)
 	$(BIN)/claimwire verify dist/claimwire-$(VERSION)
+
+TASKS ?= 10000
+bench: install  ## benchmark the build on TASKS synthetic tasks (default 10000; see README)
+	$(BIN)/python bench/run.py --tasks $(TASKS)
 
 $(LS_VENV)/bin/label-studio:
 	$(PYTHON) -m venv $(LS_VENV)

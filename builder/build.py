@@ -295,14 +295,14 @@ def _run(
             yield result.get(), done
 
 
-def _article_ids(folder: Path) -> list[str]:
-    """Ids of the articles in ``folder`` (their metadata file names), sorted."""
-    if not (folder / RULES_FILE).is_file():
-        load_rules(folder / RULES_FILE)  # raises the usual "file not found" problem
+def _article_ids(folder: Path) -> Iterator[str]:
+    """Ids of the articles in ``folder`` (their metadata file names), in no particular order.
+
+    Listed again when needed rather than kept: a million ids are ~70 MB."""
     with os.scandir(folder) as entries:
-        return sorted(
-            e.name[:-5] for e in entries if e.name.endswith(".json") and e.name != RULES_FILE
-        )
+        for e in entries:
+            if e.name.endswith(".json") and e.name != RULES_FILE:
+                yield e.name[:-5]
 
 
 def _duplicate(exports: list[Path], outcome: _Outcome) -> InvalidDataError:
@@ -342,8 +342,8 @@ def build(
     splits = splits or SplitSpec()
     final = release_dir(out, version)
     rules = load_rules(articles_dir / RULES_FILE)
-    ids = _article_ids(articles_dir)
-    context = _Context(articles_dir, rules, len(ids), splits)
+    n_articles = sum(1 for _ in _article_ids(articles_dir))
+    context = _Context(articles_dir, rules, n_articles, splits)
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
     summary = Summary()
@@ -383,14 +383,14 @@ def build(
                 if progress is not None:
                     progress(tasks, done_bytes, total_bytes)
         tables = [t for w in writers.values() if (t := w.close()) is not None]
-        unannotated = [i for i in ids if not seen.get(i)]
+        unannotated = sorted(i for i in _article_ids(articles_dir) if not seen.get(i))
         for article_id in unannotated:  # every article must be valid, annotated or not
             read_article(articles_dir / f"{article_id}.json", rules)
         result = BuildResult(
             path=final,
             version=version,
             tables=tables,
-            articles=len(ids),
+            articles=n_articles,
             unannotated=unannotated,
             stats=stats,
             counts=counts,
