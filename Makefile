@@ -12,7 +12,7 @@ VERSION ?= 0.1.0
 export CLAIMWIRE_LS_VENV := $(abspath $(LS_VENV))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install build verify report test fuzz releases-check ls-install ls-serve gold clean
+.PHONY: help install build verify report test bench fuzz releases-check ls-install ls-serve gold clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,10 @@ verify: install  ## verify the built release (checksums, split sizes, load_datas
 
 report: install  ## write dist/claimwire-$(VERSION).report.html (QA report of the built release)
 	$(BIN)/claimwire report dist/claimwire-$(VERSION)
+
+TASKS ?= 10000
+bench: install  ## benchmark the build on TASKS synthetic tasks (default 10000; see README)
+	$(BIN)/python bench/run.py --tasks $(TASKS)
 
 $(LS_VENV)/bin/label-studio:
 	$(PYTHON) -m venv $(LS_VENV)

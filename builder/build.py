@@ -1,32 +1,64 @@
 """The build: read articles → read exports → merge → validate → split → write a release.
 
-Each step is a function of the previous one's output; nothing reaches back.
+Each step is a function of the previous one's output; nothing reaches back. The build streams:
+tasks are read as byte slices (:mod:`builder.stream`), parsed, merged and turned into rows in
+batches, and the rows are appended to one Parquet file per config and split in row groups of a
+fixed size (:class:`builder.release.SplitWriter`). Memory holds a few batches, one row group per
+file, and one small entry per annotated article (to refuse an article annotated twice); never the
+tasks or the documents, so it stays flat from a hundred tasks to millions.
+
+With ``jobs > 1`` the batches are processed in worker processes and their results consumed in
+input order, so the release is byte-identical whatever ``jobs`` and the batch size are:
+
+- rows keep the input order: export files in the order given (files of a folder sorted by path),
+  tasks in the order of each file; each split holds its rows in that order;
+- a row group always holds exactly ``row_group_size`` rows (the last one the rest), however the
+  rows arrived;
+- errors are reported for the first bad task in input order, as a plain sequential reader would.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import gc
+import multiprocessing
+import os
+import signal
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
-from .articles import read_articles
+import pyarrow as pa
+
+from .articles import RULES_FILE, SAFE_ID, CleaningRules, load_rules, read_article
 from .card import render_card
 from .croissant import croissant
 from .diff import release_notes
-from .errors import InvalidDataError, Problem
-from .features import CONFIGS
-from .labelstudio import TaskRecord, place, read_export
+from .errors import ClaimwireError, InvalidDataError, Problem
+from .features import CONFIGS, FEATURES, encode
+from .labelstudio import (
+    RawTask,
+    TaskRecord,
+    export_files,
+    parse_task,
+    place,
+    raw_tasks,
+    read_export,
+)
 from .leakage import check_leakage
 from .merge import MergeStats, merge
 from .records import Article, Document
 from .release import (
+    ROW_GROUP_SIZE,
     SplitTable,
+    SplitWriter,
     Staging,
     json_bytes,
     release_dir,
     write_checksums,
-    write_rows,
 )
 from .schemas import validate_instance
 from .splits import SplitSpec
@@ -39,6 +71,11 @@ ROWS: dict[str, Callable[[Document], Iterable[dict]]] = {
     "stance": stance_rows,
 }
 
+BATCH_TASKS = 64  # tasks per unit of work: big enough to amortise the hand-over to a worker
+
+# progress(tasks done, export bytes done, export bytes in total)
+Progress = Callable[[int, int, int], None]
+
 
 @dataclass
 class BuildResult:
@@ -50,6 +87,7 @@ class BuildResult:
     stats: MergeStats
     counts: dict[str, Counter[str]] = field(default_factory=dict)  # split -> what -> n
     created: bool = True  # False: an identical release of this version was already there
+    tasks: int = 0  # tasks read from the exports
 
 
 def read_tasks(exports: Iterable[Path]) -> Iterator[TaskRecord]:
@@ -57,47 +95,201 @@ def read_tasks(exports: Iterable[Path]) -> Iterator[TaskRecord]:
         yield from read_export(path)
 
 
-def merge_all(
-    articles: dict[str, Article], tasks: Iterable[TaskRecord], stats: MergeStats
-) -> Iterator[Document]:
-    """Documents for every task, checking each article is annotated in one task only."""
-    seen: dict[str, TaskRecord] = {}
-    for task in tasks:
-        article = articles.get(task.article_id)
-        if article is None:
-            raise InvalidDataError(
-                place(
-                    Problem(
-                        "annotation for an unknown article",
-                        file=task.file,
-                        task=task.id,
-                        article=task.article_id,
-                        pointer=task.base + "/data/article_id",
-                        expected=f"one of the {len(articles)} article ids in articles/",
-                        fix="add the article to articles/ or drop the task from the export",
-                    )
+# --- one batch of tasks → rows (runs in a worker process when jobs > 1) ---------------------
+
+@dataclass(frozen=True)
+class _Context:
+    articles_dir: Path
+    rules: dict[str, CleaningRules]
+    n_articles: int
+    splits: SplitSpec
+
+
+@dataclass
+class _Outcome:
+    """What became of one task. ``early`` errors come before the duplicate-article check."""
+
+    file: str
+    task: int | None
+    base: str
+    article: str | None
+    document: bool = False
+    error: ClaimwireError | None = None
+    early: bool = False
+
+
+@dataclass
+class _Batch:
+    outcomes: list[_Outcome]
+    tables: dict[tuple[str, str], pa.Table]
+    counts: dict[str, Counter[str]]
+    documents: list[Document]
+    stats: MergeStats
+
+
+_context: _Context | None = None
+
+
+@cache
+def _schema(config: str) -> pa.Schema:
+    # ``Features.arrow_schema`` is rebuilt on every access; a batch needs it once per config.
+    return FEATURES[config].arrow_schema
+
+
+def _init(context: _Context, worker: bool) -> None:
+    global _context
+    _context = context
+    if worker:  # Ctrl-C is the parent's to handle: it stops the pool and removes the staging dir
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _article(task: TaskRecord, ctx: _Context) -> Article:
+    path = ctx.articles_dir / f"{task.article_id}.json"
+    known = SAFE_ID.match(task.article_id) and ".." not in task.article_id and path.is_file()
+    if not known or path.name == RULES_FILE:
+        raise InvalidDataError(
+            place(
+                Problem(
+                    "annotation for an unknown article",
+                    file=task.file,
+                    task=task.id,
+                    article=task.article_id,
+                    pointer=task.base + "/data/article_id",
+                    expected=f"one of the {ctx.n_articles} article ids in articles/",
+                    fix="add the article to articles/ or drop the task from the export",
                 )
             )
-        if task.article_id in seen:
-            first = seen[task.article_id]
-            raise InvalidDataError(
-                place(
-                    Problem(
-                        f"article is annotated in two tasks (also {first.file}, task {first.id})",
-                        file=task.file,
-                        task=task.id,
-                        article=task.article_id,
-                        pointer=task.base,
-                        fix="delete the duplicate task in Label Studio, or keep one export",
-                    )
-                )
+        )
+    return read_article(path, ctx.rules)
+
+
+def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
+    """Parse, check, merge and turn into rows every task of a batch, stopping at the first error
+    (the build stops there; what follows it in the batch would never be written)."""
+    ctx = _context
+    assert ctx is not None
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    batch = _Batch([], {}, {}, [], MergeStats())
+    gc_was_on = gc.isenabled()
+    gc.disable()  # parsing allocates millions of acyclic objects: collecting finds nothing
+    try:
+        for item in items:
+            if isinstance(item, ClaimwireError):
+                batch.outcomes.append(_Outcome("", None, "", None, error=item, early=True))
+                break
+            try:
+                task = parse_task(item)
+            except ClaimwireError as exc:
+                batch.outcomes.append(_Outcome(item.file, None, "", None, error=exc, early=True))
+                break
+            outcome = _Outcome(task.file, task.id, task.base, task.article_id)
+            batch.outcomes.append(outcome)
+            try:
+                article = _article(task, ctx)
+            except ClaimwireError as exc:
+                outcome.error, outcome.early = exc, True
+                break
+            try:
+                doc = merge(article, task, batch.stats)
+                row = doc.to_row() if doc is not None else None
+                if doc is not None:
+                    validate_instance("documents", row, file=task.file, task=task.id,
+                                      article=doc.id)
+            except ClaimwireError as exc:
+                outcome.error = exc
+                break
+            if doc is None:
+                continue
+            outcome.document = True
+            split = ctx.splits.assign(doc.article.group_key)
+            batch.documents.append(doc)
+            counts = batch.counts.setdefault(split, Counter())
+            counts.update(documents=1, entities=len(doc.entities), claims=len(doc.claims))
+            for config in CONFIGS:
+                out = rows.setdefault((config, split), [])
+                if config == "documents":
+                    out.append(row)  # already made for validation; no ClassLabel to encode
+                else:
+                    out.extend(encode(config, r) for r in ROWS[config](doc))
+        batch.tables = {
+            (config, split): pa.Table.from_pylist(r, schema=_schema(config))
+            for (config, split), r in rows.items()
+            if r
+        }
+    finally:
+        if gc_was_on:
+            gc.enable()
+    return batch
+
+
+# --- the pipeline ---------------------------------------------------------------------------
+
+def _batches(
+    items: Iterator[RawTask | ClaimwireError], size: int
+) -> Iterator[tuple[list[RawTask | ClaimwireError], int]]:
+    batch: list[RawTask | ClaimwireError] = []
+    nbytes = 0
+    for item in items:
+        batch.append(item)
+        if isinstance(item, RawTask):
+            nbytes += len(item.data)
+        if len(batch) >= size or isinstance(item, ClaimwireError):
+            yield batch, nbytes
+            batch, nbytes = [], 0
+    if batch:
+        yield batch, nbytes
+
+
+def _run(
+    batches: Iterator[tuple[list[RawTask | ClaimwireError], int]], context: _Context, jobs: int
+) -> Iterator[tuple[_Batch, int]]:
+    """Results of :func:`_process` in input order, with at most ``2 * jobs`` batches in flight
+    (``Pool.imap`` would read the whole export ahead into its queue)."""
+    if jobs <= 1:
+        _init(context, worker=False)
+        for items, nbytes in batches:
+            yield _process(items), nbytes
+        return
+    methods = multiprocessing.get_all_start_methods()
+    mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with mp.Pool(jobs, initializer=_init, initargs=(context, True)) as pool:
+        pending: deque[tuple[Any, int]] = deque()
+        for items, nbytes in batches:
+            pending.append((pool.apply_async(_process, (items,)), nbytes))
+            if len(pending) >= 2 * jobs:
+                result, done = pending.popleft()
+                yield result.get(), done
+        while pending:
+            result, done = pending.popleft()
+            yield result.get(), done
+
+
+def _article_ids(folder: Path) -> Iterator[str]:
+    """Ids of the articles in ``folder`` (their metadata file names), in no particular order.
+
+    Listed again when needed rather than kept: a million ids are ~70 MB."""
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.name.endswith(".json") and e.name != RULES_FILE:
+                yield e.name[:-5]
+
+
+def _duplicate(exports: list[Path], outcome: _Outcome) -> InvalidDataError:
+    """The error for an article annotated twice. The first task is found again by reading the
+    exports (an error path), so the build does not keep a file and task id per article."""
+    first = next(t for t in read_tasks(exports) if t.article_id == outcome.article)
+    return InvalidDataError(
+        place(
+            Problem(
+                f"article is annotated in two tasks (also {first.file}, task {first.id})",
+                file=outcome.file,
+                task=outcome.task,
+                article=outcome.article,
+                pointer=outcome.base,
+                fix="delete the duplicate task in Label Studio, or keep one export",
             )
-        seen[task.article_id] = task
-        doc = merge(article, task, stats)
-        if doc is not None:
-            validate_instance("documents", doc.to_row(), file=task.file, task=task.id,
-                              article=doc.id)
-            yield doc
+        )
+    )
 
 
 def build(
@@ -106,52 +298,86 @@ def build(
     out: Path,
     version: str,
     splits: SplitSpec | None = None,
-    progress: Callable[[Iterable[TaskRecord]], Iterable[TaskRecord]] = lambda it: it,
+    progress: Progress | None = None,
+    jobs: int = 1,
+    batch_tasks: int = BATCH_TASKS,
+    row_group_size: int = ROW_GROUP_SIZE,
 ) -> BuildResult:
-    """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``."""
+    """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
+
+    ``jobs`` worker processes share the work (1: all in this process); the release is the same
+    for any ``jobs`` and ``batch_tasks``. Interrupted or failed builds leave nothing behind.
+    """
     splits = splits or SplitSpec()
     final = release_dir(out, version)
-    articles = {a.id: a for a in read_articles(articles_dir)}
+    rules = load_rules(articles_dir / RULES_FILE)
+    n_articles = sum(1 for _ in _article_ids(articles_dir))
+    context = _Context(articles_dir, rules, n_articles, splits)
+    total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
+    documents: list[Document] = []
+    counts: dict[str, Counter[str]] = {
+        name: Counter(documents=0, entities=0, claims=0) for name, _ in splits.shares
+    }
+    seen: dict[str, bool] = {}  # article id -> has a document
+    tasks = done_bytes = 0
     with Staging(final) as staging:
-        by_split: dict[str, list[Document]] = {name: [] for name, _ in splits.shares}
-        for doc in merge_all(articles, progress(read_tasks(exports)), stats):
-            by_split[splits.assign(doc.article.group_key)].append(doc)
-        if not any(by_split.values()):
+        writers = {
+            (config, split): SplitWriter(staging.path, config, split, row_group_size)
+            for split, _ in splits.shares
+            for config in CONFIGS
+        }
+        items = (item for path in exports for item in raw_tasks(path))
+        with closing(_run(_batches(items, batch_tasks), context, jobs)) as results:
+            for batch, nbytes in results:
+                for outcome in batch.outcomes:
+                    if outcome.error is not None and outcome.early:
+                        raise outcome.error
+                    assert outcome.article is not None
+                    if outcome.article in seen:
+                        raise _duplicate(exports, outcome)
+                    if outcome.error is not None:
+                        raise outcome.error
+                    seen[outcome.article] = outcome.document
+                for key, table in batch.tables.items():
+                    writers[key].add(table)
+                for split, c in batch.counts.items():
+                    counts[split].update(c)
+                documents.extend(batch.documents)
+                stats.cancelled += batch.stats.cancelled
+                for fix, n in batch.stats.fixes.items():
+                    stats.fixes[fix] = stats.fixes.get(fix, 0) + n
+                tasks += len(batch.outcomes)
+                done_bytes += nbytes
+                if progress is not None:
+                    progress(tasks, done_bytes, total_bytes)
+        if not documents:
             raise InvalidDataError(Problem(
                 "no article has a usable annotation: every task is unannotated or skipped",
                 file=str(exports[0]) if exports else None, pointer="",
                 fix="annotate at least one task in Label Studio and pull again"))
-        leakage = check_leakage((d.id, s, d.article.text) for s, ds in by_split.items() for d in ds)
-        tables: list[SplitTable] = []
-        counts: dict[str, Counter[str]] = {}
-        for split, docs in by_split.items():
-            docs.sort(key=lambda d: d.id)
-            counts[split] = Counter(
-                documents=len(docs),
-                entities=sum(len(d.entities) for d in docs),
-                claims=sum(len(d.claims) for d in docs),
-            )
-            for config in CONFIGS:
-                table = write_rows(
-                    staging.path, config, split, (r for d in docs for r in ROWS[config](d))
-                )
-                if table:
-                    tables.append(table)
-        annotated = {d.id for docs in by_split.values() for d in docs}
+        # Whole-corpus steps: near-duplicates across splits, baselines and statistics for the
+        # card. They need every document at once, so documents are kept in memory for them.
+        leakage = check_leakage(
+            (d.id, context.splits.assign(d.article.group_key), d.article.text) for d in documents)
+        tables = [t for w in writers.values() if (t := w.close()) is not None]
+        unannotated = sorted(i for i in _article_ids(articles_dir) if not seen.get(i))
+        for article_id in unannotated:  # every article must be valid, annotated or not
+            read_article(articles_dir / f"{article_id}.json", rules)
         result = BuildResult(
             path=final,
             version=version,
             tables=tables,
-            articles=len(articles),
-            unannotated=sorted(set(articles) - annotated),
+            articles=n_articles,
+            unannotated=unannotated,
             stats=stats,
             counts=counts,
+            tasks=tasks,
         )
-        all_docs = [d for split in by_split.values() for d in split]
         notes = release_notes(out, version, staging.path)
         (staging.path / "README.md").write_text(
-            render_card(result, all_docs, splits, leakage=leakage, notes=notes), encoding="utf-8"
+            render_card(result, documents, splits, leakage=leakage, notes=notes),
+            encoding="utf-8",
         )
         (staging.path / "croissant.json").write_bytes(json_bytes(croissant(result)))
         write_checksums(staging.path)

@@ -70,6 +70,10 @@ class ClaimwireError(Exception):
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
 
+    def __reduce__(self) -> tuple[type[ClaimwireError], tuple[list[Problem]]]:
+        # Errors found in worker processes travel back pickled: keep the problems, not the text.
+        return (type(self), (self.problems,))
+
 
 class InvalidDataError(ClaimwireError):
     """Input data (articles, exports, predictions, a release) breaks a contract."""

@@ -9,9 +9,10 @@ the original text. :func:`resolve_span` recognises both and says which fix it ap
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from itertools import accumulate
+from functools import lru_cache
 
 UTF16 = "utf16-offsets"
 WHITESPACE = "whitespace-collapsed-text"
@@ -30,15 +31,28 @@ def _collapse(s: str) -> str:
     return " ".join(s.split())
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
+@lru_cache(maxsize=8)
+def _astral_units(text: str) -> tuple[int, ...]:
+    """UTF-16 offsets of the astral characters of ``text`` (each takes two units).
+
+    Cached because a task's spans all index the same text: the scan runs once per text, not once
+    per span (a Python-level scan per span made merging quadratic in practice).
+    """
+    return tuple(m.start() + k for k, m in enumerate(_ASTRAL.finditer(text)))
+
+
 def utf16_to_codepoint(text: str, unit: int) -> int | None:
     """Code-point index of UTF-16 offset ``unit`` in ``text``; None if it splits a surrogate pair."""
-    ends = list(accumulate(2 if ord(ch) > 0xFFFF else 1 for ch in text))
-    if unit == 0:
-        return 0
-    i = bisect_left(ends, unit)
-    if i == len(ends) or ends[i] != unit:
+    astral = _astral_units(text)
+    if unit < 0 or unit > len(text) + len(astral):
         return None
-    return i + 1
+    before = bisect_left(astral, unit)  # astral characters starting before ``unit``
+    if before and astral[before - 1] + 1 == unit:
+        return None  # between the two halves of a surrogate pair
+    return unit - before
 
 
 def codepoint_to_utf16(text: str, index: int) -> int:
@@ -53,7 +67,9 @@ def resolve_span(text: str, start: int, end: int, recorded: str) -> ResolvedSpan
     Leading and trailing whitespace is trimmed from the result (and reported as a fix).
     """
     candidates: list[tuple[int, int, tuple[str, ...]]] = [(start, end, ())]
-    if any(ord(ch) > 0xFFFF for ch in text):
+    if 0 <= start <= end <= len(text) and text[start:end] == recorded:
+        return _trim(text, start, end, ())  # the common case, decided without scanning the text
+    if _astral_units(text):
         s16, e16 = utf16_to_codepoint(text, start), utf16_to_codepoint(text, end)
         if s16 is not None and e16 is not None and (s16, e16) != (start, end):
             candidates.append((s16, e16, (UTF16,)))

@@ -82,6 +82,66 @@ def write_table(rows: list[dict[str, Any]], config: str, path: Path) -> int:
     return int(table.nbytes)
 
 
+class SplitWriter:
+    """Append rows of one config and split to its Parquet file, in row groups of exactly
+    ``row_group_size`` rows (the last one holds the rest).
+
+    Rows arrive in tables of any size (one per batch of tasks); they are buffered and cut into
+    row groups by count, and each row group is written from one contiguous chunk. So the bytes of
+    the file depend only on the rows and their order, not on how they were batched or on how
+    many processes made them. Memory holds at most one row group. An empty split writes no file
+    (``load_dataset`` cannot read an empty Parquet file).
+    """
+
+    def __init__(self, staging: Path, config: str, split: str,
+                 row_group_size: int = ROW_GROUP_SIZE) -> None:
+        self.config, self.split = config, split
+        self.rel = parquet_path(config, split)
+        self.path = staging / self.rel
+        self.schema = FEATURES[config].arrow_schema
+        self.row_group_size = row_group_size
+        self.buffer: list[pa.Table] = []
+        self.buffered = 0
+        self.rows = 0
+        self.writer: pq.ParquetWriter | None = None
+
+    def add(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        self.buffer.append(table)
+        self.buffered += table.num_rows
+        while self.buffered >= self.row_group_size:
+            self._flush(self.row_group_size)
+
+    def _flush(self, n: int) -> None:
+        pending = pa.concat_tables(self.buffer)
+        group = pending.slice(0, n).combine_chunks()
+        rest = pending.slice(n)
+        self.buffer = [rest] if rest.num_rows else []
+        self.buffered = rest.num_rows
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(
+                self.path, self.schema, compression="zstd", write_statistics=True,
+                store_schema=True,
+            )
+        self.writer.write_table(group, row_group_size=n)
+        self.rows += group.num_rows
+
+    def close(self) -> SplitTable | None:
+        """Write the last row group and close the file; None if the split has no rows."""
+        if self.buffered:
+            self._flush(self.buffered)
+        if self.writer is None:
+            return None
+        self.writer.close()
+        # The uncompressed data size from the file itself: Arrow's ``nbytes`` would depend on how
+        # the rows were chunked (validity bitmaps), and the size must not.
+        meta = pq.read_metadata(self.path)
+        nbytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        return SplitTable(self.config, self.split, self.rel, self.rows, nbytes)
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:

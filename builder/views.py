@@ -4,7 +4,9 @@ sentences and (claim, target) stance pairs. Pure functions of one document."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from .records import Document
@@ -22,6 +24,12 @@ _TOKEN = re.compile(r"\w+(?:[-’']\w+)*|[^\w\s]", re.UNICODE)
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """Half-open code-point ranges of the sentences of ``text``, trimmed, non-empty."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=4)
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+    # Cached: the three views of one document split the same text.
     out: list[tuple[int, int]] = []
     start = 0
     for m in _SENT_END.finditer(text):
@@ -39,17 +47,29 @@ def sentences(text: str) -> list[tuple[int, int]]:
             e -= 1
         if s < e:
             trimmed.append((s, e))
-    return trimmed
+    return tuple(trimmed)
 
 
-def tokens(text: str, start: int, end: int, cuts: set[int]) -> list[tuple[int, int]]:
+def tokens(text: str, start: int, end: int, cuts: Iterable[int]) -> list[tuple[int, int]]:
     """Token ranges in ``text[start:end]``; a token that straddles a cut (an entity boundary) is
     split there, so every entity is a whole number of tokens."""
+    spans = [m.span() for m in _TOKEN.finditer(text, start, end)]
+    ordered = sorted(set(cuts))
+    inner = ordered[bisect_right(ordered, start): bisect_left(ordered, end)]
+    if not inner:
+        return spans
+    # Few cuts, many tokens: look up the token around each cut instead of the cuts per token.
+    starts = [s for s, _ in spans]
+    splits: dict[int, list[int]] = {}
+    for c in inner:
+        i = bisect_right(starts, c) - 1
+        if i >= 0 and starts[i] < c < spans[i][1]:
+            splits.setdefault(i, []).append(c)
+    if not splits:
+        return spans
     out: list[tuple[int, int]] = []
-    for m in _TOKEN.finditer(text, start, end):
-        s, e = m.start(), m.end()
-        inner = sorted(c for c in cuts if s < c < e)
-        for c in inner:
+    for i, (s, e) in enumerate(spans):
+        for c in splits.get(i, ()):
             out.append((s, c))
             s = c
         out.append((s, e))
@@ -59,12 +79,18 @@ def tokens(text: str, start: int, end: int, cuts: set[int]) -> list[tuple[int, i
 def entity_rows(doc: Document) -> Iterator[dict[str, Any]]:
     """One row per sentence: tokens and IOB2 tag names."""
     text = doc.article.text
-    cuts = {e.start for e in doc.entities} | {e.end for e in doc.entities}
+    cuts = sorted({e.start for e in doc.entities} | {e.end for e in doc.entities})
     for k, (s, e) in enumerate(sentences(text)):
         toks = tokens(text, s, e, cuts)
         tags = ["O"] * len(toks)
+        starts = [ts for ts, _ in toks]
         for ent in doc.entities:
-            inside = [i for i, (ts, te) in enumerate(toks) if ts >= ent.start and te <= ent.end]
+            if ent.end <= s or ent.start >= e:
+                continue  # no token of this sentence lies inside the entity
+            # Tokens inside the entity start at or after its start and before its end (found by
+            # bisection) and end by its end.
+            inside = [i for i in range(bisect_left(starts, ent.start), bisect_left(starts, ent.end))
+                      if toks[i][1] <= ent.end]
             for n, i in enumerate(inside):
                 tags[i] = ("B-" if n == 0 else "I-") + ent.label
         yield {

@@ -3,8 +3,8 @@ it exactly there.
 
 The steps are what a crash can interrupt: every change the build makes under the output folder
 (seen through Python audit hooks: open for writing, mkdir, rename, remove, rmtree, flock) and
-every Parquet write (pyarrow writes from C++, invisible to audit hooks, so ``write_table`` is
-wrapped: one step before, one after). The child stops itself with SIGSTOP before step ``k``;
+every Parquet write (pyarrow writes from C++, invisible to audit hooks, so ``ParquetWriter`` is
+wrapped: a step before it opens its file, before each row group, and around its close). The child stops itself with SIGSTOP before step ``k``;
 the parent waits for the stop and sends SIGKILL. A step is named by what it does, with the random
 part of the staging folder name masked, and a kill point is (name, occurrence): a build that
 first sweeps leftovers of a killed one has extra steps, but the same named points.
@@ -91,15 +91,24 @@ def _install(out: Path, stop_at: Point | None, trace: Path | None) -> None:
         finally:
             busy[0] = False
 
-    real = pq.write_table
+    real_writer = pq.ParquetWriter
 
-    def write_table(table, where, *a, **kw):  # type: ignore[no-untyped-def]
-        name = os.path.relpath(os.fspath(where), root)
-        step(f"parquet-before {name}")
-        real(table, where, *a, **kw)
-        step(f"parquet-after {name}")
+    class ParquetWriter(real_writer):  # type: ignore[misc, valid-type]
+        def __init__(self, where, *a, **kw):  # type: ignore[no-untyped-def]
+            self._step_name = os.path.relpath(os.fspath(where), root)
+            step(f"parquet-open {self._step_name}")
+            super().__init__(where, *a, **kw)
 
-    pq.write_table = write_table
+        def write_table(self, table, *a, **kw):  # type: ignore[no-untyped-def]
+            step(f"parquet-write {self._step_name}")
+            super().write_table(table, *a, **kw)
+
+        def close(self):  # type: ignore[no-untyped-def]
+            step(f"parquet-close {self._step_name}")
+            super().close()
+            step(f"parquet-closed {self._step_name}")
+
+    pq.ParquetWriter = ParquetWriter
     sys.addaudithook(hook)
 
 

@@ -18,7 +18,7 @@ def test_second_build_of_the_same_version_is_refused_while_the_first_runs(tmp_pa
     ws = workspace(tmp_path)
     # the first build stops half-way through writing (lock held, staging folder half full)
     first = start(ws.build, ws.dist, tmp_path / "first.log",
-                  stop_at=("parquet-before .claimwire-0.1.0.partial-*/data/claims/"
+                  stop_at=("parquet-close .claimwire-0.1.0.partial-*/data/claims/"
                            "train-00000-of-00001.parquet", 1))
     assert wait_stopped(first), (tmp_path / "first.log").read_text()
     capsys.readouterr()

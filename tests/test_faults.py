@@ -98,7 +98,7 @@ def test_sigkill_at_every_step_leaves_no_partial_release(tmp_path: Path, request
                          "os.mkdir .claimwire-0.2.0.partial-*"]
     assert steps[-2] == "os.rename .claimwire-0.2.0.partial-*"
     assert steps[-1] == "os.remove .claimwire-0.2.0.lock"
-    assert sum(s.startswith("parquet-before") for s in steps) == 4
+    assert sum(s.startswith("parquet-open") for s in steps) == 4
     same_points, same_partials, same_changed, _ = _kill_everywhere(ws, tmp_path, "0.1.0")
     assert (new_partials, new_changed, same_partials, same_changed) == (0, 0, 0, 0)
     # the next build sweeps what the killed ones left behind

@@ -1,0 +1,298 @@
+"""Benchmark ``claimwire build`` against the floor and the alternatives, on one synthetic export.
+
+    python bench/run.py --tasks 10000            # generates bench/out/10000/ on first use
+
+Prints, side by side on the same file (rates in tasks/s):
+
+1. floor: ``orjson.loads`` of the export with the garbage collector paused;
+2. label-studio-sdk ``Converter``: JSON → JSON_MIN and JSON → CONLL2003 (both lossy);
+3. naive builder: ``json.load`` + python ``jsonschema`` per task;
+4. ``claimwire build`` end to end (a subprocess: validate + merge + split + write every config),
+   with the peak memory of its whole process tree (main process + workers, sampled 20 times a
+   second; PSS summed, so pages shared by forked workers count once);
+
+then the ratios of 4 to the others, the load checks (``load_dataset`` and streaming of the
+``documents`` config against a plain ``Dataset.to_parquet`` of the same rows), and one summary
+line in a fixed form::
+
+    build/floor=0.62 build/converter=4.1 build/naive=70 rss=310MB load/plain=0.9 stream/plain=1.0
+
+Measures 1–3 need the parsed export in memory (~7x its size), so above ``--sample`` tasks they run
+on the first ``--sample`` tasks of the same file (a rate per task does not depend on the file
+length); the table says so. The build always runs on the whole file. Each run's figures are kept
+in ``bench/out/<tasks>/result.json``; a run compares its RSS to the run at a tenth of its size
+when that exists (the sub-linear memory target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+from builder.stream import Slice, open_array, split_array  # noqa: E402
+
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def prefix(export: Path, n: int, dest: Path) -> Path:
+    """The first ``n`` tasks of ``export`` as an export of their own (streamed, byte for byte)."""
+    opened = open_array(export)
+    assert opened is not None
+    f, start = opened
+    with f, dest.open("wb") as out:
+        out.write(b"[")
+        for piece in split_array(f, start):
+            if not isinstance(piece, Slice) or piece.index >= n:
+                break
+            out.write((b"," if piece.index else b"") + piece.data)
+        out.write(b"]\n")
+    return dest
+
+
+def best_of(fn, repeat: int = 3) -> float:
+    """The shortest of ``repeat`` timings of ``fn()`` (seconds): the least disturbed run."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def floor(export: Path, n: int) -> float:
+    raw = export.read_bytes()
+
+    def parse() -> None:
+        gc.disable()
+        try:
+            orjson.loads(raw)
+        finally:
+            gc.enable()
+
+    return n / best_of(parse)
+
+
+def converter(export: Path, n: int) -> tuple[float, float]:
+    """JSON_MIN and CONLL2003 rates of label-studio-sdk's Converter (its own progress output is
+    silenced; conversion only, the label config parsed once beforehand)."""
+    from label_studio_sdk.converter import Converter
+
+    config = (HERE.parent / "annotations" / "labeling_config.xml").read_text(encoding="utf-8")
+    rates = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sink = io.StringIO()
+        with redirect_stdout(sink), redirect_stderr(sink):
+            c = Converter(config, project_dir=tmp, download_resources=False)
+            for method in (c.convert_to_json_min, c.convert_to_conll2003):
+                out = Path(tmp) / method.__name__
+                out.mkdir()
+                t = best_of(lambda m=method, o=out: m(str(export), str(o), is_dir=False),
+                            repeat=1)
+                rates.append(n / t)
+    return rates[0], rates[1]
+
+
+def naive(export: Path, n: int) -> float:
+    """``json.load`` of the file, then python ``jsonschema`` on every task."""
+    from builder.schemas import reference_validator
+
+    validator = reference_validator("labelstudio-task")
+
+    def run() -> None:
+        with export.open(encoding="utf-8") as f:
+            tasks = json.load(f)
+        for task in tasks:
+            validator.validate(task)
+
+    return n / best_of(run, repeat=1)
+
+
+def _tree_rss(pid: int) -> int:
+    """Memory of a process and its workers. Forked workers share their parent's pages (the
+    imported libraries: ~100 MB each), which a sum of RSS would count once per process; the sum
+    of the proportional set size (PSS) counts every page once. RSS where PSS is not available."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            try:
+                total += p.memory_full_info().pss
+            except (AttributeError, psutil.AccessDenied):
+                total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def build(export: Path, articles: Path, out: Path, jobs: int) -> tuple[float, int, str]:
+    """Wall time and peak tree RSS of ``claimwire build`` as a user runs it, and its output."""
+    cmd = [sys.executable, "-m", "builder", "build", "--articles", str(articles),
+           "--annotations", str(export), "--out", str(out), "--jobs", str(jobs)]
+    peak = 0
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=HERE.parent)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode:
+        raise SystemExit(f"claimwire build failed ({proc.returncode}):\n{stderr}")
+    return wall, peak, stdout
+
+
+def load_checks(release: Path, tmp: Path) -> dict[str, float]:
+    """Seconds to ``load_dataset`` and to stream every row of the documents config, for the
+    release and for a plain ``Dataset.to_parquet`` of the same rows (fresh caches each time)."""
+    from datasets import disable_progress_bars, load_dataset
+
+    disable_progress_bars()
+
+    def load(path: str, cache: Path, **kw) -> None:
+        load_dataset(path, cache_dir=str(cache), **kw)
+
+    def stream(path: str, **kw) -> None:
+        for split in load_dataset(path, streaming=True, **kw).values():
+            for _ in split:
+                pass
+
+    ds = load_dataset(str(release), "documents", cache_dir=str(tmp / "c0"))
+    plain = tmp / "plain"
+    files = {}
+    for split, d in ds.items():
+        path = plain / f"{split}.parquet"
+        plain.mkdir(parents=True, exist_ok=True)
+        d.to_parquet(str(path))
+        files[split] = str(path)
+    t = {}
+    t["load"] = best_of(lambda: load(str(release), Path(tempfile.mkdtemp(dir=tmp)),
+                                     name="documents"), repeat=2)
+    t["load_plain"] = best_of(lambda: load("parquet", Path(tempfile.mkdtemp(dir=tmp)),
+                                           data_files=files), repeat=2)
+    t["stream"] = best_of(lambda: stream(str(release), name="documents"), repeat=1)
+    t["stream_plain"] = best_of(lambda: stream("parquet", data_files=files), repeat=1)
+    return t
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--tasks", type=int, default=10_000, help="export size (default 10000)")
+    p.add_argument("--out", type=Path, default=HERE / "out", help="work folder (bench/out)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="claimwire build --jobs (default: every core)")
+    p.add_argument("--sample", type=int, default=20_000,
+                   help="tasks for the floor above this size (default 20000)")
+    p.add_argument("--converter-sample", type=int, default=2_000,
+                   help="tasks given to the Converter (default 2000)")
+    p.add_argument("--naive-sample", type=int, default=1_000,
+                   help="tasks for the naive builder (default 1000)")
+    p.add_argument("--no-load", action="store_true", help="skip the load_dataset checks")
+    p.add_argument("--seed", type=int, default=6)
+    args = p.parse_args(argv)
+
+    n = args.tasks
+    work = args.out / str(n)
+    export, articles = work / "export.json", work / "articles"
+    if not (work / "generated").is_file():
+        shutil.rmtree(work, ignore_errors=True)
+        t0 = time.perf_counter()
+        generate(n, work, args.seed)
+        (work / "generated").write_text(f"{n} {args.seed}\n")
+        print(f"generated {n} tasks in {time.perf_counter() - t0:.0f} s "
+              f"({export.stat().st_size / 1e6:.0f} MB)", file=sys.stderr)
+    tmp = Path(tempfile.mkdtemp(prefix="claimwire-bench-", dir=work))
+    try:
+        def sample(k: int) -> tuple[Path, int]:
+            k = min(k, n)
+            return (export if k == n else prefix(export, k, tmp / f"first-{k}.json")), k
+
+        fl_file, fl_n = sample(args.sample)
+        fl = floor(fl_file, fl_n)
+        cv_file, cv_n = sample(args.converter_sample)
+        cv_min, cv_conll = converter(cv_file, cv_n)
+        nv_file, nv_n = sample(args.naive_sample)
+        nv = naive(nv_file, nv_n)
+        wall, rss, _ = build(export, articles, tmp / "dist", args.jobs)
+        rate = n / wall
+        release = next((tmp / "dist").iterdir())
+        loads = {} if args.no_load else load_checks(release, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    size = export.stat().st_size / 1e6
+    rows = [
+        ("1 floor: orjson.loads, GC paused", fl, f"first {fl_n} tasks" if fl_n < n else "all"),
+        ("2 Converter JSON -> JSON_MIN", cv_min, f"first {cv_n} tasks" if cv_n < n else "all"),
+        ("2 Converter JSON -> CONLL2003", cv_conll, f"first {cv_n} tasks" if cv_n < n else "all"),
+        ("3 naive: json.load + jsonschema", nv, f"first {nv_n} tasks" if nv_n < n else "all"),
+        (f"4 claimwire build --jobs {args.jobs}", rate,
+         f"all, peak RSS {rss / 1e6:.0f} MB (PSS, all processes)"),
+    ]
+    print(f"export: {n} tasks, {size:.0f} MB ({export})")
+    print(f"{'':<36} {'tasks/s':>10}  on")
+    for label, value, note in rows:
+        print(f"{label:<36} {value:>10,.0f}  {note}")
+    ratios = {"floor": rate / fl, "converter": rate / cv_min, "conll": rate / cv_conll,
+              "naive": rate / nv}
+    print(f"build/floor {ratios['floor']:.2f} (target >= 0.5)   "
+          f"build/converter {ratios['converter']:.1f} (target >= 3)   "
+          f"build/conll {ratios['conll']:.1f}   build/naive {ratios['naive']:.0f}")
+    if loads:
+        print(f"load_dataset documents: release {loads['load']:.1f} s, plain to_parquet "
+              f"{loads['load_plain']:.1f} s; streaming every row: release {loads['stream']:.1f} s,"
+              f" plain {loads['stream_plain']:.1f} s")
+    result = {"tasks": n, "mb": round(size), "floor": fl, "converter_json_min": cv_min,
+              "converter_conll": cv_conll, "naive": nv, "build": rate, "rss_mb": rss / 1e6,
+              "jobs": args.jobs, **{f"{k}_s": v for k, v in loads.items()}}
+    (work / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    smaller = args.out / str(n // 10) / "result.json"
+    if n >= 10 and smaller.is_file():
+        before = json.loads(smaller.read_text())
+        print(f"RSS {rss / 1e6:.0f} MB at {n} tasks vs {before['rss_mb']:.0f} MB at {n // 10}: "
+              f"x{rss / 1e6 / before['rss_mb']:.2f} (target <= 1.5)")
+    line = (f"build/floor={ratios['floor']:.2f} build/converter={ratios['converter']:.1f} "
+            f"build/naive={ratios['naive']:.0f} rss={rss / 1e6:.0f}MB")
+    if loads:
+        line += (f" load/plain={loads['load'] / loads['load_plain']:.2f}"
+                 f" stream/plain={loads['stream'] / loads['stream_plain']:.2f}")
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Where a build's time goes: the single-core rate of every step, on the first tasks of an export.
+
+    python bench/stages.py --tasks 10000 --sample 2000
+
+Each step runs over the whole sample on its own, in this process, with the garbage collector
+paused as in the build, and is reported in tasks/s and as a cost relative to the floor
+(``orjson.loads`` of the same tasks): a step at ``3.0x`` costs three parses. The sum is what one
+core spends per task; the build spreads it over ``--jobs`` processes plus the main process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from builder.articles import RULES_FILE, load_rules, read_article  # noqa: E402
+from builder.build import ROWS, _schema  # noqa: E402
+from builder.features import CONFIGS, encode  # noqa: E402
+from builder.labelstudio import RawTask, parse_task  # noqa: E402
+from builder.merge import merge  # noqa: E402
+from builder.release import SplitWriter  # noqa: E402
+from builder.schemas import fast_validator, validate_instance  # noqa: E402
+from builder.stream import Slice, open_array, split_array  # noqa: E402
+
+
+def timed(fn: Callable[[], object]) -> float:
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+    finally:
+        gc.enable()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--tasks", type=int, default=10_000, help="which bench/out/<tasks> export")
+    p.add_argument("--sample", type=int, default=2_000, help="tasks measured (default 2000)")
+    p.add_argument("--out", type=Path, default=HERE / "out")
+    args = p.parse_args(argv)
+    work = args.out / str(args.tasks)
+    export, articles = work / "export.json", work / "articles"
+    opened = open_array(export)
+    if opened is None:
+        raise SystemExit(f"run bench/run.py --tasks {args.tasks} first (no {export})")
+    f, start = opened
+    pieces: list[Slice] = []
+    with f:
+        for piece in split_array(f, start):
+            if not isinstance(piece, Slice) or piece.index >= args.sample:
+                break
+            pieces.append(piece)
+    n = len(pieces)
+    blob = b"[" + b",".join(p.data for p in pieces) + b"]"
+    rules = load_rules(articles / RULES_FILE)
+    raws = [RawTask(str(export), p.index, p.offset, p.data) for p in pieces]
+    parsed = [orjson.loads(p.data) for p in pieces]
+    tasks = [parse_task(r) for r in raws]
+    arts = [read_article(articles / f"{t.article_id}.json", rules) for t in tasks]
+    docs = [d for a, t in zip(arts, tasks, strict=True) if (d := merge(a, t)) is not None]
+    rows = {c: [encode(c, r) for d in docs for r in ROWS[c](d)] for c in CONFIGS}
+    tables = {}
+
+    def scan() -> None:
+        g, s = open_array(export)  # type: ignore[misc]
+        with g:
+            for piece in split_array(g, s):
+                if not isinstance(piece, Slice) or piece.index >= n - 1:
+                    break
+
+    def arrow() -> None:
+        import pyarrow as pa
+
+        for c in CONFIGS:
+            tables[c] = pa.Table.from_pylist(rows[c], schema=_schema(c))
+
+    def write() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            for c in CONFIGS:
+                w = SplitWriter(Path(tmp), c, "train")
+                w.add(tables[c])
+                w.close()
+
+    validator = fast_validator("labelstudio-task")
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("floor: orjson.loads of the tasks", lambda: orjson.loads(blob)),
+        ("scan: cut the array into tasks", scan),
+        ("parse each task (orjson)", lambda: [orjson.loads(p.data) for p in pieces]),
+        ("task schema (jsonschema-rs)", lambda: [validator.is_valid(t) for t in parsed]),
+        ("read + clean the article", lambda: [read_article(articles / f"{t.article_id}.json",
+                                                           rules) for t in tasks]),
+        ("merge (spans, choices, relations)",
+         lambda: [merge(a, t) for a, t in zip(arts, tasks, strict=True)]),
+        ("documents row + schema", lambda: [validate_instance("documents", d.to_row())
+                                            for d in docs]),
+        # The three views of a document in a row, as in the build (they share its sentences).
+        ("view rows: entities, claims, stance",
+         lambda: [encode(c, r) for d in docs for c in CONFIGS[1:] for r in ROWS[c](d)]),
+        ("Arrow tables, every config", arrow),
+        ("Parquet write (zstd), every config", write),
+    ]
+    floor_s = None
+    total = 0.0
+    print(f"{n} tasks of {export}")
+    for label, fn in steps:
+        seconds = timed(fn)
+        floor_s = floor_s or seconds
+        if label.startswith("floor"):
+            cost = "1.0x"
+        else:
+            total += seconds
+            cost = f"{seconds / floor_s:.1f}x"
+        print(f"{label:<38} {n / seconds:>9,.0f} tasks/s  {cost:>6}")
+    print(f"{'all steps but the floor':<38} {n / total:>9,.0f} tasks/s  {total / floor_s:>5.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
