@@ -70,18 +70,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .build import build
     from .splits import SplitSpec
 
-    exports = args.annotations
+    from .storage import local_exports
+
     bar = _TaskBar()
     try:
-        result = build(
-            articles_dir=args.articles,
-            exports=exports,
-            out=args.out,
-            version=args.version,
-            splits=SplitSpec.parse(args.splits),
-            progress=bar,
-            jobs=_auto_jobs(exports, args.jobs),
-        )
+        with local_exports(args.annotations) as exports:
+            result = build(
+                articles_dir=args.articles,
+                exports=exports,
+                out=args.out,
+                version=args.version,
+                splits=SplitSpec.parse(args.splits),
+                progress=bar,
+                jobs=_auto_jobs(exports, args.jobs),
+            )
     finally:
         bar.close()
     if result.created:
@@ -102,10 +104,27 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _shown(problems: list[Problem], names: dict[str, str]) -> list[Problem]:
+    """Problems with temporary copies of remote exports named by the URL the user gave."""
+    from dataclasses import replace
+
+    out = []
+    for p in problems:
+        for local, given in names.items():
+            if local != given and p.file and p.file.startswith(local):
+                p = replace(p, file=given + p.file[len(local):])
+        out.append(p)
+    return out
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .validate import validate_paths
 
-    problems, checked = validate_paths(args.paths, args.articles)
+    from .storage import local_exports
+
+    with local_exports(args.paths) as paths:
+        problems, checked = validate_paths(paths, args.articles)
+        problems = _shown(problems, dict(zip(map(str, paths), args.paths)))
     for p in problems:
         print(_github(p) if args.format == "github" else str(p))
     status = "invalid" if problems else "valid"
@@ -155,8 +174,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default dist)")
     b.add_argument("--articles", type=Path, default=Path("articles"),
                    help="raw articles and sources.json (default articles)")
-    b.add_argument("--annotations", type=Path, nargs="+", default=[Path("annotations/exports")],
-                   help="Label Studio JSON exports: files or folders (default annotations/exports)")
+    b.add_argument("--annotations", nargs="+", default=["annotations/exports"],
+                   help="Label Studio JSON exports: files, folders of per-task files as export "
+                   "storage writes them, or fsspec URLs (default annotations/exports)")
     b.add_argument("--splits", default="train=80,validation=10,test=10",
                    help="split shares in percent (default train=80,validation=10,test=10)")
     b.add_argument("--jobs", type=_jobs, default=0, metavar="N",
@@ -167,7 +187,9 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check exports and articles against the contracts",
                        description="Validate Label Studio exports (files or folders) and raw "
                        "articles; list every problem with file, line, task, JSON pointer.")
-    v.add_argument("paths", type=Path, nargs="+", help="export files/folders or article folders")
+    v.add_argument("paths", nargs="+",
+                   help="export files/folders (or fsspec URLs such as s3://bucket/exports/) or "
+                   "article folders")
     v.add_argument("--articles", type=Path, default=Path("articles"),
                    help="articles to check exports against (default articles; skipped if absent)")
     v.add_argument("--format", choices=("text", "github"), default="text",
