@@ -81,9 +81,10 @@ def _set(root: Any, path: tuple, value: Any) -> Any:
 
 def _results(tasks: Any) -> list[dict[str, Any]]:
     try:
-        return tasks[0]["annotations"][0]["result"]
+        results = tasks[0]["annotations"][0]["result"]
     except (KeyError, IndexError, TypeError):
         return []
+    return results if isinstance(results, list) else []  # an earlier mutation may have nulled it
 
 
 def _nested(depth: int) -> Any:
