@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 
 from .errors import InvalidDataError, Problem
+from .jsonpos import loads
 from .records import Article, ArticleMeta
 from .schemas import validate_instance
 
@@ -191,16 +191,7 @@ def check_article_id(article_id: str, **where: object) -> None:
 
 def _read_json(path: Path) -> object:
     try:
-        return orjson.loads(path.read_bytes())
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InvalidDataError(Problem("file not found", file=str(path))) from None
-    except orjson.JSONDecodeError as exc:
-        raise InvalidDataError(
-            Problem(
-                f"malformed JSON: {exc.msg}",
-                file=str(path),
-                line=exc.lineno,
-                column=exc.colno,
-                fix="fix the JSON syntax at that position",
-            )
-        ) from None
+    return loads(raw, str(path), fix="fix the JSON syntax at that position")

@@ -7,6 +7,7 @@ walks the text as far as the pointer leads.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _WS = re.compile(r"[ \t\r\n]*")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -88,3 +89,18 @@ def _child(text: str, pos: int, part: str) -> int | None:
         if text[pos] == ",":
             pos = _skip_ws(text, pos + 1)
     return None
+
+
+def loads(raw: bytes, file: str, fix: str) -> Any:
+    """Parse a whole JSON document; malformed JSON is an error at its line and column."""
+    import orjson
+
+    from .errors import InvalidDataError, Problem
+
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidDataError(
+            Problem(f"malformed JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno,
+                    fix=fix)
+        ) from None

@@ -17,10 +17,11 @@ from typing import Any
 import orjson
 
 from .errors import ClaimwireError, InvalidDataError, Problem
-from .jsonpos import locate
+from .jsonpos import loads, locate
 from .schemas import fast_validator, iter_problems
 from .stream import Damage, Slice, file_position, open_array, slice_position, split_array
 
+DAMAGED = "the file is damaged or truncated; export it again from Label Studio"
 GET_JSON = (
     "export the project as JSON (Export > JSON, or `claimwire ls pull`), which keeps "
     "relations, per-region choices and skipped annotations"
@@ -113,7 +114,7 @@ def _raw_file(file: Path, single_ok: bool) -> Iterator[RawTask | ClaimwireError]
                         line=line,
                         column=column,
                         pointer=f"/{piece.index}",
-                        fix="the file is damaged or truncated; export it again from Label Studio",
+                        fix=DAMAGED,
                     )
                 )
                 return
@@ -134,7 +135,7 @@ def parse_task(raw: RawTask) -> TaskRecord:
                 file=raw.file,
                 line=line,
                 column=column,
-                fix="the file is damaged or truncated; export it again from Label Studio",
+                fix=DAMAGED,
             )
         ) from None
     return _task(file, task, raw.index)
@@ -160,18 +161,7 @@ def _check_head(path: Path, raw: bytes) -> bytes:
 
 
 def _parse(path: Path, raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidDataError(
-            Problem(
-                f"malformed JSON: {exc.msg}",
-                file=str(path),
-                line=exc.lineno,
-                column=exc.colno,
-                fix="the file is damaged or truncated; export it again from Label Studio",
-            )
-        ) from None
+    return loads(raw, str(path), fix=DAMAGED)
 
 
 def _tasks(file: Path, data: Any, single: bool = False) -> list[TaskRecord]:
