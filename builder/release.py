@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from .errors import InvalidDataError, OutputError, Problem, UsageError
-from .features import CONFIGS, DEFAULT_CONFIG, FEATURES, encode
+from .features import CONFIGS, DEFAULT_CONFIG, FEATURES
 from .locking import VersionLock, sweep
 
 NAME = "claimwire"
@@ -64,22 +63,6 @@ def release_dir(out: Path, version: str) -> Path:
 
 def parquet_path(config: str, split: str) -> str:
     return f"data/{config}/{split}-00000-of-00001.parquet"
-
-
-def write_table(rows: list[dict[str, Any]], config: str, path: Path) -> int:
-    """Write ``rows`` with the declared schema; returns the in-memory Arrow size."""
-    schema = FEATURES[config].arrow_schema
-    table = pa.Table.from_pylist([encode(config, r) for r in rows], schema=schema)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        row_group_size=ROW_GROUP_SIZE,
-        write_statistics=True,
-        store_schema=True,
-    )
-    return int(table.nbytes)
 
 
 class SplitWriter:
@@ -401,16 +384,3 @@ def _load_all(root: Path) -> list[str]:
 
 def json_bytes(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
-
-
-def write_rows(
-    staging: Path, config: str, split: str, rows: Iterable[dict[str, Any]]
-) -> SplitTable | None:
-    """Write one split of one config; empty splits are left out (``load_dataset`` cannot read an
-    empty Parquet file)."""
-    rows = list(rows)
-    if not rows:
-        return None
-    rel = parquet_path(config, split)
-    nbytes = write_table(rows, config, staging / rel)
-    return SplitTable(config, split, rel, len(rows), nbytes)
