@@ -355,14 +355,24 @@ def verify(root: Path, load: bool = True) -> list[str]:
 def _load_all(root: Path) -> list[str]:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import sys
+
+    import datasets
     from datasets import load_dataset
 
+    if not sys.stderr.isatty():
+        datasets.disable_progress_bars()
     header = (root / "README.md").read_text(encoding="utf-8").split("---\n")[1]
     meta = yaml.safe_load(header)
     lines = []
     for info in meta["dataset_info"]:
         config = info["config_name"]
-        ds = load_dataset(str(root), config)  # raises NonMatchingSplitsSizesError on bad counts
+        try:  # the card's split sizes are checked by datasets itself (NonMatchingSplitsSizesError)
+            ds = load_dataset(str(root), config)
+        except Exception as exc:  # any failure to load is a broken release, not a crash
+            raise InvalidDataError(Problem(
+                f"config {config} does not load: {type(exc).__name__}: {str(exc)[:300]}",
+                file=str(root), fix="rebuild the release; do not edit its files")) from None
         for split in info["splits"]:
             n = ds[split["name"]].num_rows
             if n != split["num_examples"]:

@@ -130,3 +130,17 @@ def test_existing_release_is_never_overwritten(tmp_path: Path, capsys):
     assert ws.build("--version", "0.1.1") == 0
     assert (ws.dist / "claimwire-0.1.1").is_dir()
     assert not [p for p in ws.dist.iterdir() if p.name.startswith(".")]
+
+
+def test_verify_reports_a_card_that_lies_about_split_sizes(release: Path, tmp_path: Path, capsys):
+    copy = tmp_path / release.name
+    shutil.copytree(release, copy)
+    card = copy / "README.md"
+    card.write_text(card.read_text(encoding="utf-8").replace("num_examples: 23", "num_examples: 24", 1),
+                    encoding="utf-8")
+    from builder.release import write_checksums
+
+    write_checksums(copy)  # a consistent but wrong release: only loading can tell
+    assert main(["verify", str(copy)]) == 1
+    err = capsys.readouterr().err
+    assert "does not load: NonMatchingSplitsSizesError" in err and "Traceback" not in err
