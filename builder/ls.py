@@ -28,6 +28,7 @@ from .merge import text_sha256
 from .records import Article
 from .retry import DEFAULT, IncompleteDownload, describe, retrying, transient
 from .scheme import LabelConfig, load_label_config, parse_label_config
+from .stream import Damage, open_array, split_array
 
 URL_ENV, KEY_ENV, KEY_FILE_ENV = "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_API_KEY_FILE"
 
@@ -291,31 +292,40 @@ def pull_snapshot(
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     final = out_dir / f"{_slug(title)}-{stamp}.json"
     partial = out_dir / f".{final.name}.partial"
-    chunks = _read("download the export", _chunks, client, project_id, export.id)
     try:
-        received = 0
-        with partial.open("wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-                received += len(chunk)
-                on_progress("download", received)
-            f.flush()
-            os.fsync(f.fileno())
+        _read("download the export", _download, client, project_id, export.id, partial,
+              on_progress)
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
     return final
 
 
-def _chunks(client: Any, project_id: int, export_id: int) -> list[bytes]:
-    """The whole export, checked to be complete JSON: a truncated download must not land, and
-    downloading again is safe, so a truncated one is retried like a dropped connection."""
-    chunks = list(client.projects.exports.download(project_id, export_id, export_type="JSON"))
-    try:
-        orjson.loads(b"".join(chunks))
-    except orjson.JSONDecodeError as exc:
-        raise IncompleteDownload(f"the export is not complete JSON ({exc.msg})") from None
-    return chunks
+def _download(client: Any, project_id: int, export_id: int, partial: Path,
+              on_progress: Callable[[str, int], None]) -> None:
+    """Stream the export into ``partial`` and check it is one complete JSON array, element by
+    element, without holding it in memory: a truncated download must not land, and downloading
+    again is safe, so a truncated one is retried like a dropped connection."""
+    received = 0
+    with partial.open("wb") as f:
+        for chunk in client.projects.exports.download(project_id, export_id, export_type="JSON"):
+            f.write(chunk)
+            received += len(chunk)
+            on_progress("download", received)
+        f.flush()
+        os.fsync(f.fileno())
+    opened = open_array(partial)
+    if opened is None:
+        raise IncompleteDownload("the export is not a JSON array")
+    f, start = opened
+    with f:
+        for piece in split_array(f, start):
+            if isinstance(piece, Damage):
+                raise IncompleteDownload(f"the export is not complete JSON ({piece.message})")
+            try:
+                orjson.loads(piece.data)
+            except orjson.JSONDecodeError as exc:
+                raise IncompleteDownload(f"the export is not complete JSON ({exc.msg})") from None
 
 
 def annotation_results(row: dict[str, Any]) -> list[dict[str, Any]]:
