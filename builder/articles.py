@@ -172,11 +172,17 @@ def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
 RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 
 
+def is_safe_article_id(article_id: object) -> bool:
+    """Whether ``article_id`` can only ever name a file inside the articles folder."""
+    return (isinstance(article_id, str) and SAFE_ID.fullmatch(article_id) is not None
+            and ".." not in article_id and not RESERVED.match(article_id)
+            and not article_id.endswith("."))
+
+
 def check_article_id(article_id: str, **where: object) -> None:
     """Refuse ids that could name a path outside the output folder (``../x``, ``/etc``, NUL) or a
     reserved device name (``CON``, ``nul.txt``)."""
-    if (not isinstance(article_id, str) or not SAFE_ID.fullmatch(article_id) or ".." in article_id
-            or RESERVED.match(article_id) or article_id.endswith(".")):
+    if not is_safe_article_id(article_id):
         raise InvalidDataError(
             Problem(
                 "unsafe article id",

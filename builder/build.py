@@ -33,7 +33,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .articles import RULES_FILE, SAFE_ID, CleaningRules, load_rules, read_article
+from .articles import RULES_FILE, CleaningRules, is_safe_article_id, load_rules, read_article
 from .card import render_card
 from .croissant import croissant
 from .diff import release_notes
@@ -47,6 +47,7 @@ from .labelstudio import (
     place,
     raw_tasks,
     read_export,
+    unknown_article,
 )
 from .leakage import check_leakage
 from .merge import MergeStats, merge
@@ -145,21 +146,8 @@ def _init(context: _Context, worker: bool) -> None:
 
 def _article(task: TaskRecord, ctx: _Context) -> Article:
     path = ctx.articles_dir / f"{task.article_id}.json"
-    known = SAFE_ID.match(task.article_id) and ".." not in task.article_id and path.is_file()
-    if not known or path.name == RULES_FILE:
-        raise InvalidDataError(
-            place(
-                Problem(
-                    "annotation for an unknown article",
-                    file=task.file,
-                    task=task.id,
-                    article=task.article_id,
-                    pointer=task.base + "/data/article_id",
-                    expected=f"one of the {ctx.n_articles} article ids in articles/",
-                    fix="add the article to articles/ or drop the task from the export",
-                )
-            )
-        )
+    if not is_safe_article_id(task.article_id) or path.name == RULES_FILE or not path.is_file():
+        raise InvalidDataError(unknown_article(task, ctx.n_articles))
     return read_article(path, ctx.rules)
 
 

@@ -284,3 +284,18 @@ def _place(p: Problem, file: Path) -> Problem:
 def place(p: Problem) -> Problem:
     """Public form of :func:`_place` for problems found after reading (by the merge step)."""
     return _place(p, Path(p.file)) if p.file else p
+
+
+def unknown_article(task: TaskRecord, n_articles: int) -> Problem:
+    """The problem of a task whose article is not in the articles folder, placed in its file."""
+    return place(
+        Problem(
+            "annotation for an unknown article",
+            file=task.file,
+            task=task.id,
+            article=task.article_id,
+            pointer=task.base + "/data/article_id",
+            expected=f"one of the {n_articles} article ids in articles/",
+            fix="add the article to articles/ or drop the task from the export",
+        )
+    )

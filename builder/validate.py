@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .articles import RULES_FILE, load_rules, read_article
 from .errors import ClaimwireError, Problem
-from .labelstudio import export_files, read_export
+from .labelstudio import export_files, read_export, unknown_article
 from .merge import merge
 from .records import Article
 
@@ -56,9 +56,7 @@ def validate_paths(paths: list[Path], articles_dir: Path | None) -> tuple[list[P
                     except ClaimwireError as exc:
                         problems.extend(exc.problems)
                 elif articles:
-                    problems.append(Problem("annotation for an unknown article", file=task.file,
-                                            task=task.id, article=task.article_id,
-                                            pointer=task.base + "/data/article_id"))
+                    problems.append(unknown_article(task, len(articles)))
         except ClaimwireError as exc:
             problems.extend(exc.problems)
     return problems, checked
