@@ -16,9 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from .errors import InvalidDataError, Problem
+from .jsonpos import loads
 
 
 def _mentions(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -103,11 +102,9 @@ def resolve(spec: dict[str, Any], text: str, file: str = "<spec>") -> list[dict[
 
 def load_spec(path: Path) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise InvalidDataError(Problem(f"cannot read span spec: malformed JSON: {exc.msg}",
-                                       file=str(path), line=exc.lineno, column=exc.colno)) from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise InvalidDataError(Problem(f"cannot read span spec: {exc.strerror}", file=str(path),
                                        pointer="")) from None
+    data: dict[str, Any] = loads(raw, str(path), fix="fix the JSON syntax at that position")
     return data
