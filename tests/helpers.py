@@ -47,3 +47,14 @@ def workspace(tmp: Path) -> Workspace:
     (tmp / "exports").mkdir()
     shutil.copyfile(ROOT / "annotations" / "exports" / "gold.json", tmp / "exports" / "gold.json")
     return Workspace(tmp)
+
+
+def ls_user(client: Any, name: str) -> int:
+    """The id of Label Studio user ``name``, created on first use (with a name and an email the
+    privacy tests look for)."""
+    for u in client.users.list():
+        if u.username == name:
+            return int(u.id)
+    return int(client.users.create(username=name, email=f"{name}@example.org",
+                                   first_name="Quintessa", last_name="Testperson",
+                                   password="x" * 16).id)

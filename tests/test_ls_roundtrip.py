@@ -15,7 +15,7 @@ import pytest
 from builder.cli import main
 from builder.ls import connect, ensure_project, existing_tasks, find_project, pull_snapshot
 from builder.spec import resolve
-from helpers import ROOT, SEED_ID, workspace
+from helpers import ROOT, SEED_ID, ls_user, workspace
 
 pytestmark = pytest.mark.labelstudio
 
@@ -68,15 +68,6 @@ def _rows(release: Path) -> list[dict[str, Any]]:
     return sorted((r for f in files for r in pq.read_table(f).to_pylist()), key=lambda r: r["id"])
 
 
-def _user(client: Any, name: str) -> int:
-    for u in client.users.list():
-        if u.username == name:
-            return int(u.id)
-    return int(client.users.create(username=name, email=f"{name}@example.org",
-                                   first_name="Quintessa", last_name="Testperson",
-                                   password="x" * 16).id)
-
-
 def test_push_annotate_pull_build(env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     articles = _articles(tmp_path)
     project = "roundtrip"
@@ -90,7 +81,7 @@ def test_push_annotate_pull_build(env: None, tmp_path: Path, capsys: pytest.Capt
     tasks = existing_tasks(client, project_id)
     assert len(list(client.tasks.list(project=project_id))) == 2
     admin = int(client.users.whoami().id)
-    other = _user(client, "second_annotator")
+    other = ls_user(client, "second_annotator")
     from builder.articles import read_articles
 
     texts = {a.id: a.text for a in read_articles(articles)}
@@ -203,7 +194,7 @@ def test_export_with_emails_builds_a_release_without_them(env: None, tmp_path: P
 
     push_tasks(client, project_id, [task_for(a) for a in read_articles(ROOT / "articles")])
     (task_id, _), = existing_tasks(client, project_id).values()
-    user = _user(client, "private_person")
+    user = ls_user(client, "private_person")
     gold = json.loads((ROOT / "annotations/exports/gold.json").read_text())
     client.annotations.create(task_id, result=gold[0]["annotations"][0]["result"],
                               completed_by=user)

@@ -13,18 +13,10 @@ import pytest
 
 from builder.cli import main
 from builder.ls import connect, ensure_project, existing_tasks
-from helpers import ROOT, SEED_ID, workspace
+from helpers import ROOT, SEED_ID, ls_user, workspace
 
 pytestmark = pytest.mark.labelstudio
 FIXTURE = json.loads((ROOT / "tests/fixtures/three_annotators.json").read_text(encoding="utf-8"))
-
-
-def _user(client: Any, name: str) -> int:
-    for u in client.users.list():
-        if u.username == name:
-            return int(u.id)
-    return int(client.users.create(username=name, email=f"{name}@example.org",
-                                   password="x" * 16).id)
 
 
 def _row(ws: Any, exports: Path, version: str) -> dict[str, Any]:
@@ -47,7 +39,7 @@ def test_review_round_trip(ls_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_
     task_id = existing_tasks(client, project_id)[SEED_ID][0]
     for n, ann in enumerate(a for a in FIXTURE[0]["annotations"] if not a.get("was_cancelled")):
         client.annotations.create(task_id, result=ann["result"],
-                                  completed_by=_user(client, f"annotator{n}"))
+                                  completed_by=ls_user(client, f"annotator{n}"))
 
     pulled = tmp_path / "pull1"
     assert main(["ls", "pull", "--project", project, "--out", str(pulled)]) == 0
