@@ -29,11 +29,11 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import Problem, UsageError
-from .records import Claim, Document, Entity
+from .records import Claim, Document, Entity, decided, new_claim, new_entity
 
 POLICY_ENV = "CLAIMWIRE_ADJUDICATION"
 RULES = ("ground_truth", "majority", "most_recent")
@@ -66,7 +66,14 @@ class Policy:
     def from_env(cls) -> Policy:
         """The policy from ``CLAIMWIRE_ADJUDICATION``, or the default."""
         text = os.environ.get(POLICY_ENV, "").strip()
-        return cls.parse(text, POLICY_ENV) if text else cls()
+        policy = _from_env.get(text)
+        if policy is None:  # parsed once per value (a bad value raises every time)
+            policy = cls.parse(text, POLICY_ENV) if text else cls()
+            _from_env[text] = policy
+        return policy
+
+
+_from_env: dict[str, Policy] = {}  # CLAIMWIRE_ADJUDICATION value -> its policy
 
 
 @dataclass(frozen=True)
@@ -109,16 +116,17 @@ class Gold:
 
 
 def _whole(v: Version, rule: str) -> Gold:
-    return Gold(tuple(replace(e, decided_by=rule) for e in v.entities),
-                tuple(replace(c, decided_by=rule) for c in v.claims), rule, v)
+    # Regions straight from the merge already say "single": nothing is copied then.
+    return Gold(tuple(decided(e, rule) for e in v.entities),
+                tuple(decided(c, rule) for c in v.claims), rule, v)
 
 
 def adjudicate(versions: Sequence[Version], policy: Policy | None = None) -> Gold:
     """The gold record of one task from its usable (not skipped) annotations."""
+    if len(versions) == 1:
+        return _whole(versions[0], "single")
     policy = policy or Policy()
     latest = max(versions, key=lambda v: v.recency)
-    if len({v.annotator for v in versions}) == 1 and len(versions) == 1:
-        return _whole(versions[0], "single")
     for rule in policy.rules:
         if rule == "ground_truth":
             truth = [v for v in versions if v.ground_truth]
@@ -229,13 +237,13 @@ def _majority(vote: list[Version]) -> Gold:
         portrayal, tie = _plurality([(vote[p], e.portrayal) for p, e in regions.items()],
                                     latest_first)
         source = regions[max(regions)]
-        decided = "linked" if how is None else "tie_most_recent" if tie else how
-        entities[key] = Entity(fresh(source.id), source.start, source.end, source.text,
-                               source.label, portrayal, decided)
+        how_decided = "linked" if how is None else "tie_most_recent" if tie else how
+        entities[key] = new_entity(fresh(source.id), source.start, source.end, source.text,
+                                   source.label, portrayal, how_decided)
     claims = []
     for _, c in claims_out:
         r: Claim = c["region"]
-        claims.append(Claim(
+        claims.append(new_claim(
             fresh(r.id), r.start, r.end, r.text,
             entities[c["claimer"]].id if c["claimer"] is not None else None,
             tuple(entities[t].id for t in c["targets"]), c["attribution"], c["stance"],
