@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from .errors import Problem, UsageError
@@ -145,6 +146,12 @@ def adjudicate(versions: Sequence[Version], policy: Policy | None = None) -> Gol
 
 def _plurality(values: list[tuple[Version, T]], latest_first: list[Version]) -> tuple[T, bool]:
     """The most frequent value and whether the tie rule was needed (ties: most recent voter)."""
+    first = values[0][1]
+    for _, v in values:
+        if v != first:
+            break
+    else:
+        return first, False  # the usual case: every voter says the same
     counts = Counter(v for _, v in values)
     top = max(counts.values())
     best = [v for v, n in counts.items() if n == top]
@@ -174,14 +181,15 @@ def _majority(vote: list[Version]) -> Gold:
     n = len(vote)
     latest = vote[-1]
     latest_first = list(reversed(vote))
-    ekey: Callable[[Entity], EKey] = lambda e: (e.start, e.end, e.label)  # noqa: E731
     by_entity: dict[EKey, dict[int, Entity]] = {}  # key -> voter position -> their region
     by_claim: dict[CKey, dict[int, Claim]] = {}
+    keys: list[dict[str, EKey]] = []  # voter position -> entity id -> key (the first such id)
     for pos, v in enumerate(vote):
         for e in v.entities:
-            by_entity.setdefault(ekey(e), {}).setdefault(pos, e)
+            by_entity.setdefault((e.start, e.end, e.label), {}).setdefault(pos, e)
         for c in v.claims:
             by_claim.setdefault((c.start, c.end), {}).setdefault(pos, c)
+        keys.append({e.id: (e.start, e.end, e.label) for e in reversed(v.entities)})
     taken: set[str] = set()
 
     def fresh(rid: str) -> str:
@@ -192,10 +200,7 @@ def _majority(vote: list[Version]) -> Gold:
         return out
 
     def entity_of(pos: int, entity_id: str | None) -> EKey | None:
-        if entity_id is None:
-            return None
-        e = next(x for x in vote[pos].entities if x.id == entity_id)
-        return ekey(e)
+        return None if entity_id is None else keys[pos][entity_id]
 
     claims_out: list[tuple[CKey, dict[str, Any]]] = []
     for key in sorted(by_claim):
@@ -214,7 +219,7 @@ def _majority(vote: list[Version]) -> Gold:
                 assert t is not None
                 target_votes.setdefault(t, []).append(vote[p])
         targets, t3 = [], False
-        latest_holder = latest_first[[v in holders for v in latest_first].index(True)]
+        latest_holder = vote[max(regions)]  # voters are oldest first
         for t, who in sorted(target_votes.items()):
             outcome = _kept(who, len(holders), latest_holder)
             t3 = t3 or outcome == "tie_most_recent"
@@ -248,9 +253,11 @@ def _majority(vote: list[Version]) -> Gold:
             entities[c["claimer"]].id if c["claimer"] is not None else None,
             tuple(entities[t].id for t in c["targets"]), c["attribution"], c["stance"],
             c["decided_by"]))
-    order = lambda x: (x.start, x.end, x.id)  # noqa: E731
-    return Gold(tuple(sorted(entities.values(), key=order)), tuple(sorted(claims, key=order)),
+    return Gold(tuple(sorted(entities.values(), key=_ORDER)), tuple(sorted(claims, key=_ORDER)),
                 "majority", None)
+
+
+_ORDER = attrgetter("start", "end", "id")
 
 
 # --------------------------------------------------------------------------------------------
