@@ -170,20 +170,22 @@ def _regions(
     spans: dict[str, tuple[str, int, int, str, str, int]] = {}  # id -> kind, start, end, text,
     #                                                               label, result index
     later: list[tuple[int, dict[str, Any]]] = []
+    set_aside = later.append
     for j, r in enumerate(results):
         if r["type"] != "labels":
-            later.append((j, r))
+            set_aside((j, r))
             continue
-        v = r["value"]
         rid = r["id"]
         if rid in spans:
             bad("two regions share this id", j, "/id", found=repr(rid),
                 fix="export again; if it persists, delete one of the regions in Label Studio")
             continue
+        v = r["value"]
         s, e, recorded = v["start"], v["end"], v["text"]
-        # The common case: offsets right and no whitespace to trim, decided without slicing.
-        if (0 <= s <= e <= n and e - s == len(recorded) and text.startswith(recorded, s)
-                and (s == e or not (recorded[0].isspace() or recorded[-1].isspace()))):
+        # The common case, decided without slicing the text: text[s:e] == recorded (startswith
+        # at s >= 0 also keeps e within the text) and no whitespace at either end to trim.
+        if (s >= 0 and e - s == len(recorded) and text.startswith(recorded, s)
+                and len(recorded.strip()) == e - s):
             spans[rid] = (r["from_name"], s, e, recorded, v["labels"][0], j)
             continue
         resolved = resolve_span(text, s, e, recorded)
