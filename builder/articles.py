@@ -85,8 +85,29 @@ def clean_lines(raw: str, rules: CleaningRules) -> list[tuple[int, str, str]]:
 
 
 def clean(raw: str, rules: CleaningRules) -> str:
-    """The text annotators see: kept lines, stripped, one blank line between paragraphs."""
-    kept = [line.strip() for _, line, verdict in clean_lines(raw, rules) if verdict == "keep"]
+    """The text annotators see: kept lines, stripped, one blank line between paragraphs.
+
+    The lines :func:`clean_lines` keeps, found without naming the rule that removed a line (this
+    runs once per article in a build; ``clean_lines`` is for showing why).
+    """
+    lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut_from, drop_lines, drop_after = rules.cut_from, rules.drop_lines, rules.drop_line_after
+    if not (cut_from or drop_lines or drop_after):
+        return "\n\n".join([s for s in map(str.strip, lines) if s])
+    kept: list[str] = []
+    previous = ""
+    for line in lines:
+        stripped = line.strip()
+        if cut_from and any(p.search(stripped) for p in cut_from):
+            break  # this line and every one after it are cut
+        if not stripped:
+            continue
+        if not (drop_lines and any(p.search(stripped) for p in drop_lines)) and not (
+            drop_after and any(a.search(previous) and not u.search(stripped)
+                               for a, u in drop_after)
+        ):
+            kept.append(stripped)
+        previous = stripped
     return "\n\n".join(kept)
 
 
