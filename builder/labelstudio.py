@@ -18,7 +18,7 @@ import orjson
 
 from .errors import ClaimwireError, InvalidDataError, Problem
 from .jsonpos import loads, locate
-from .schemas import fast_validator, iter_problems
+from .schemas import fast_check, iter_problems
 from .stream import Damage, Slice, file_position, open_array, slice_position, split_array
 
 DAMAGED = "the file is damaged or truncated; export it again from Label Studio"
@@ -198,7 +198,7 @@ def _task(file: Path | str, task: Any, index: int) -> TaskRecord:
                 Path(file),
             )
         )
-    if not fast_validator("labelstudio-task").is_valid(task):  # the fast path: one call
+    if not fast_check("labelstudio-task")(task):  # the fast path: one call
         problems = list(iter_problems("labelstudio-task", task, base))
         task_id = task.get("id") if isinstance(task, dict) else None
         article = None
