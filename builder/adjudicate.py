@@ -117,9 +117,13 @@ class Gold:
 
 
 def _whole(v: Version, rule: str) -> Gold:
+    entities, claims = v.entities, v.claims
     # Regions straight from the merge already say "single": nothing is copied then.
-    return Gold(tuple(decided(e, rule) for e in v.entities),
-                tuple(decided(c, rule) for c in v.claims), rule, v)
+    if [e for e in entities if e.decided_by != rule]:
+        entities = tuple([decided(e, rule) for e in entities])
+    if [c for c in claims if c.decided_by != rule]:
+        claims = tuple([decided(c, rule) for c in claims])
+    return Gold(entities, claims, rule, v)
 
 
 def adjudicate(versions: Sequence[Version], policy: Policy | None = None) -> Gold:
