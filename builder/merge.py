@@ -167,8 +167,8 @@ def _regions(
     # Spans first (choices and relations refer to them); choices and relations are set aside in
     # the same pass and checked after, in that order, so problems are listed as before.
     n = len(text)
-    spans: dict[str, tuple[str, int, int, str, str, int]] = {}  # id -> kind, start, end, text,
-    #                                                               label, result index
+    # region id -> (kind, start, end, text, label, index of its result)
+    spans: dict[str, tuple[str, int, int, str, str, int]] = {}
     later: list[tuple[int, dict[str, Any]]] = []
     set_aside = later.append
     for j, r in enumerate(results):
@@ -277,7 +277,7 @@ def _regions(
                 fix="either mark it REPORTED or delete the claimer relation")
         if stance and attribution:
             claims.append(new_claim(rid, s, e, span_text, claimer.get(rid),
-                                tuple(targets.get(rid, ())), attribution, stance))
+                                    tuple(targets.get(rid, ())), attribution, stance))
     if problems:
         raise InvalidDataError(problems)
     entities.sort(key=_ORDER)
