@@ -1,10 +1,11 @@
 import json
+import random
 import re
 from pathlib import Path
 
 import pytest
 
-from builder.articles import clean, clean_lines, load_rules, read_articles
+from builder.articles import CleaningRules, clean, clean_lines, load_rules, read_articles
 from builder.errors import InvalidDataError
 from helpers import ROOT, SEED_ID, workspace
 
@@ -76,10 +77,6 @@ def test_unknown_source_names_the_fix(tmp_path: Path):
 
 
 def test_clean_keeps_exactly_the_lines_clean_lines_keeps():
-    import random
-
-    from builder.articles import CleaningRules
-
     rng = random.Random(7)
     words = ["READ MORE: x", "Photo", "Related story", "Subscribe", "Comments", "", "  ",
              "A sentence.", "A teaser", "\u00a0", "end.", "Photo: AP", "x\ty"]
