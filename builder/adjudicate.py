@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from .errors import Problem, UsageError
-from .records import Claim, Document, Entity
+from .records import Claim, Document, Entity, decided, new_claim, new_entity
 
 POLICY_ENV = "CLAIMWIRE_ADJUDICATION"
 RULES = ("ground_truth", "majority", "most_recent")
@@ -66,7 +67,14 @@ class Policy:
     def from_env(cls) -> Policy:
         """The policy from ``CLAIMWIRE_ADJUDICATION``, or the default."""
         text = os.environ.get(POLICY_ENV, "").strip()
-        return cls.parse(text, POLICY_ENV) if text else cls()
+        policy = _from_env.get(text)
+        if policy is None:  # parsed once per value (a bad value raises every time)
+            policy = cls.parse(text, POLICY_ENV) if text else cls()
+            _from_env[text] = policy
+        return policy
+
+
+_from_env: dict[str, Policy] = {}  # CLAIMWIRE_ADJUDICATION value -> its policy
 
 
 @dataclass(frozen=True)
@@ -109,16 +117,21 @@ class Gold:
 
 
 def _whole(v: Version, rule: str) -> Gold:
-    return Gold(tuple(replace(e, decided_by=rule) for e in v.entities),
-                tuple(replace(c, decided_by=rule) for c in v.claims), rule, v)
+    entities, claims = v.entities, v.claims
+    # Regions straight from the merge already say "single": nothing is copied then.
+    if [e for e in entities if e.decided_by != rule]:
+        entities = tuple([decided(e, rule) for e in entities])
+    if [c for c in claims if c.decided_by != rule]:
+        claims = tuple([decided(c, rule) for c in claims])
+    return Gold(entities, claims, rule, v)
 
 
 def adjudicate(versions: Sequence[Version], policy: Policy | None = None) -> Gold:
     """The gold record of one task from its usable (not skipped) annotations."""
+    if len(versions) == 1:
+        return _whole(versions[0], "single")
     policy = policy or Policy()
     latest = max(versions, key=lambda v: v.recency)
-    if len({v.annotator for v in versions}) == 1 and len(versions) == 1:
-        return _whole(versions[0], "single")
     for rule in policy.rules:
         if rule == "ground_truth":
             truth = [v for v in versions if v.ground_truth]
@@ -137,6 +150,12 @@ def adjudicate(versions: Sequence[Version], policy: Policy | None = None) -> Gol
 
 def _plurality(values: list[tuple[Version, T]], latest_first: list[Version]) -> tuple[T, bool]:
     """The most frequent value and whether the tie rule was needed (ties: most recent voter)."""
+    first = values[0][1]
+    for _, v in values:
+        if v != first:
+            break
+    else:
+        return first, False  # the usual case: every voter says the same
     counts = Counter(v for _, v in values)
     top = max(counts.values())
     best = [v for v, n in counts.items() if n == top]
@@ -166,14 +185,15 @@ def _majority(vote: list[Version]) -> Gold:
     n = len(vote)
     latest = vote[-1]
     latest_first = list(reversed(vote))
-    ekey: Callable[[Entity], EKey] = lambda e: (e.start, e.end, e.label)  # noqa: E731
     by_entity: dict[EKey, dict[int, Entity]] = {}  # key -> voter position -> their region
     by_claim: dict[CKey, dict[int, Claim]] = {}
+    keys: list[dict[str, EKey]] = []  # voter position -> entity id -> key (the first such id)
     for pos, v in enumerate(vote):
         for e in v.entities:
-            by_entity.setdefault(ekey(e), {}).setdefault(pos, e)
+            by_entity.setdefault((e.start, e.end, e.label), {}).setdefault(pos, e)
         for c in v.claims:
             by_claim.setdefault((c.start, c.end), {}).setdefault(pos, c)
+        keys.append({e.id: (e.start, e.end, e.label) for e in reversed(v.entities)})
     taken: set[str] = set()
 
     def fresh(rid: str) -> str:
@@ -184,10 +204,7 @@ def _majority(vote: list[Version]) -> Gold:
         return out
 
     def entity_of(pos: int, entity_id: str | None) -> EKey | None:
-        if entity_id is None:
-            return None
-        e = next(x for x in vote[pos].entities if x.id == entity_id)
-        return ekey(e)
+        return None if entity_id is None else keys[pos][entity_id]
 
     claims_out: list[tuple[CKey, dict[str, Any]]] = []
     for key in sorted(by_claim):
@@ -206,7 +223,7 @@ def _majority(vote: list[Version]) -> Gold:
                 assert t is not None
                 target_votes.setdefault(t, []).append(vote[p])
         targets, t3 = [], False
-        latest_holder = latest_first[[v in holders for v in latest_first].index(True)]
+        latest_holder = vote[max(regions)]  # voters are oldest first
         for t, who in sorted(target_votes.items()):
             outcome = _kept(who, len(holders), latest_holder)
             t3 = t3 or outcome == "tie_most_recent"
@@ -229,20 +246,22 @@ def _majority(vote: list[Version]) -> Gold:
         portrayal, tie = _plurality([(vote[p], e.portrayal) for p, e in regions.items()],
                                     latest_first)
         source = regions[max(regions)]
-        decided = "linked" if how is None else "tie_most_recent" if tie else how
-        entities[key] = Entity(fresh(source.id), source.start, source.end, source.text,
-                               source.label, portrayal, decided)
+        how_decided = "linked" if how is None else "tie_most_recent" if tie else how
+        entities[key] = new_entity(fresh(source.id), source.start, source.end, source.text,
+                                   source.label, portrayal, how_decided)
     claims = []
     for _, c in claims_out:
         r: Claim = c["region"]
-        claims.append(Claim(
+        claims.append(new_claim(
             fresh(r.id), r.start, r.end, r.text,
             entities[c["claimer"]].id if c["claimer"] is not None else None,
             tuple(entities[t].id for t in c["targets"]), c["attribution"], c["stance"],
             c["decided_by"]))
-    order = lambda x: (x.start, x.end, x.id)  # noqa: E731
-    return Gold(tuple(sorted(entities.values(), key=order)), tuple(sorted(claims, key=order)),
+    return Gold(tuple(sorted(entities.values(), key=_ORDER)), tuple(sorted(claims, key=_ORDER)),
                 "majority", None)
+
+
+_ORDER = attrgetter("start", "end", "id")
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import orjson
 
 from .errors import ClaimwireError, InvalidDataError, Problem
 from .jsonpos import loads, locate
-from .schemas import fast_validator, iter_problems
+from .schemas import fast_check, iter_problems
 from .stream import Damage, Slice, file_position, open_array, slice_position, split_array
 
 DAMAGED = "the file is damaged or truncated; export it again from Label Studio"
@@ -123,12 +123,11 @@ def _raw_file(file: Path, single_ok: bool) -> Iterator[RawTask | ClaimwireError]
 
 def parse_task(raw: RawTask) -> TaskRecord:
     """Parse and check one task (schema, JSON_MIN shape); errors carry line and column."""
-    file = Path(raw.file)
     try:
         task = orjson.loads(raw.data)
     except orjson.JSONDecodeError as exc:
         piece = Slice(max(raw.index, 0), raw.offset, raw.data)
-        line, column = slice_position(file, piece, exc.pos)
+        line, column = slice_position(Path(raw.file), piece, exc.pos)
         raise InvalidDataError(
             Problem(
                 f"malformed JSON: {exc.msg}",
@@ -138,7 +137,7 @@ def parse_task(raw: RawTask) -> TaskRecord:
                 fix=DAMAGED,
             )
         ) from None
-    return _task(file, task, raw.index)
+    return _task(raw.file, task, raw.index)
 
 
 def _check_head(path: Path, raw: bytes) -> bytes:
@@ -179,7 +178,7 @@ def _tasks(file: Path, data: Any, single: bool = False) -> list[TaskRecord]:
     return [_task(file, task, -1 if single else index) for index, task in enumerate(data)]
 
 
-def _task(file: Path, task: Any, index: int) -> TaskRecord:
+def _task(file: Path | str, task: Any, index: int) -> TaskRecord:
     """One parsed task, checked; ``index`` -1 means a per-task file (pointers start at the root)."""
     name = str(file)
     base = "" if index < 0 else f"/{index}"
@@ -196,10 +195,10 @@ def _task(file: Path, task: Any, index: int) -> TaskRecord:
                     fix=GET_JSON,
                     task=task.get("id") if isinstance(task.get("id"), int) else None,
                 ),
-                file,
+                Path(file),
             )
         )
-    if not fast_validator("labelstudio-task").is_valid(task):  # the fast path: one call
+    if not fast_check("labelstudio-task")(task):  # the fast path: one call
         problems = list(iter_problems("labelstudio-task", task, base))
         task_id = task.get("id") if isinstance(task, dict) else None
         article = None
@@ -213,7 +212,7 @@ def _task(file: Path, task: Any, index: int) -> TaskRecord:
                         article=article if isinstance(article, str) else None,
                         fix="correct the task in Label Studio and export again",
                     ),
-                    file,
+                    Path(file),
                 )
                 for p in problems
             ]

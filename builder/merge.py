@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import os
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from .adjudicate import Policy, Version, adjudicate, recency, voters
@@ -23,7 +24,17 @@ from .agreement import document_agreement, span_counts, unit_labels
 from .errors import InvalidDataError, Problem
 from .labelstudio import TaskRecord, place
 from .offsets import resolve_span
-from .records import AnnotationInfo, Article, Claim, Document, Entity, SpanCount, UnitLabel
+from .records import (
+    AnnotationInfo,
+    Article,
+    Claim,
+    Document,
+    Entity,
+    SpanCount,
+    UnitLabel,
+    new_claim,
+    new_entity,
+)
 from .scheme import CHOICE_TARGET
 
 SALT_ENV = "CLAIMWIRE_PSEUDONYM_SALT"
@@ -40,7 +51,16 @@ def pseudonym(annotator: Any, salt: str | None = None) -> str:
         annotator = annotator.get("id", annotator.get("email"))
     key = str(annotator).strip().lower()
     salt = salt if salt is not None else os.environ.get(SALT_ENV, DEFAULT_SALT)
-    return "ann-" + hashlib.sha256(f"{salt}\x00{key}".encode()).hexdigest()[:12]
+    found = _pseudonyms.get((salt, key))
+    if found is None:
+        if len(_pseudonyms) >= 4096:
+            _pseudonyms.clear()
+        found = _pseudonyms[(salt, key)] = \
+            "ann-" + hashlib.sha256(f"{salt}\x00{key}".encode()).hexdigest()[:12]
+    return found
+
+
+_pseudonyms: dict[tuple[str, str], str] = {}  # (salt, key) -> pseudonym: a few annotators
 
 
 def text_sha256(text: str) -> str:
@@ -144,59 +164,74 @@ def _regions(
     def bad(message: str, j: int, suffix: str = "", **detail: Any) -> None:
         problems.append(place(Problem(message, pointer=f"{base}/{j}{suffix}", **where, **detail)))
 
-    spans: dict[str, dict[str, Any]] = {}  # region id -> {kind, start, end, text, label}
+    # Spans first (choices and relations refer to them); choices and relations are set aside in
+    # the same pass and checked after, in that order, so problems are listed as before.
+    n = len(text)
+    # region id -> (kind, start, end, text, label, index of its result)
+    spans: dict[str, tuple[str, int, int, str, str, int]] = {}
+    later: list[tuple[int, dict[str, Any]]] = []
+    set_aside = later.append
     for j, r in enumerate(results):
         if r["type"] != "labels":
+            set_aside((j, r))
             continue
-        v = r["value"]
-        if r["id"] in spans:
-            bad("two regions share this id", j, "/id", found=repr(r["id"]),
+        rid = r["id"]
+        if rid in spans:
+            bad("two regions share this id", j, "/id", found=repr(rid),
                 fix="export again; if it persists, delete one of the regions in Label Studio")
             continue
-        resolved = resolve_span(text, v["start"], v["end"], v["text"])
+        v = r["value"]
+        s, e, recorded = v["start"], v["end"], v["text"]
+        # The common case, decided without slicing the text: text[s:e] == recorded (startswith
+        # at s >= 0 also keeps e within the text) and no whitespace at either end to trim.
+        if (s >= 0 and e - s == len(recorded) and text.startswith(recorded, s)
+                and len(recorded.strip()) == e - s):
+            spans[rid] = (r["from_name"], s, e, recorded, v["labels"][0], j)
+            continue
+        resolved = resolve_span(text, s, e, recorded)
         if resolved is None:
-            s, e = v["start"], v["end"]
-            actual = text[s:e] if 0 <= s <= e <= len(text) else None
+            actual = text[s:e] if 0 <= s <= e <= n else None
             bad(
                 "span offsets do not match the span text",
                 j,
                 "/value",
-                expected=f"text[{s}:{e}] == {v['text']!r}",
+                expected=f"text[{s}:{e}] == {recorded!r}",
                 found=repr(actual) if actual is not None else
-                f"offsets outside the text (length {len(text)}) or reversed",
+                f"offsets outside the text (length {n}) or reversed",
                 fix="re-select the span in Label Studio; offsets are code points into the task text",
             )
             # Keep the region so its choices and relations are still checked (no cascade).
-            spans[r["id"]] = {"kind": r["from_name"], "start": s, "end": e, "text": v["text"],
-                              "label": v["labels"][0], "j": j}
+            spans[rid] = (r["from_name"], s, e, recorded, v["labels"][0], j)
             continue
         for fix in resolved.fixes:
             stats.add(fix)
-        spans[r["id"]] = {"kind": r["from_name"], "start": resolved.start, "end": resolved.end,
-                          "text": resolved.text, "label": v["labels"][0], "j": j}
+        spans[rid] = (r["from_name"], resolved.start, resolved.end, resolved.text,
+                      v["labels"][0], j)
 
-    choices: dict[tuple[str, str], str] = {}
-    for j, r in enumerate(results):
+    chosen: dict[str, dict[str, str]] = {control: {} for control in CHOICE_TARGET}
+    relations: list[tuple[int, dict[str, Any]]] = []
+    for j, r in later:
         if r["type"] != "choices":
+            if r["type"] == "relation":
+                relations.append((j, r))
             continue
-        region = spans.get(r["id"])
+        rid = r["id"]
+        region = spans.get(rid)
         control = r["from_name"]
         wanted = CHOICE_TARGET[control]
         if region is None:
             bad(f"per-region choice {control!r} attaches to no region", j, "/id",
-                found=repr(r["id"]), expected=f"the id of a {wanted} region",
+                found=repr(rid), expected=f"the id of a {wanted} region",
                 fix="delete the orphan choice in Label Studio (select the region, then choose)")
-        elif region["kind"] != wanted:
-            bad(f"{control!r} belongs on a {wanted} region, not on {region['kind']!r}", j,
+        elif region[0] != wanted:
+            bad(f"{control!r} belongs on a {wanted} region, not on {region[0]!r}", j,
                 "/from_name", fix=f"remove the {control} choice from that region")
         else:
-            choices[(r["id"], control)] = r["value"]["choices"][0]
+            chosen[control][rid] = r["value"]["choices"][0]
 
     claimer: dict[str, str] = {}
     targets: dict[str, list[str]] = {}
-    for j, r in enumerate(results):
-        if r["type"] != "relation":
-            continue
+    for j, r in relations:
         a, b = spans.get(r["from_id"]), spans.get(r["to_id"])
         if a is None or b is None:
             missing = r["from_id"] if a is None else r["to_id"]
@@ -205,11 +240,11 @@ def _regions(
                 fix="delete the relation in Label Studio and draw it again")
             continue
         claim_id, entity_id = r["from_id"], r["to_id"]
-        if a["kind"] == "entity" and b["kind"] == "claim":
+        if a[0] == "entity" and b[0] == "claim":
             claim_id, entity_id = entity_id, claim_id
-        elif not (a["kind"] == "claim" and b["kind"] == "entity"):
+        elif not (a[0] == "claim" and b[0] == "entity"):
             bad("a relation links a claim and an entity", j, expected="claim -> entity",
-                found=f"{a['kind']} -> {b['kind']}", fix="redraw it from the claim to the entity")
+                found=f"{a[0]} -> {b[0]}", fix="redraw it from the claim to the entity")
             continue
         if r["labels"][0] == "claimer":
             if claim_id in claimer and claimer[claim_id] != entity_id:
@@ -219,31 +254,38 @@ def _regions(
         elif entity_id not in targets.setdefault(claim_id, []):
             targets[claim_id].append(entity_id)
 
+    portrayals, stances, attributions = (chosen["portrayal"], chosen["stance"],
+                                         chosen["attribution"])
     entities: list[Entity] = []
     claims: list[Claim] = []
-    for rid, s in spans.items():
-        if s["kind"] == "entity":
-            entities.append(Entity(rid, s["start"], s["end"], s["text"], s["label"],
-                                   choices.get((rid, "portrayal"))))
+    for rid, (kind, s, e, span_text, label, j) in spans.items():
+        if kind == "entity":
+            entities.append(new_entity(rid, s, e, span_text, label, portrayals.get(rid)))
             continue
-        stance, attribution = choices.get((rid, "stance")), choices.get((rid, "attribution"))
-        for control, value in (("stance", stance), ("attribution", attribution)):
-            if value is None:
-                bad(f"claim has no {control}", s["j"], expected=f"a per-region {control} choice",
-                    fix=f"select the claim in Label Studio and pick its {control}")
+        stance, attribution = stances.get(rid), attributions.get(rid)
+        if stance is None:
+            bad("claim has no stance", j, expected="a per-region stance choice",
+                fix="select the claim in Label Studio and pick its stance")
+        if attribution is None:
+            bad("claim has no attribution", j, expected="a per-region attribution choice",
+                fix="select the claim in Label Studio and pick its attribution")
         if attribution == "REPORTED" and rid not in claimer:
-            bad("a REPORTED claim needs a claimer relation", s["j"],
+            bad("a REPORTED claim needs a claimer relation", j,
                 fix="draw a 'claimer' relation from the claim to the entity that asserts it")
         if attribution == "AUTHOR" and rid in claimer:
-            bad("an AUTHOR claim has a claimer relation", s["j"],
+            bad("an AUTHOR claim has a claimer relation", j,
                 fix="either mark it REPORTED or delete the claimer relation")
         if stance and attribution:
-            claims.append(Claim(rid, s["start"], s["end"], s["text"], claimer.get(rid),
-                                tuple(targets.get(rid, ())), attribution, stance))
+            claims.append(new_claim(rid, s, e, span_text, claimer.get(rid),
+                                    tuple(targets.get(rid, ())), attribution, stance))
     if problems:
         raise InvalidDataError(problems)
-    order = lambda x: (x.start, x.end, x.id)  # noqa: E731
-    return tuple(sorted(entities, key=order)), tuple(sorted(claims, key=order))
+    entities.sort(key=_ORDER)
+    claims.sort(key=_ORDER)
+    return tuple(entities), tuple(claims)
+
+
+_ORDER = attrgetter("start", "end", "id")
 
 
 def _text_mismatch(article: Article, task: TaskRecord, where: dict[str, Any]) -> Problem:

@@ -1,9 +1,11 @@
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
 
-from builder.articles import clean, clean_lines, load_rules, read_articles
+from builder.articles import CleaningRules, clean, clean_lines, load_rules, read_articles
 from builder.errors import InvalidDataError
 from helpers import ROOT, SEED_ID, workspace
 
@@ -72,3 +74,25 @@ def test_unknown_source_names_the_fix(tmp_path: Path):
     (p,) = err.value.problems
     assert p.pointer == "/source" and p.article == SEED_ID
     assert "add an entry for 'Daily Example' to sources.json" in p.fix
+
+
+def test_clean_keeps_exactly_the_lines_clean_lines_keeps():
+    rng = random.Random(7)
+    words = ["READ MORE: x", "Photo", "Related story", "Subscribe", "Comments", "", "  ",
+             "A sentence.", "A teaser", "\u00a0", "end.", "Photo: AP", "x\ty"]
+    rule_sets = [
+        RULES,
+        CleaningRules((), (), ()),
+        CleaningRules((re.compile("^Photo"),), ((re.compile("^Photo"), re.compile(r"\.$")),),
+                      (re.compile("^Comments$"),)),
+        CleaningRules((), ((re.compile("teaser|Photo"), re.compile("^A ")),), ()),
+        CleaningRules((), (), (re.compile("^$"),)),  # a cut marker that matches a blank line
+    ]
+    for _ in range(300):
+        raw = rng.choice(["\n", "\r\n", "\r"]).join(
+            rng.choice(words) for _ in range(rng.randint(0, 12)))
+        for rules in rule_sets:
+            kept = [line.strip() for _, line, v in clean_lines(raw, rules) if v == "keep"]
+            assert clean(raw, rules) == "\n\n".join(kept), (raw, rules)
+    assert clean(RAW, RULES) == "\n\n".join(
+        line.strip() for _, line, v in clean_lines(RAW, RULES) if v == "keep")

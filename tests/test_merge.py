@@ -1,10 +1,15 @@
+import dataclasses
+import pickle
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from builder.articles import read_articles
 from builder.labelstudio import read_export
 from builder.merge import merge, pseudonym
+from builder.records import Claim, Entity, decided, new_claim, new_entity
 from helpers import ROOT
 
 ARTICLE = next(read_articles(ROOT / "articles"))
@@ -37,3 +42,20 @@ def test_region_ids_are_preserved(tmp_path: Path):
     assert doc is not None
     assert [c.id for c in doc.claims][:3] == ["c1", "c2", "c3"]
     assert doc.claims[0].claimer_id == "e001" and doc.claims[0].target_ids == ("e002",)
+
+
+def test_fast_record_constructors_make_ordinary_frozen_records():
+    for cls, make, args in (
+        (Entity, new_entity, ("e1", 0, 6, "Maduro", "PER", "NEGATIVE", "majority")),
+        (Claim, new_claim, ("c1", 7, 20, "said it", "e1", ("e2",), "REPORTED", "FAVOR")),
+    ):
+        # same slots as the dataclass's fields, in order: an added field must be added to both
+        assert make.__slots__ == tuple(f.name for f in dataclasses.fields(cls))
+        fast, slow = make(*args), cls(*args)
+        assert type(fast) is cls and fast == slow and hash(fast) == hash(slow)
+        assert repr(fast) == repr(slow)
+        assert pickle.loads(pickle.dumps(fast)) == slow
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast.id = "x"  # type: ignore[misc]
+        assert decided(fast, "ground_truth") == dataclasses.replace(slow, decided_by="ground_truth")
+        assert decided(slow, slow.decided_by) is slow

@@ -5,8 +5,18 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from builder.schemas import fast_validator, reference_validator
+from builder.schemas import (
+    SCHEMA_NAMES,
+    _dispatched,
+    fast_check,
+    fast_validator,
+    load_schema,
+    reference_validator,
+)
+from figures import budget
 from helpers import ROOT
 
 GOLD = json.loads((ROOT / "annotations" / "exports" / "gold.json").read_text(encoding="utf-8"))
@@ -70,3 +80,74 @@ def test_release_and_article_schemas_agree(name: str):
     fast = {tuple(e.instance_path) for e in fast_validator(name).iter_errors(instance)}
     ref = {tuple(e.absolute_path) for e in reference_validator(name).iter_errors(instance)}
     assert fast == ref
+
+
+# --- fast_check: the same verdicts from the rewritten export schema ---------------------------
+
+THREE = json.loads((ROOT / "tests" / "fixtures" / "three_annotators.json").read_text("utf-8"))
+CONTROLS = ["entity", "claim", "stance", "attribution", "portrayal"]
+ODD = st.one_of(st.sampled_from([*CONTROLS, "sentiment", "", "labels", "choices", "relation",
+                                 "text", "PER", "FAVOR", "CLAIM", "claimer", "Entity"]),
+                st.none(), st.booleans(), st.integers(-2, 3), st.just([]), st.just({}),
+                st.just(["PER"]), st.just({"start": 0, "end": 1, "text": "x"}))
+
+
+@st.composite
+def mutated_task(draw: st.DrawFn) -> Any:
+    """A task with a few results changed where the rewrite matters: the kind keys, the values
+    that depend on them, missing keys, values of the wrong type."""
+    task = copy.deepcopy(draw(st.sampled_from([*GOLD, *THREE])))
+    results = [r for a in task["annotations"] for r in a["result"]]
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(results) - 1))
+        r = results[i]
+        what = draw(st.sampled_from(["from_name", "type", "to_name", "drop", "value", "inner",
+                                     "not-an-object", "swap-value"]))
+        if what == "drop" and isinstance(r, dict) and r:
+            r.pop(draw(st.sampled_from(sorted(r))))
+        elif what == "inner" and isinstance(r, dict) and isinstance(r.get("value"), dict) \
+                and r["value"]:
+            r["value"][draw(st.sampled_from(sorted(r["value"])))] = draw(ODD)
+        elif what == "not-an-object":
+            results[i] = draw(ODD)
+            for a in task["annotations"]:
+                a["result"] = [results[i] if x is r else x for x in a["result"]]
+        elif what == "swap-value" and isinstance(r, dict):
+            other = draw(st.sampled_from(results))
+            if isinstance(other, dict) and "value" in other:
+                r["value"] = copy.deepcopy(other["value"])
+        elif isinstance(r, dict) and what in ("from_name", "type", "to_name", "value"):
+            r[what] = draw(ODD)
+    return task
+
+
+def test_dispatch_rewrites_only_the_kind_lists():
+    rewritten = _dispatched(load_schema("labelstudio-task"))
+    assert rewritten != load_schema("labelstudio-task")
+    assert "anyOf" in rewritten["$defs"]["result"]["else"]
+    assert "allOf" not in rewritten["$defs"]["result"]["else"]
+    for name in SCHEMA_NAMES:
+        if name != "labelstudio-task":
+            assert _dispatched(load_schema(name)) == load_schema(name), name
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fast_check_agrees_on_the_mutations(case: str):
+    assert fast_check("labelstudio-task")(CASES[case]) == (case == "valid")
+
+
+def test_fast_check_agrees_with_both_validators_on_random_mutations():
+    slow = fast_validator("labelstudio-task")
+    ref = reference_validator("labelstudio-task")
+    seen = {True: 0, False: 0}
+
+    @settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 300), deadline=None,
+              suppress_health_check=list(HealthCheck), database=None)
+    @given(mutated_task())
+    def run(task: Any) -> None:
+        verdict = fast_check("labelstudio-task")(task)
+        assert verdict == slow.is_valid(task) == ref.is_valid(task)
+        seen[verdict] += 1
+
+    run()
+    assert seen[False] > 0
