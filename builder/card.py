@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .agreement import agreement_markdown
+from .agreement import LOWEST, DocAgreement, agreement_markdown, summarize
 from .release import yaml_header
 from .scheme import ATTRIBUTIONS, ENTITY_LABELS, NER_TAGS, ROOT, STANCES
 from .splits import SplitSpec
@@ -173,7 +173,9 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec,
             f"{len(result.unannotated)} article(s) without a usable annotation were left out. "
             f"Automatic span fixes applied while merging: {fixes}."
         ),
-        "agreement_table": agreement_markdown(docs),
+        "agreement_table": agreement_markdown(
+            summarize((DocAgreement.from_document(d) for d in docs), lowest=LOWEST),
+            Counter(r.decided_by for d in docs for r in (*d.entities, *d.claims))),
         "baseline_table": baseline_table(scored, scores, bool(groups.get("train"))),
         "sources_table": _table(["source", "articles", "license", "may be redistributed"], [
             [src, sum(1 for d in docs if d.article.meta.source == src), lic,
