@@ -1,0 +1,170 @@
+"""What the whole-corpus steps of the build keep about the documents, in bounded memory.
+
+The build streams documents through worker processes and never holds them all. The steps that
+look at the whole corpus — the leakage check, the card's counts, the agreement figures and the
+baseline scores — work from aggregates instead:
+
+- each batch of documents is summarised where it is processed (:class:`BatchCorpus`): counts for
+  the card (:class:`CorpusStats`), the MinHash signatures and text digests for the leakage check,
+  the agreement data of documents with two or more annotators, and the documents of the baseline
+  sample while the sample is still open;
+- the main process adds the batches up in input order (:class:`Corpus`): counts are summed, the
+  agreement figures are fed document by document into :class:`builder.agreement.Agreement`, the
+  signatures go to a :class:`builder.leakage.LeakageIndex` on disk, and the baseline sample keeps
+  the first ``SAMPLE`` documents of each split that the card's baselines need.
+
+So the memory of these steps is a few bytes per document (its split, for the leakage report) plus
+a bounded amount.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .agreement import LOWEST, Agreement, DocAgreement
+from .leakage import LeakageIndex, signatures
+from .records import Document
+
+SAMPLE = 1000  # documents per split kept for the card's baseline scores
+
+
+@dataclass
+class CorpusStats:
+    """The card's counts over a set of documents; batches add up with :meth:`update`."""
+
+    documents: int = 0
+    entities: dict[str, Counter[str]] = field(default_factory=dict)  # split -> label -> n
+    stance: dict[str, Counter[str]] = field(default_factory=dict)  # split -> stance -> pairs
+    claims: Counter[tuple[str, str]] = field(default_factory=Counter)  # (attribution, stance)
+    annotators: set[str] = field(default_factory=set)
+    adjudication: Counter[str] = field(default_factory=Counter)
+    sources: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, license)
+    languages: set[str] = field(default_factory=set)
+    decided: Counter[str] = field(default_factory=Counter)  # regions by decided_by
+
+    def add(self, doc: Document, split: str) -> None:
+        self.documents += 1
+        ents = self.entities.setdefault(split, Counter())
+        for e in doc.entities:
+            ents[e.label] += 1
+            self.decided[e.decided_by] += 1
+        stance = self.stance.setdefault(split, Counter())
+        for c in doc.claims:
+            self.claims[(c.attribution, c.stance)] += 1
+            stance[c.stance] += len(c.target_ids)
+            self.decided[c.decided_by] += 1
+        self.annotators.update(doc.annotation.annotator_ids)
+        self.adjudication[doc.annotation.adjudication] += 1
+        meta = doc.article.meta
+        self.sources[(meta.source, meta.license)] += 1
+        self.languages.add(meta.language)
+
+    def update(self, other: CorpusStats) -> None:
+        self.documents += other.documents
+        for mine, theirs in ((self.entities, other.entities), (self.stance, other.stance)):
+            for split, counts in theirs.items():
+                mine.setdefault(split, Counter()).update(counts)
+        self.claims.update(other.claims)
+        self.annotators |= other.annotators
+        self.adjudication.update(other.adjudication)
+        self.sources.update(other.sources)
+        self.languages |= other.languages
+        self.decided.update(other.decided)
+
+    @classmethod
+    def of(cls, docs: Iterable[tuple[Document, str]]) -> CorpusStats:
+        """The stats of ``(document, split)`` pairs (for tests and small sets)."""
+        out = cls()
+        for doc, split in docs:
+            out.add(doc, split)
+        return out
+
+
+@dataclass
+class BatchCorpus:
+    """What one batch of the build tells the whole-corpus steps about its documents."""
+
+    names: Sequence[str]  # split names; a split's code is its index
+    sampling: Any = None  # per split code: 1 while the main process still wants sample documents
+    stats: CorpusStats = field(default_factory=CorpusStats)
+    ids: list[str] = field(default_factory=list)
+    splits: bytearray = field(default_factory=bytearray)
+    sha256: bytearray = field(default_factory=bytearray)
+    signatures: np.ndarray | None = None
+    agreement: list[DocAgreement] = field(default_factory=list)  # documents with agreement data
+    sample: list[tuple[int, Document]] = field(default_factory=list)  # (split code, document)
+    texts: list[str] = field(default_factory=list)  # until :meth:`finish`
+
+    def add(self, doc: Document, split: str) -> None:
+        code = self.names.index(split)
+        self.stats.add(doc, split)
+        self.ids.append(doc.id)
+        self.splits.append(code)
+        self.sha256 += bytes.fromhex(doc.text_sha256)
+        self.texts.append(doc.article.text)
+        if doc.annotation.spans or doc.annotation.labels:
+            self.agreement.append(DocAgreement.from_document(doc))
+        if self.sampling is None or self.sampling[code]:
+            self.sample.append((code, doc))
+
+    def finish(self) -> None:
+        """Compute the batch's signatures; drop the texts and the shared flags, which are not
+        sent back to the main process."""
+        self.signatures = signatures(self.texts)
+        self.texts = []
+        self.sampling = None
+
+
+class Corpus:
+    """The whole-corpus aggregates of a build, fed with every batch in input order."""
+
+    def __init__(self, names: Sequence[str], folder: Path, sampling: Any = None,
+                 sample: int | None = None) -> None:
+        self.names = list(names)
+        self.stats = CorpusStats()
+        self.agreement = Agreement(lowest=LOWEST)
+        self.leakage = LeakageIndex(folder, self.names)
+        self.totals: Counter[str] = Counter()  # documents per split
+        self.cap = SAMPLE if sample is None else sample
+        self.sampling = sampling
+        self._sample: dict[str, list[Document]] = {n: [] for n in self.names}
+
+    def batch(self) -> BatchCorpus:
+        return BatchCorpus(self.names, self.sampling)
+
+    def add(self, batch: BatchCorpus) -> None:
+        if batch.signatures is None:
+            batch.finish()
+        assert batch.signatures is not None
+        self.stats.update(batch.stats)
+        for code in batch.splits:
+            self.totals[self.names[code]] += 1
+        for d in batch.agreement:
+            self.agreement.add(d)
+        self.agreement.skip(batch.stats.documents - len(batch.agreement))
+        self.leakage.add(batch.ids, bytes(batch.splits), batch.signatures, bytes(batch.sha256))
+        for code, doc in batch.sample:
+            kept = self._sample[self.names[code]]
+            if len(kept) < self.cap and self._wanted(self.names[code]):
+                kept.append(doc)
+        for code, name in enumerate(self.names):
+            if not self._wanted(name):
+                self._sample[name].clear()
+            if self.sampling is not None and (len(self._sample[name]) >= self.cap
+                                              or not self._wanted(name)):
+                self.sampling[code] = 0
+
+    def _wanted(self, split: str) -> bool:
+        """Baselines are scored on ``test`` when it has documents, else on every split; the
+        majority baseline reads ``train``. A split no longer wanted is never wanted again."""
+        return split in ("train", "test") or not self.totals["test"]
+
+    def sampled(self) -> dict[str, list[Document]]:
+        """The baseline sample: the first ``cap`` documents of each split, sorted by id."""
+        return {n: sorted(docs, key=lambda d: d.id) for n, docs in self._sample.items()}
