@@ -5,9 +5,9 @@ tasks are read as byte slices (:mod:`builder.stream`), parsed, merged and turned
 batches, and the rows are appended to one Parquet file per config and split in row groups of a
 fixed size (:class:`builder.release.SplitWriter`). The whole-corpus steps (leakage check, card
 counts, agreement, baselines) work from per-batch aggregates (:mod:`builder.corpus`). Memory holds
-a few batches, one row group per file, bounded aggregates, one byte per document (its split, for
-the leakage report) and one small entry per annotated article (to refuse an article annotated
-twice); never the tasks or the documents.
+a few batches, one row group per file, bounded aggregates and ~10 bytes per annotated article
+(an 8-byte digest of its id, to refuse an article annotated twice, and its split for the leakage
+report); never the tasks or the documents, so it stays flat from a hundred tasks to millions.
 
 With ``jobs > 1`` the batches are processed in worker processes and their results consumed in
 input order, so the release is byte-identical whatever ``jobs`` and the batch size are:
@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from .articles import RULES_FILE, CleaningRules, is_safe_article_id, load_rules, read_article
 from .card import render_card
-from .corpus import BatchCorpus, Corpus
+from .corpus import BatchCorpus, Corpus, IdSet, id_digest, missing
 from .croissant import croissant
 from .diff import release_notes
 from .errors import ClaimwireError, InvalidDataError, Problem
@@ -268,10 +268,13 @@ def _article_ids(folder: Path) -> Iterator[str]:
                 yield e.name[:-5]
 
 
-def _duplicate(exports: list[Path], outcome: _Outcome) -> InvalidDataError:
+def _duplicate(exports: list[Path], outcome: _Outcome) -> InvalidDataError | None:
     """The error for an article annotated twice. The first task is found again by reading the
-    exports (an error path), so the build does not keep a file and task id per article."""
+    exports (an error path), so the build keeps only a digest per article; None when that first
+    task is this one (two ids with the same digest: not a duplicate)."""
     first = next(t for t in read_tasks(exports) if t.article_id == outcome.article)
+    if (first.file, first.base) == (outcome.file, outcome.base):
+        return None
     return InvalidDataError(
         place(
             Problem(
@@ -314,7 +317,8 @@ def build(
     counts: dict[str, Counter[str]] = {
         name: Counter(documents=0, entities=0, claims=0) for name, _ in splits.shares
     }
-    seen: dict[str, bool] = {}  # article id -> has a document
+    seen = IdSet()  # digests of the article ids of every task so far
+    without = IdSet()  # ... of those whose task gave no document (skipped, cancelled)
     tasks = done_bytes = 0
     with Staging(final) as staging:
         corpus = Corpus(names, staging.path / ".leakage", sampling)
@@ -330,11 +334,14 @@ def build(
                     if outcome.error is not None and outcome.early:
                         raise outcome.error
                     assert outcome.article is not None
-                    if outcome.article in seen:
-                        raise _duplicate(exports, outcome)
+                    digest = id_digest(outcome.article)
+                    if digest in seen and (error := _duplicate(exports, outcome)) is not None:
+                        raise error
                     if outcome.error is not None:
                         raise outcome.error
-                    seen[outcome.article] = outcome.document
+                    seen.add(digest)
+                    if not outcome.document:
+                        without.add(digest)
                 for key, table in batch.tables.items():
                     writers[key].add(table)
                 for split, c in batch.counts.items():
@@ -360,7 +367,7 @@ def build(
         finally:
             corpus.leakage.remove()
         tables = [t for w in writers.values() if (t := w.close()) is not None]
-        unannotated = sorted(i for i in _article_ids(articles_dir) if not seen.get(i))
+        unannotated = sorted(missing(_article_ids(articles_dir), seen, without))
         for article_id in unannotated:  # every article must be valid, annotated or not
             read_article(articles_dir / f"{article_id}.json", rules)
         result = BuildResult(

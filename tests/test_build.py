@@ -2,17 +2,20 @@
 
 import os
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from corpus import groups_by_split, synthetic_article, write_corpus
 from datasets import ClassLabel, load_dataset
 from helpers import SEED_ID, workspace
 
+from builder import build, corpus
 from builder.agreement import merged
 from builder.cli import main
-from builder.corpus import Corpus, CorpusStats
+from builder.corpus import Corpus, CorpusStats, IdSet, id_digest, missing
 from builder.features import FEATURES
 from builder.release import verify
 from builder.splits import SplitSpec
@@ -213,3 +216,38 @@ def test_sample_flags_close_when_the_sample_is_full(documents, tmp_path: Path):
     assert (feed.totals["train"], feed.totals["test"]) == (5, 2)
     assert list(flags) == [0, 0, 1]
     feed.leakage.remove()
+
+
+def test_id_set_holds_digests(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(IdSet, "FOLD", 4)  # fold the recent ids into the sorted array often
+    ids = IdSet()
+    names = [f"a{i}" for i in range(23)]
+    for name in names:
+        ids.add(id_digest(name))
+    ids.add(id_digest("a3"))
+    assert len(ids) == 23
+    assert all(id_digest(n) in ids for n in names) and id_digest("b") not in ids
+    probe = np.array([id_digest(n) for n in ("a0", "b", "a22", "a7")], dtype=np.uint64)
+    assert ids.contains(probe).tolist() == [True, False, True, True]
+    without = IdSet()
+    without.add(id_digest("a5"))
+    every = (f"a{i}" for i in range(30))
+    assert missing(every, ids, without, chunk=7) == ["a5", *(f"a{i}" for i in range(23, 30))]
+
+
+def test_same_digest_for_two_ids_is_not_a_duplicate(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch):
+    """The duplicate check holds 8-byte digests; a digest seen twice is checked against the
+    exports, so two articles that happen to share one are not refused."""
+    monkeypatch.setattr(sys.modules["builder.build"], "id_digest", lambda _: 7)
+    monkeypatch.setattr(corpus, "id_digest", lambda _: 7)
+    groups = groups_by_split()
+    arts = [synthetic_article(f"d{i}", 300 + i, groups["train"][60 + i]) for i in range(3)]
+    articles, export = write_corpus(tmp_path / "in", arts, seed=False)
+    result = build(articles, [export], tmp_path / "dist", "0.1.0", batch_tasks=2)
+    assert result.counts["train"]["documents"] == 3 and result.unannotated == []
+    copy = tmp_path / "twice.json"
+    tasks = export.read_text(encoding="utf-8")
+    copy.write_text(tasks[:-1] + "," + tasks[1:], encoding="utf-8")
+    with pytest.raises(Exception, match="annotated in two tasks"):
+        build(articles, [copy], tmp_path / "dist2", "0.1.0")
