@@ -130,11 +130,11 @@ def sample_note(scored: list[str], used: dict[str, int], totals: dict[str, int],
     if cut:
         sentences.append(
             "To keep the build's memory flat however large the corpus, the baselines are "
-            "scored on " + ", ".join(f"the first {used[s]:,} of {totals[s]:,} {s} documents"
-                                     for s in cut)
-            + " (in input order); " + " and ".join(
-                f"`claimwire baseline rules --split {s}` (or `majority`)" for s in cut)
-            + " scores the whole split.")
+            "scored on " + " and ".join(f"the first {used[s]:,} of {totals[s]:,} {s} documents"
+                                        for s in cut)
+            + " (in input order); `claimwire baseline rules --split "
+            + (f"{cut[0]}` (or `majority`) scores the whole split." if len(cut) == 1 else
+               "SPLIT` (or `majority`) scores a whole split."))
     if has_train and "train" not in scored and capped("train"):
         sentences.append(f"The majority baseline reads its counts from the first "
                          f"{used['train']:,} of {totals['train']:,} train documents.")

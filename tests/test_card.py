@@ -16,7 +16,7 @@ from builder import build, corpus, verify
 from builder.agreement import DocAgreement, agreement_markdown, summarize
 from builder.articles import read_articles
 from builder.baselines import run
-from builder.card import redistribution, size_category
+from builder.card import redistribution, sample_note, size_category
 from builder.evaluate import headline
 from builder.labelstudio import read_export
 from builder.merge import merge
@@ -154,6 +154,16 @@ def test_baselines_on_a_sample_say_so(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(scores(body)) == 2 and scores(body) == scores(small)
     assert "| test | 3 |" in body and "| test | 2 |" in small
     assert "in input order" not in small and "reads its counts from the first" not in small
+
+
+def test_sample_note_names_every_cut_split() -> None:
+    assert sample_note(["test"], {"test": 9, "train": 40}, {"test": 9, "train": 40}, True) == ""
+    note = sample_note(["train", "validation"], {"train": 5, "validation": 5},
+                       {"train": 80, "validation": 10}, True)
+    assert ("scored on the first 5 of 80 train documents and the first 5 of 10 validation "
+            "documents (in input order); `claimwire baseline rules --split SPLIT` (or "
+            "`majority`) scores a whole split.") in note
+    assert "majority baseline reads" not in note  # train is scored: its sample is the one read
 
 
 @pytest.mark.parametrize(("n", "bucket"), [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"),
