@@ -15,15 +15,21 @@ training. Near-duplicates are found with MinHash over word shingles:
   the share of equal bins of two signatures estimates the Jaccard similarity of the two shingle
   sets without bias, as ``BINS`` independent hash functions would, at the cost of one hash per
   shingle;
-- locality-sensitive hashing (``BANDS`` bands of ``BINS // BANDS`` bins) proposes candidate
-  pairs: for each band, the signatures are sorted by the band's values and equal neighbours
-  become candidates; a pair is a near-duplicate when its estimated Jaccard similarity is at
-  least ``THRESHOLD``.
+- candidates: the bins form ``BANDS`` bands of ``BINS // BANDS``, and the bands are keyed two at a
+  time (:func:`key_plan`). Two signatures equal in at least ``THRESHOLD`` of their bins (0.80:
+  at most 25 unequal bins) have at least 7 equal bands; with the bands split into 6 groups, two
+  of those fall in one group, so keying every two bands of a group (70 keys of 8 bins) makes
+  every such pair a candidate, by the pigeonhole principle rather than by chance. For each key
+  the signatures are sorted and equal neighbours compared; a pair is a near-duplicate when its
+  estimated Jaccard similarity (the share of equal bins) is at least ``THRESHOLD``. Keys of 8
+  bins keep chance matches rare even when many texts share stock phrases (single 4-bin bands
+  made quadratically many candidates on such a corpus).
 
 Signatures are computed where the documents are (the build's worker processes, a batch at a
 time) and kept on disk, in a folder of the staging area, with the SHA-256 of each text and the
-article ids; the check reads them back a band at a time, so its memory does not grow with the
-corpus beyond a few bytes per document.
+article ids. Until the check, memory holds one byte per document (its split); the check reads
+the signatures back one group of bands at a time and holds ~50 bytes per document while it runs
+(the group's band keys, one key's sort order), plus the pairs it finds.
 
 Exact duplicates (same text) are recognised by the SHA-256 of the text (identical texts always
 share every band, so they are always candidates). A near-duplicate pair inside one split is
@@ -34,6 +40,8 @@ them the same ``group`` in their metadata.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 import re
 import shutil
 import tempfile
@@ -61,7 +69,7 @@ _CHAR_BASE_INV = pow(_CHAR_BASE, -1, 1 << 64)
 _WORD_BASES = np.array([pow(0xC2B2AE3D27D4EB4F, k, 1 << 64) for k in range(SHINGLE)], dtype=_U64)
 _PROBES = 1024  # densification probes per empty bin before the deterministic fallback
 _CHUNK = 1 << 15  # signatures read at a time by the check
-_KEY_BYTES = 32 << 20  # band keys held at a time by the check (a million documents: 4 bands)
+_VERIFY = 1 << 13  # candidate pairs compared at a time
 _SIGS, _SHAS, _IDS = "signatures.u32", "sha256.bin", "ids.txt"  # files of a LeakageIndex
 
 
@@ -256,25 +264,60 @@ class LeakageReport:
                                                  f"({p.similarity:.2f})"
                                                  for p in self.within_split) + ")"
                  if self.within_split else "no near-duplicate pair was found")
+        keys = sum(len(group) for group in key_plan(self.threshold))
         return (
             f"Before writing, the build compares all {self.articles} article(s) for leakage "
             f"between splits: identical texts (SHA-256), and near-duplicates by one-permutation "
             f"MinHash ({self.bins} bins, empty bins densified) over {self.shingle}-word "
-            f"shingles, with candidates from LSH ({self.bands} bands of "
-            f"{self.bins // self.bands} bins) kept when their estimated Jaccard similarity is "
-            f"at least {self.threshold:.2f}. A pair in two different splits fails the build; "
-            f"in this release {found}."
+            f"shingles. Candidate pairs come from {keys} LSH keys over {self.bands} bands of "
+            f"{self.bins // self.bands} bins, chosen so that every pair whose signatures agree "
+            f"in at least {self.threshold:.0%} of their bins is a candidate, and are kept when "
+            f"their estimated Jaccard similarity is at least {self.threshold:.2f}. A pair in two "
+            f"different splits fails the build; in this release {found}."
         )
 
 
 def _band_keys(chunk: np.ndarray, band: int) -> np.ndarray:
-    """One 64-bit key per signature for the ``_ROWS`` values of ``band`` (equal values, equal
+    """One 32-bit key per signature for the ``_ROWS`` values of ``band`` (equal values, equal
     keys; other keys collide by chance only, and candidates are checked on the signatures)."""
     values = chunk[:, band * _ROWS : (band + 1) * _ROWS].astype(_U64)
     key = np.zeros(len(chunk), dtype=_U64)
     for k in range(_ROWS):
         key = _mix(key ^ values[:, k] ^ _U64(k << 32))
-    return key
+    return (key >> _U64(32)).astype(np.uint32)
+
+
+def _equal_runs(keys: np.ndarray, n: int) -> Iterable[np.ndarray]:
+    """For each run of equal ``keys``: the pairs ``i * n + j`` (``i < j``) of its members."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if not same.size:
+        return
+    breaks = np.flatnonzero(np.diff(same) != 1) + 1
+    for run in np.split(same, breaks):
+        members = order[run[0] : run[-1] + 2].astype(_U64)  # input order (stable sort)
+        i, j = np.triu_indices(members.size, k=1)
+        yield members[i] * _U64(n) + members[j]
+
+
+def key_plan(threshold: float) -> list[list[tuple[int, ...]]]:
+    """The LSH keys, in groups of bands read together: each key is one band or two.
+
+    Two signatures with an estimated similarity of at least ``threshold`` differ in at most
+    ``d = BINS - ceil(threshold * BINS)`` bins, so at least ``e = BANDS - d`` of their bands are
+    equal (0.80: 25 bins, 7 bands). Split the bands into ``e - 1`` groups: two of the ``e``
+    equal bands fall in one group (pigeonhole), so keying every pair of bands of a group finds
+    every such pair of signatures, none left to chance (0.80: 70 keys of 8 bins). Random pairs
+    rarely match 8 bins at once, which keeps the candidates few even when many texts share
+    common phrases. Below the similarity that guarantees two equal bands, single bands are the
+    keys (classic banding: a pair is found with high probability only)."""
+    differ = BINS - math.ceil(threshold * BINS - 1e-9)
+    groups = BANDS - differ - 1
+    if groups < 1:
+        return [[(b,)] for b in range(BANDS)]
+    members = [list(range(BANDS))[g::groups] for g in range(groups)]
+    return [list(itertools.combinations(m, 2)) for m in members if len(m) > 1]
 
 
 class LeakageIndex:
@@ -320,57 +363,51 @@ class LeakageIndex:
                     return
                 yield data.reshape(-1, BINS)
 
-    def _candidates(self) -> np.ndarray:
-        """Candidate pairs ``i * count + j`` (``i < j``): documents equal in some band."""
+    def _near_pairs(self, threshold: float) -> list[tuple[int, int, float, bool]]:
+        """``(i, j, similarity, identical text)`` of every pair ``i < j`` at or above
+        ``threshold`` (or with the same text), from the candidates of :func:`key_plan`."""
         n = self.count
-        group = max(1, min(BANDS, _KEY_BYTES // (8 * max(n, 1))))  # bands sorted per pass
-        found: list[np.ndarray] = []
-        for first in range(0, BANDS, group):
-            bands = range(first, min(first + group, BANDS))
-            keys = np.empty((len(bands), n), dtype=_U64)
+        sigs = np.memmap(self.folder / _SIGS, dtype="<u4", mode="r", shape=(n, BINS))
+        shas = np.memmap(self.folder / _SHAS, dtype=np.uint8, mode="r", shape=(n, 32))
+        found: dict[int, tuple[float, bool]] = {}
+        for keys in key_plan(threshold):
+            bands = sorted({b for key in keys for b in key})
+            column = {b: k for k, b in enumerate(bands)}
+            values = np.empty((len(bands), n), dtype=np.uint32)
             at = 0
             for chunk in self._chunks():
-                for g, band in enumerate(bands):
-                    keys[g, at : at + len(chunk)] = _band_keys(chunk, band)
+                for b in bands:
+                    values[column[b], at : at + len(chunk)] = _band_keys(chunk, b)
                 at += len(chunk)
-            for g in range(len(bands)):
-                order = np.argsort(keys[g], kind="stable")
-                ordered = keys[g][order]
-                same = np.flatnonzero(ordered[1:] == ordered[:-1])
-                if not same.size:
+            for key in keys:
+                joined = values[column[key[0]]].astype(_U64)
+                for b in key[1:]:
+                    joined = (joined << _U64(32)) | values[column[b]]
+                runs = list(_equal_runs(joined, n))
+                if not runs:
                     continue
-                # runs of equal keys: members in input order, every pair of a run a candidate
-                breaks = np.flatnonzero(np.diff(same) != 1) + 1
-                for run in np.split(same, breaks):
-                    members = order[run[0] : run[-1] + 2].astype(_U64)
-                    i, j = np.triu_indices(members.size, k=1)
-                    found.append(members[i] * _U64(n) + members[j])
-            del keys
-        if not found:
-            return np.zeros(0, dtype=_U64)
-        return np.unique(np.concatenate(found))
+                codes = np.concatenate(runs)
+                if found:  # pairs already found through another key
+                    codes = codes[~np.isin(codes, np.fromiter(found, _U64, len(found)))]
+                for at in range(0, codes.size, _VERIFY):
+                    part = codes[at : at + _VERIFY]
+                    i = (part // _U64(n)).astype(np.int64)
+                    j = (part % _U64(n)).astype(np.int64)
+                    sims = (sigs[i] == sigs[j]).mean(axis=1)
+                    exact = (shas[i] == shas[j]).all(axis=1)
+                    for k in np.flatnonzero(exact | (sims >= threshold)):
+                        found[int(part[k])] = (1.0 if exact[k] else float(sims[k]),
+                                               bool(exact[k]))
+            del values
+        del sigs, shas
+        return [(c // n, c % n, sim, exact) for c, (sim, exact) in found.items()]
 
     def check(self, threshold: float = THRESHOLD) -> LeakageReport:
         """Raise :class:`InvalidDataError` naming every pair of identical or near-duplicate
         articles that sit in different splits; report the pairs inside one split."""
         n = self.count
         report = LeakageReport(articles=n, threshold=threshold)
-        codes = self._candidates() if n > 1 else np.zeros(0, dtype=_U64)
-        if not codes.size:
-            return report
-        first = (codes // _U64(n)).astype(np.int64)
-        second = (codes % _U64(n)).astype(np.int64)
-        sigs = np.memmap(self.folder / _SIGS, dtype="<u4", mode="r", shape=(n, BINS))
-        shas = np.memmap(self.folder / _SHAS, dtype=np.uint8, mode="r", shape=(n, 32))
-        kept: list[tuple[int, int, float, bool]] = []
-        for at in range(0, codes.size, _CHUNK):
-            i, j = first[at : at + _CHUNK], second[at : at + _CHUNK]
-            sims = (sigs[i] == sigs[j]).mean(axis=1)
-            exact = (shas[i] == shas[j]).all(axis=1)
-            for k in np.flatnonzero(exact | (sims >= threshold)):
-                kept.append((int(i[k]), int(j[k]), 1.0 if exact[k] else float(sims[k]),
-                             bool(exact[k])))
-        del sigs, shas
+        kept = self._near_pairs(threshold) if n > 1 else []
         ids = self._ids_of({x for i, j, _, _ in kept for x in (i, j)})
         splits = self.split_names
         problems = []

@@ -19,6 +19,7 @@ from builder.leakage import (
     LeakageIndex,
     check_leakage,
     jaccard,
+    key_plan,
     shingles,
     signature,
     signatures,
@@ -166,11 +167,11 @@ def test_three_copies_are_three_identical_pairs() -> None:
         ("a", "b", 1.0), ("a", "c", 1.0), ("b", "c", 1.0)]
 
 
-def test_index_is_the_same_in_any_batching_and_band_grouping(tmp_path: Path,
+def test_index_is_the_same_in_any_batching_and_chunking(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch
                                                              ) -> None:
-    """Near-duplicates far apart in the input are found whatever the batches, the chunks the
-    check reads and the number of bands sorted per pass."""
+    """Near-duplicates far apart in the input are found whatever the batches and the chunks
+    the check reads and compares."""
     texts = [synthetic_article(f"a{i}", 100 + i, sentences=8)["text"] for i in range(300)]
     texts[3] = BASE
     texts[251] = _edit(BASE, 2)
@@ -196,7 +197,7 @@ def test_index_is_the_same_in_any_batching_and_band_grouping(tmp_path: Path,
     assert [p[:3] for p in expected] == [("a003", "a251", "test"), ("a010", "a298", "train")]
     assert expected[1][3] == 1.0
     monkeypatch.setattr(leakage, "_CHUNK", 7)
-    monkeypatch.setattr(leakage, "_KEY_BYTES", 300 * 8)  # one band per pass
+    monkeypatch.setattr(leakage, "_VERIFY", 3)
     assert run(tmp_path / "two", 13) == expected
 
 
@@ -211,3 +212,30 @@ def test_index_fails_across_splits_with_both_ids(tmp_path: Path) -> None:
     (p,) = exc.value.problems
     assert p.message == "leakage between splits: identical text"
     assert p.found == "a2 in train, a39 in test"
+
+
+@pytest.mark.parametrize("threshold", [THRESHOLD, 0.9])
+def test_every_pair_at_the_threshold_is_a_candidate(tmp_path: Path, threshold: float) -> None:
+    """The keys leave nothing to chance: a pair of signatures equal in just enough bins is found
+    even when its unequal bins are spread to spoil as many bands as they can."""
+    rng = np.random.default_rng(9)
+    equal = int(np.ceil(threshold * BINS))
+    sigs, ids = [], []
+    for k in range(60):
+        a = rng.integers(0, 2**32, size=BINS, dtype=np.uint32)
+        b = a.copy()
+        rows = BINS // 32
+        spread = rng.permutation(32)[: BINS - equal] * rows + rng.integers(0, rows)
+        differ = spread if k % 2 else rng.permutation(BINS)[: BINS - equal]
+        b[differ] ^= 1
+        far = a.copy()
+        far[rng.permutation(BINS)[: BINS - equal + 1]] ^= 2  # one bin short of the threshold
+        sigs += [a, b, far]
+        ids += [f"p{k:02d}a", f"p{k:02d}b", f"p{k:02d}c"]
+    index = LeakageIndex(tmp_path / "i", ["train"])
+    index.add(ids, bytes(len(ids)), np.array(sigs), rng.bytes(32 * len(ids)))  # texts differ
+    pairs = {(p.a, p.b) for p in index.check(threshold).within_split}
+    index.remove()
+    assert {(f"p{k:02d}a", f"p{k:02d}b") for k in range(60)} <= pairs
+    assert not any(b.endswith("c") for _, b in pairs)
+    assert sum(len(g) for g in key_plan(THRESHOLD)) == 70
