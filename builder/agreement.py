@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -183,12 +183,22 @@ def krippendorff_alpha(units: Iterable[dict[str, str]]) -> float | None:
     """
     o: dict[tuple[str, str], float] = defaultdict(float)  # coincidence matrix
     for unit in units:
-        values = list(unit.values())
-        m = len(values)
-        if m < 2:
-            continue
-        for x, y in itertools.permutations(values, 2):
-            o[(x, y)] += 1 / (m - 1)
+        _coincide(o, unit)
+    return _alpha(o)
+
+
+def _coincide(o: dict[tuple[str, str], float], unit: dict[str, str]) -> bool:
+    """Add one unit's pairs to the coincidence matrix ``o``; False if it is not pairable."""
+    values = list(unit.values())
+    m = len(values)
+    if m < 2:
+        return False
+    for x, y in itertools.permutations(values, 2):
+        o[(x, y)] += 1 / (m - 1)
+    return True
+
+
+def _alpha(o: dict[tuple[str, str], float]) -> float | None:
     n_c: dict[str, float] = defaultdict(float)
     for (x, _), w in o.items():
         n_c[x] += w
@@ -203,12 +213,20 @@ def krippendorff_alpha(units: Iterable[dict[str, str]]) -> float | None:
 def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
     """Cohen's kappa of two annotators' values on the same units; None when undefined (no
     units, or both always gave the same single category)."""
-    n = len(pairs)
+    return _kappa(Counter(pairs))
+
+
+def _kappa(confusion: Counter[tuple[str, str]]) -> float | None:
+    """Cohen's kappa from the counts of each (value of A, value of B) pair."""
+    n = sum(confusion.values())
     if not n:
         return None
-    observed = sum(1 for x, y in pairs if x == y) / n
-    ca = Counter(x for x, _ in pairs)
-    cb = Counter(y for _, y in pairs)
+    observed = sum(k for (x, y), k in confusion.items() if x == y) / n
+    ca: Counter[str] = Counter()
+    cb: Counter[str] = Counter()
+    for (x, y), k in confusion.items():
+        ca[x] += k
+        cb[y] += k
     chance = sum(ca[c] * cb[c] for c in ca) / (n * n)
     if chance == 1:
         return None
@@ -276,107 +294,179 @@ class Summary:
     by_annotator: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _units(docs: Sequence[DocAgreement], attribute: str) -> dict[tuple[str, str], dict[str, str]]:
-    out: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-    for d in docs:
+@dataclass
+class _Annotator:
+    documents: int = 0
+    entity_spans: int = 0
+    entity_exact: int = 0
+    claim_spans: int = 0
+    claim_overlap: int = 0
+    stance_pairs: int = 0
+    stance_agree: int = 0
+    claimer_pairs: int = 0
+    claimer_agree: int = 0
+
+
+LOWEST = 5  # articles listed in the "lowest agreement" table of the card
+
+
+class Agreement:
+    """The figures of :func:`summarize`, accumulated one document at a time.
+
+    What is kept grows with the annotators, labels and categories, never with the documents:
+    span counts summed per kind and label; Krippendorff's coincidence matrix per attribute (fed
+    unit by unit in document order, so the sums are the same floating-point sums as over a
+    list); for Cohen's kappa, the count of each value pair per annotator pair; per-annotator
+    sums; and the per-article rows of the ``lowest`` articles with the lowest agreement (every
+    article when ``lowest`` is None).
+
+    A unit is a region of one document: units of different documents are never merged, even
+    when two documents have the same id.
+    """
+
+    def __init__(self, lowest: int | None = None) -> None:
+        self.lowest = lowest
+        self.documents = 0
+        self.multi = 0
+        self._annotators: set[str] = set()
+        self._spans: dict[tuple[str, str], list[int]] = {}  # (kind, label) -> total/exact/overlap
+        self._coincidence: dict[str, dict[tuple[str, str], float]] = {
+            a: defaultdict(float) for a in CATEGORICAL}
+        self._pairable: Counter[str] = Counter()
+        self._confusion: dict[tuple[str, str, str], Counter[tuple[str, str]]] = {}
+        self._claimer = [0, 0]  # annotator pairs x claims, pairs with the same claimer
+        self._target = [0, 0, 0]  # annotator pairs x claims, common targets, |A| + |B|
+        self._who: dict[str, _Annotator] = defaultdict(_Annotator)
+        self._articles: list[tuple[tuple[float, str, int], dict[str, Any]]] = []
+
+    def skip(self, n: int = 1) -> None:
+        """Count ``n`` documents that carry no agreement data (a single annotator)."""
+        self.documents += n
+
+    def add(self, d: DocAgreement) -> None:
+        self.documents += 1
+        if not (d.spans or d.labels):
+            return
+        self.multi += 1
+        for sc in d.spans:
+            self._annotators.update((sc.annotator_a, sc.annotator_b))
+            sums = self._spans.setdefault((sc.kind, sc.label), [0, 0, 0])
+            sums[0] += sc.n_a + sc.n_b
+            sums[1] += sc.exact
+            sums[2] += sc.overlap
+            for who in {sc.annotator_a, sc.annotator_b}:
+                w = self._who[who]
+                if sc.kind == "entity":
+                    w.entity_spans += sc.n_a + sc.n_b
+                    w.entity_exact += sc.exact
+                elif sc.kind == "claim":
+                    w.claim_spans += sc.n_a + sc.n_b
+                    w.claim_overlap += sc.overlap
+        for who in {x for sc in d.spans for x in (sc.annotator_a, sc.annotator_b)}:
+            self._who[who].documents += 1
+        units: dict[str, dict[str, dict[str, str]]] = {a: {} for a in (*CATEGORICAL, *LINKS)}
         for u in d.labels:
-            if u.attribute == attribute:
-                out[(d.id, u.unit)][u.annotator] = u.value
-    return out
-
-
-def _pairs(units: dict[Any, dict[str, str]], a: str, b: str) -> list[tuple[str, str]]:
-    return [(u[a], u[b]) for _, u in sorted(units.items()) if a in u and b in u]
-
-
-def _link_figures(units: dict[Any, dict[str, str]], only: str | None = None
-                  ) -> tuple[int, int, int, int]:
-    """(claimer pairs, claimer agreements) or (target common, target total) summed over every
-    annotator pair of every unit (only pairs involving ``only``, if given)."""
-    n = agree = common = total = 0
-    for u in units.values():
-        for a, b in itertools.combinations(sorted(u), 2):
-            if only is not None and only not in (a, b):
-                continue
-            n += 1
-            agree += u[a] == u[b]
-            c, t = dice(u[a], u[b])
-            common += c
-            total += t
-    return n, agree, common, total
-
-
-def summarize(docs: Iterable[DocAgreement]) -> Summary:
-    """Aggregate figures: micro-averaged span F1, pooled alpha, kappa per pair, weak spots."""
-    docs = list(docs)
-    s = Summary(documents=len(docs))
-    measured = [d for d in docs if d.spans or d.labels]
-    s.multi = len(measured)
-    annotators = sorted({x for d in measured for sc in d.spans
-                         for x in (sc.annotator_a, sc.annotator_b)})
-    s.annotators = len(annotators)
-    all_spans = [sc for d in measured for sc in d.spans]
-    for kind in ("entity", "claim"):
-        rows = [sc for sc in all_spans if sc.kind == kind]
-        for label in sorted({sc.label for sc in rows}) + ["all"]:
-            mine = rows if label == "all" else [sc for sc in rows if sc.label == label]
-            if not mine:
-                continue
-            exact, overlap, _ = _span_f1(mine)
-            s.spans.append({"kind": kind, "label": label, "exact_f1": exact,
-                            "overlap_f1": overlap, "spans": sum(x.n_a + x.n_b for x in mine)})
-    for attribute in CATEGORICAL:
-        units = _units(measured, attribute)
-        kappas = []
-        for a, b in itertools.combinations(annotators, 2):
-            pairs = _pairs(units, a, b)
-            if not pairs:
-                continue
-            k = cohen_kappa(pairs)
-            agree = sum(x == y for x, y in pairs) / len(pairs)
-            s.pairs.append({"attribute": attribute, "annotator_a": a, "annotator_b": b,
-                            "units": len(pairs), "agreement": agree, "kappa": k})
-            if k is not None:
-                kappas.append(k)
-        pairable = sum(1 for u in units.values() if len(u) >= 2)
-        s.categorical.append({"attribute": attribute, "units": pairable,
-                              "alpha": krippendorff_alpha(units.values()),
-                              "mean_kappa": sum(kappas) / len(kappas) if kappas else None})
-    n, agree, _, _ = _link_figures(_units(measured, "claimer"))
-    s.links.append({"link": "claimer", "pairs": n, "agreement": agree / n if n else None})
-    n, _, common, total = _link_figures(_units(measured, "target"))
-    s.links.append({"link": "target", "pairs": n, "agreement": f1(common, total)})
-    for d in measured:
+            if u.attribute in units:
+                units[u.attribute].setdefault(u.unit, {})[u.annotator] = u.value
+        for attribute in CATEGORICAL:
+            o = self._coincidence[attribute]
+            for unit in units[attribute].values():
+                self._pairable[attribute] += _coincide(o, unit)
+                for a, b in itertools.combinations(sorted(unit), 2):
+                    key = (attribute, a, b)
+                    self._confusion.setdefault(key, Counter())[(unit[a], unit[b])] += 1
+        for unit in units["stance"].values():
+            for who, mine in unit.items():
+                w = self._who[who]
+                for other, value in unit.items():
+                    if other != who:
+                        w.stance_pairs += 1
+                        w.stance_agree += value == mine
+        for unit in units["claimer"].values():
+            for a, b in itertools.combinations(sorted(unit), 2):
+                same = unit[a] == unit[b]
+                self._claimer[0] += 1
+                self._claimer[1] += same
+                for who in (a, b):
+                    self._who[who].claimer_pairs += 1
+                    self._who[who].claimer_agree += same
+        for unit in units["target"].values():
+            for a, b in itertools.combinations(sorted(unit), 2):
+                common, total = dice(unit[a], unit[b])
+                self._target[0] += 1
+                self._target[1] += common
+                self._target[2] += total
         ents = [sc for sc in d.spans if sc.kind == "entity"]
         claims = [sc for sc in d.spans if sc.kind == "claim"]
-        s.by_article.append({
+        row = {
             "id": d.id, "annotators": d.n_annotators, "agreement": d.agreement,
             "entity_exact_f1": _span_f1(ents)[0], "claim_overlap_f1": _span_f1(claims)[1],
-            "stance_alpha": krippendorff_alpha(_units([d], "stance").values()),
-        })
-    s.by_article.sort(key=lambda r: (r["agreement"] if r["agreement"] is not None else 2,
-                                     r["id"]))
-    claimer_units = _units(measured, "claimer")
-    stance_units = _units(measured, "stance")
-    for who in annotators:
-        mine = [sc for sc in all_spans if who in (sc.annotator_a, sc.annotator_b)]
-        n_st = agree_st = 0
-        for u in stance_units.values():
-            if who in u:
-                others = [v for k, v in u.items() if k != who]
-                n_st += len(others)
-                agree_st += sum(v == u[who] for v in others)
-        n_cl, agree_cl, _, _ = _link_figures(claimer_units, only=who)
-        s.by_annotator.append({
-            "annotator": who,
-            "documents": sum(1 for d in measured if any(who in (x.annotator_a, x.annotator_b)
-                                                        for x in d.spans)),
-            "entity_exact_f1": _span_f1([x for x in mine if x.kind == "entity"])[0],
-            "claim_overlap_f1": _span_f1([x for x in mine if x.kind == "claim"])[1],
-            "stance_agreement": agree_st / n_st if n_st else None,
-            "claimer_agreement": agree_cl / n_cl if n_cl else None,
-        })
-    return s
+            "stance_alpha": krippendorff_alpha(units["stance"].values()),
+        }
+        rank = (d.agreement if d.agreement is not None else 2, d.id, self.multi)
+        self._articles.append((rank, row))
+        if self.lowest is not None and len(self._articles) > 2 * self.lowest + 64:
+            self._articles.sort(key=lambda r: r[0])
+            del self._articles[self.lowest :]
+
+    def summary(self) -> Summary:
+        s = Summary(documents=self.documents, multi=self.multi)
+        annotators = sorted(self._annotators)
+        s.annotators = len(annotators)
+        for kind in ("entity", "claim"):
+            labels = sorted(label for k, label in self._spans if k == kind)
+            for label in labels:
+                total, exact, overlap = self._spans[(kind, label)]
+                s.spans.append({"kind": kind, "label": label, "exact_f1": f1(exact, total),
+                                "overlap_f1": f1(overlap, total), "spans": total})
+            if labels:
+                total, exact, overlap = (sum(self._spans[(kind, x)][k] for x in labels)
+                                         for k in range(3))
+                s.spans.append({"kind": kind, "label": "all", "exact_f1": f1(exact, total),
+                                "overlap_f1": f1(overlap, total), "spans": total})
+        for attribute in CATEGORICAL:
+            kappas = []
+            for a, b in itertools.combinations(annotators, 2):
+                confusion = self._confusion.get((attribute, a, b))
+                if not confusion:
+                    continue
+                n = sum(confusion.values())
+                k = _kappa(confusion)
+                agree = sum(c for (x, y), c in confusion.items() if x == y) / n
+                s.pairs.append({"attribute": attribute, "annotator_a": a, "annotator_b": b,
+                                "units": n, "agreement": agree, "kappa": k})
+                if k is not None:
+                    kappas.append(k)
+            s.categorical.append({"attribute": attribute, "units": self._pairable[attribute],
+                                  "alpha": _alpha(self._coincidence[attribute]),
+                                  "mean_kappa": sum(kappas) / len(kappas) if kappas else None})
+        n, agree = self._claimer
+        s.links.append({"link": "claimer", "pairs": n, "agreement": agree / n if n else None})
+        n, common, total = self._target
+        s.links.append({"link": "target", "pairs": n, "agreement": f1(common, total)})
+        articles = sorted(self._articles, key=lambda r: r[0])
+        s.by_article = [row for _, row in articles[: self.lowest]]
+        for who in annotators:
+            w = self._who[who]
+            s.by_annotator.append({
+                "annotator": who,
+                "documents": w.documents,
+                "entity_exact_f1": f1(w.entity_exact, w.entity_spans),
+                "claim_overlap_f1": f1(w.claim_overlap, w.claim_spans),
+                "stance_agreement": w.stance_agree / w.stance_pairs if w.stance_pairs else None,
+                "claimer_agreement": (w.claimer_agree / w.claimer_pairs if w.claimer_pairs
+                                      else None),
+            })
+        return s
+
+
+def summarize(docs: Iterable[DocAgreement], lowest: int | None = None) -> Summary:
+    """Aggregate figures: micro-averaged span F1, pooled alpha, kappa per pair, weak spots
+    (every article's row, or the ``lowest`` ones)."""
+    acc = Agreement(lowest)
+    for d in docs:
+        acc.add(d)
+    return acc.summary()
 
 
 # --------------------------------------------------------------------------------------------
@@ -441,10 +531,9 @@ def markdown(s: Summary) -> str:
     return "\n\n".join(parts)
 
 
-def agreement_markdown(docs: Iterable[Document]) -> str:
-    """The card's agreement section, computed from the released documents."""
-    docs = list(docs)
-    decided = Counter(r.decided_by for d in docs for r in (*d.entities, *d.claims))
+def agreement_markdown(summary: Summary, decided: Mapping[str, int]) -> str:
+    """The card's agreement section: the adjudication policy with ``decided`` (released regions
+    by ``decided_by``) and the tables of ``summary``."""
     policy = (
         "Gold records are adjudicated by `builder/adjudicate.py`: an annotation marked ground "
         "truth; otherwise a region-level majority vote among the annotators (ties: the most "
@@ -452,7 +541,7 @@ def agreement_markdown(docs: Iterable[Document]) -> str:
         "regions by how they were decided (`decided_by`): "
         + (", ".join(f"{k} {v}" for k, v in sorted(decided.items())) or "none") + "."
     )
-    return policy + "\n\n" + markdown(summarize(DocAgreement.from_document(d) for d in docs))
+    return policy + "\n\n" + markdown(summary)
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 Each step is a function of the previous one's output; nothing reaches back. The build streams:
 tasks are read as byte slices (:mod:`builder.stream`), parsed, merged and turned into rows in
 batches, and the rows are appended to one Parquet file per config and split in row groups of a
-fixed size (:class:`builder.release.SplitWriter`). Memory holds a few batches, one row group per
-file, and one small entry per annotated article (to refuse an article annotated twice); never the
-tasks or the documents, so it stays flat from a hundred tasks to millions.
+fixed size (:class:`builder.release.SplitWriter`). The whole-corpus steps (leakage check, card
+counts, agreement, baselines) work from per-batch aggregates (:mod:`builder.corpus`). Memory holds
+a few batches, one row group per file, bounded aggregates and ~10 bytes per annotated article
+(an 8-byte digest of its id, to refuse an article annotated twice, and its split for the leakage
+report); never the tasks or the documents, so it stays flat from a hundred tasks to millions.
 
 With ``jobs > 1`` the batches are processed in worker processes and their results consumed in
 input order, so the release is byte-identical whatever ``jobs`` and the batch size are:
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.sharedctypes
 import os
 import signal
 from collections import Counter, deque
@@ -35,6 +38,7 @@ import pyarrow as pa
 
 from .articles import RULES_FILE, CleaningRules, is_safe_article_id, load_rules, read_article
 from .card import render_card
+from .corpus import BatchCorpus, Corpus, IdSet, id_digest, missing
 from .croissant import croissant
 from .diff import release_notes
 from .errors import ClaimwireError, InvalidDataError, Problem
@@ -49,7 +53,6 @@ from .labelstudio import (
     read_export,
     unknown_article,
 )
-from .leakage import check_leakage
 from .merge import MergeStats, merge
 from .records import Article, Document
 from .release import (
@@ -104,6 +107,7 @@ class _Context:
     rules: dict[str, CleaningRules]
     n_articles: int
     splits: SplitSpec
+    sampling: Any = None  # shared flags: which splits still feed the baseline sample
 
 
 @dataclass
@@ -124,7 +128,7 @@ class _Batch:
     outcomes: list[_Outcome]
     tables: dict[tuple[str, str], pa.Table]
     counts: dict[str, Counter[str]]
-    documents: list[Document]
+    corpus: BatchCorpus  # what the whole-corpus steps need (aggregates, signatures, sample)
     stats: MergeStats
 
 
@@ -157,7 +161,8 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
     ctx = _context
     assert ctx is not None
     rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    batch = _Batch([], {}, {}, [], MergeStats())
+    batch = _Batch([], {}, {}, BatchCorpus([n for n, _ in ctx.splits.shares], ctx.sampling),
+                   MergeStats())
     gc_was_on = gc.isenabled()
     gc.disable()  # parsing allocates millions of acyclic objects: collecting finds nothing
     try:
@@ -190,7 +195,7 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
                 continue
             outcome.document = True
             split = ctx.splits.assign(doc.article.group_key)
-            batch.documents.append(doc)
+            batch.corpus.add(doc, split)
             counts = batch.counts.setdefault(split, Counter())
             counts.update(documents=1, entities=len(doc.entities), claims=len(doc.claims))
             for config in CONFIGS:
@@ -207,6 +212,7 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
     finally:
         if gc_was_on:
             gc.enable()
+    batch.corpus.finish()
     return batch
 
 
@@ -262,10 +268,13 @@ def _article_ids(folder: Path) -> Iterator[str]:
                 yield e.name[:-5]
 
 
-def _duplicate(exports: list[Path], outcome: _Outcome) -> InvalidDataError:
+def _duplicate(exports: list[Path], outcome: _Outcome) -> InvalidDataError | None:
     """The error for an article annotated twice. The first task is found again by reading the
-    exports (an error path), so the build does not keep a file and task id per article."""
+    exports (an error path), so the build keeps only a digest per article; None when that first
+    task is this one (two ids with the same digest: not a duplicate)."""
     first = next(t for t in read_tasks(exports) if t.article_id == outcome.article)
+    if (first.file, first.base) == (outcome.file, outcome.base):
+        return None
     return InvalidDataError(
         place(
             Problem(
@@ -300,16 +309,19 @@ def build(
     final = release_dir(out, version)
     rules = load_rules(articles_dir / RULES_FILE)
     n_articles = sum(1 for _ in _article_ids(articles_dir))
-    context = _Context(articles_dir, rules, n_articles, splits)
+    names = [name for name, _ in splits.shares]
+    sampling = multiprocessing.sharedctypes.RawArray("b", [1] * len(names))
+    context = _Context(articles_dir, rules, n_articles, splits, sampling)
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
-    documents: list[Document] = []
     counts: dict[str, Counter[str]] = {
         name: Counter(documents=0, entities=0, claims=0) for name, _ in splits.shares
     }
-    seen: dict[str, bool] = {}  # article id -> has a document
+    seen = IdSet()  # digests of the article ids of every task so far
+    without = IdSet()  # ... of those whose task gave no document (skipped, cancelled)
     tasks = done_bytes = 0
     with Staging(final) as staging:
+        corpus = Corpus(names, staging.path / ".leakage", sampling)
         writers = {
             (config, split): SplitWriter(staging.path, config, split, row_group_size)
             for split, _ in splits.shares
@@ -322,16 +334,19 @@ def build(
                     if outcome.error is not None and outcome.early:
                         raise outcome.error
                     assert outcome.article is not None
-                    if outcome.article in seen:
-                        raise _duplicate(exports, outcome)
+                    digest = id_digest(outcome.article)
+                    if digest in seen and (error := _duplicate(exports, outcome)) is not None:
+                        raise error
                     if outcome.error is not None:
                         raise outcome.error
-                    seen[outcome.article] = outcome.document
+                    seen.add(digest)
+                    if not outcome.document:
+                        without.add(digest)
                 for key, table in batch.tables.items():
                     writers[key].add(table)
                 for split, c in batch.counts.items():
                     counts[split].update(c)
-                documents.extend(batch.documents)
+                corpus.add(batch.corpus)
                 stats.cancelled += batch.stats.cancelled
                 for fix, n in batch.stats.fixes.items():
                     stats.fixes[fix] = stats.fixes.get(fix, 0) + n
@@ -339,17 +354,20 @@ def build(
                 done_bytes += nbytes
                 if progress is not None:
                     progress(tasks, done_bytes, total_bytes)
-        if not documents:
+        if not corpus.stats.documents:
             raise InvalidDataError(Problem(
                 "no article has a usable annotation: every task is unannotated or skipped",
                 file=str(exports[0]) if exports else None, pointer="",
                 fix="annotate at least one task in Label Studio and pull again"))
-        # Whole-corpus steps: near-duplicates across splits, baselines and statistics for the
-        # card. They need every document at once, so documents are kept in memory for them.
-        leakage = check_leakage(
-            (d.id, context.splits.assign(d.article.group_key), d.article.text) for d in documents)
+        # Whole-corpus steps, from the aggregates: near-duplicates across splits (signatures
+        # on disk in the staging folder, removed before the release is checksummed), then the
+        # card's counts, agreement and baselines.
+        try:
+            leakage = corpus.leakage.check()
+        finally:
+            corpus.leakage.remove()
         tables = [t for w in writers.values() if (t := w.close()) is not None]
-        unannotated = sorted(i for i in _article_ids(articles_dir) if not seen.get(i))
+        unannotated = sorted(missing(_article_ids(articles_dir), seen, without))
         for article_id in unannotated:  # every article must be valid, annotated or not
             read_article(articles_dir / f"{article_id}.json", rules)
         result = BuildResult(
@@ -364,7 +382,7 @@ def build(
         )
         notes = release_notes(out, version, staging.path)
         (staging.path / "README.md").write_text(
-            render_card(result, documents, splits, leakage=leakage, notes=notes),
+            render_card(result, corpus, splits, leakage=leakage, notes=notes),
             encoding="utf-8",
         )
         (staging.path / "croissant.json").write_bytes(json_bytes(croissant(result)))

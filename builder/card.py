@@ -1,7 +1,11 @@
 """Render the release card (``README.md``) from ``dataset_card.md`` and the built data.
 
-Every number in the card is computed here from the documents (counts, baseline scores, the
-leakage report); none is typed by hand, so the card cannot go stale between releases.
+Every number in the card is computed by the build (counts, agreement, baseline scores, the
+leakage report); none is typed by hand, so the card cannot go stale between releases. The build
+hands over aggregates (:class:`builder.corpus.Corpus`), not the documents: counts summed while
+writing, agreement figures accumulated per document, and for the baselines a bounded sample of
+each split (the first ``SAMPLE`` documents in input order), which the card names when it is
+smaller than the split.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from .splits import SplitSpec
 
 if TYPE_CHECKING:
     from .build import BuildResult
+    from .corpus import Corpus
     from .leakage import LeakageReport
     from .records import Document
 
@@ -48,13 +53,6 @@ def redistribution(license_text: str) -> str:
     return "not cleared: research sample only"
 
 
-def by_split(docs: Sequence[Document], splits: SplitSpec) -> dict[str, list[Document]]:
-    out: dict[str, list[Document]] = {name: [] for name, _ in splits.shares}
-    for d in docs:
-        out[splits.assign(d.article.group_key)].append(d)
-    return {k: sorted(v, key=lambda d: d.id) for k, v in out.items()}
-
-
 def task_rows(docs: Sequence[Document],
               configs: Sequence[str] = TASKS) -> dict[str, list[dict[str, Any]]]:
     from .views import claim_rows, entity_rows, stance_rows
@@ -66,7 +64,8 @@ def task_rows(docs: Sequence[Document],
 def baseline_scores(
     groups: dict[str, list[Document]],
 ) -> tuple[list[str], dict[tuple[str, str, str], dict[str, float]]]:
-    """Run every baseline through the official scorer, in-process, on the released documents.
+    """Run every baseline through the official scorer, in-process, on the documents given per
+    split (the build gives a bounded sample of each split).
 
     Scored on ``test`` when it holds articles, otherwise on every split that does (a small
     release may only have ``train``). Returns the scored splits and ``{(split, baseline, config):
@@ -94,7 +93,10 @@ def baseline_scores(
 
 
 def baseline_table(scored: list[str], scores: dict[tuple[str, str, str], dict[str, float]],
-                   has_train: bool) -> str:
+                   has_train: bool, used: dict[str, int] | None = None,
+                   totals: dict[str, int] | None = None) -> str:
+    """The baseline table; ``used`` and ``totals`` (documents per split scored or read, and in
+    the split) make it say when the scores come from a sample of a split."""
     columns = [(config, metric) for (_, _, config), metrics in scores.items()
                for metric in metrics]
     columns = list(dict.fromkeys(columns))
@@ -112,13 +114,38 @@ def baseline_table(scored: list[str], scores: dict[tuple[str, str, str], dict[st
                 f"{', '.join(scored)}. The majority baseline reads its counts from "
                 f"{'train' if has_train else 'the scored split'}, so these are not held-out "
                 "estimates; they show that the scorer and baselines run end to end.")
+    note += sample_note(scored, used or {}, totals or {}, has_train)
     return "\n\n".join(parts) + note if parts else "No split holds articles: nothing to score."
 
 
-def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec,
+def sample_note(scored: list[str], used: dict[str, int], totals: dict[str, int],
+                has_train: bool) -> str:
+    """Empty unless a split was larger than the baseline sample."""
+
+    def capped(split: str) -> bool:
+        return split in used and used[split] < totals.get(split, 0)
+
+    sentences = []
+    cut = [s for s in scored if capped(s)]
+    if cut:
+        sentences.append(
+            "To keep the build's memory flat however large the corpus, the baselines are "
+            "scored on " + " and ".join(f"the first {used[s]:,} of {totals[s]:,} {s} documents"
+                                        for s in cut)
+            + " (in input order); `claimwire baseline rules --split "
+            + (f"{cut[0]}` (or `majority`) scores the whole split." if len(cut) == 1 else
+               "SPLIT` (or `majority`) scores a whole split."))
+    if has_train and "train" not in scored and capped("train"):
+        sentences.append(f"The majority baseline reads its counts from the first "
+                         f"{used['train']:,} of {totals['train']:,} train documents.")
+    return "\n\n" + " ".join(sentences) if sentences else ""
+
+
+def render_card(result: BuildResult, corpus: Corpus, splits: SplitSpec,
                 leakage: LeakageReport | None = None, notes: str | None = None) -> str:
     path = f"dist/{result.path.name}"
-    groups = by_split(docs, splits)
+    stats = corpus.stats
+    groups = corpus.sampled()
     present = [s for s, _ in splits.shares if result.counts[s]["documents"]]
     empty = [s for s, _ in splits.shares if not result.counts[s]["documents"]]
     rows_by = {(t.config, t.split): t.num_examples for t in result.tables}
@@ -131,15 +158,19 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec,
                      key=lambda c: ("documents", *TASKS).index(c))
     rows_table = _table(["config", *present], [
         [f"`{c}`", *(rows_by.get((c, s), 0) for s in present)] for c in configs])
-    ent = {s: Counter(e.label for d in groups[s] for e in d.entities) for s in present}
-    claim_counts = Counter((c.attribution, c.stance) for d in docs for c in d.claims)
-    stance = {s: Counter(c.stance for d in groups[s] for c in d.claims for _ in c.target_ids)
-              for s in present}
-    annotators = sorted({a for d in docs for a in d.annotation.annotator_ids})
-    rules = Counter(d.annotation.adjudication for d in docs)
-    sources = sorted({(d.article.meta.source, d.article.meta.license) for d in docs})
+    ent = {s: stats.entities.get(s, Counter()) for s in present}
+    claim_counts = stats.claims
+    stance = {s: stats.stance.get(s, Counter()) for s in present}
+    annotators = sorted(stats.annotators)
+    rules = stats.adjudication
+    sources = sorted(stats.sources)
+    by_source: Counter[str] = Counter()
+    for (src, _), n in stats.sources.items():
+        by_source[src] += n
     fixes = ", ".join(f"{k}: {v}" for k, v in sorted(result.stats.fixes.items())) or "none"
     scored, scores = baseline_scores(groups)
+    used = {s: len(docs) for s, docs in groups.items()}
+    totals = {s: result.counts[s]["documents"] for s, _ in splits.shares}
     values = {
         "version": result.version,
         "path": path,
@@ -168,17 +199,17 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec,
         "split_rule": ", ".join(f"{n} {p}%" for n, p in splits.shares),
         "leakage": leakage.describe() if leakage else "The leakage check was not run.",
         "annotation_summary": (
-            f"{len(docs)} annotated article(s) by {len(annotators)} pseudonymous annotator(s); "
+            f"{stats.documents} annotated article(s) by {len(annotators)} pseudonymous "
+            f"annotator(s); "
             f"adjudication: {', '.join(f'{k} {v}' for k, v in sorted(rules.items())) or 'none'}. "
             f"{len(result.unannotated)} article(s) without a usable annotation were left out. "
             f"Automatic span fixes applied while merging: {fixes}."
         ),
-        "agreement_table": agreement_markdown(docs),
-        "baseline_table": baseline_table(scored, scores, bool(groups.get("train"))),
+        "agreement_table": agreement_markdown(corpus.agreement.summary(), stats.decided),
+        "baseline_table": baseline_table(scored, scores, bool(groups.get("train")), used,
+                                         totals),
         "sources_table": _table(["source", "articles", "license", "may be redistributed"], [
-            [src, sum(1 for d in docs if d.article.meta.source == src), lic,
-             redistribution(lic)]
-            for src, lic in sources
+            [src, by_source[src], lic, redistribution(lic)] for src, lic in sources
         ]),
         "release_notes": notes.split("\n", 1)[-1].strip() if notes else "No release notes.",
     }
@@ -189,10 +220,10 @@ def render_card(result: BuildResult, docs: list[Document], splits: SplitSpec,
         "pretty_name": "claimwire",
         "license": "other",
         "license_name": "mixed: annotations Apache-2.0; article texts per source",
-        "language": sorted({d.article.meta.language for d in docs}) or ["en"],
+        "language": sorted(stats.languages) or ["en"],
         "task_categories": ["token-classification", "text-classification"],
         "task_ids": ["named-entity-recognition", "fact-checking"],
-        "size_categories": [size_category(len(docs))],
+        "size_categories": [size_category(stats.documents)],
         "tags": ["claims", "stance", "news", "attribution"],
     }
     return yaml_header(result.version, result.tables, extra) + "\n" + body

@@ -16,6 +16,7 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from builder.agreement import (
+    Agreement,
     DocAgreement,
     cohen_kappa,
     exact_matches,
@@ -27,7 +28,7 @@ from builder.articles import read_articles
 from builder.cli import main
 from builder.labelstudio import read_export
 from builder.merge import merge
-from builder.records import Entity
+from builder.records import Entity, SpanCount, UnitLabel
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "three_annotators.json"
@@ -224,6 +225,96 @@ def test_undefined_coefficients_are_none():
     assert krippendorff_alpha([{"a": "X"}]) is None
     assert cohen_kappa([("X", "X"), ("X", "X")]) is None
     assert cohen_kappa([]) is None
+
+
+# --- many documents: the accumulator pools them as one list would
+
+
+def _random_doc(rng: random.Random, k: int) -> DocAgreement:
+    coders = rng.sample([f"ann-{i}" for i in range(5)], rng.randint(1, 4))
+    spans, labels = [], []
+    if len(coders) >= 2:
+        for a, b in itertools.combinations(coders, 2):
+            for kind, names in (("entity", ["PER", "ORG", "GPE"]), ("claim", ["CLAIM"])):
+                for label in rng.sample(names, rng.randint(0, len(names))):
+                    n_a, n_b = rng.randint(0, 5), rng.randint(0, 5)
+                    overlap = rng.randint(0, min(n_a, n_b))
+                    spans.append(SpanCount(a, b, kind, label, n_a, n_b,
+                                           rng.randint(0, overlap), overlap))
+        for unit in range(rng.randint(0, 6)):
+            for attribute, values in (("stance", "FAN"), ("attribution", "RA"),
+                                      ("portrayal", "PNX"), ("claimer", ["e1", "e2", "-"]),
+                                      ("target", ["e1", "e1|e2", "-", "e3"])):
+                for who in coders:
+                    if rng.random() < 0.8:
+                        labels.append(UnitLabel(f"c{unit}", attribute, who, rng.choice(values)))
+    agreement = rng.choice([None, 1.0, 0.5, round(rng.random(), 2)])
+    return DocAgreement(f"d{k:03d}", len(coders), agreement, tuple(spans), tuple(labels))
+
+
+def _pooled_units(docs, attribute):
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for d in docs:
+        for u in d.labels:
+            if u.attribute == attribute:
+                out.setdefault((d.id, u.unit), {})[u.annotator] = u.value
+    return out
+
+
+def test_pooled_figures_match_independent_implementations():
+    rng = random.Random(17)
+    docs = [_random_doc(rng, k) for k in range(150)]
+    s = summarize(docs)
+    assert s.documents == 150 and s.multi == sum(1 for d in docs if d.spans or d.labels)
+    rows = {(r["kind"], r["label"]): r for r in s.spans}
+    for kind in ("entity", "claim"):
+        mine = [sc for d in docs for sc in d.spans if sc.kind == kind]
+        total = sum(sc.n_a + sc.n_b for sc in mine)
+        assert rows[(kind, "all")]["spans"] == total
+        assert rows[(kind, "all")]["exact_f1"] == 2 * sum(sc.exact for sc in mine) / total
+    cat = {r["attribute"]: r for r in s.categorical}
+    for attribute in ("stance", "attribution", "portrayal"):
+        units = _pooled_units(docs, attribute)
+        coders = sorted({a for u in units.values() for a in u})
+        values = sorted({v for u in units.values() for v in u.values()})
+        data = [[float(values.index(units[k][c])) if c in units[k] else np.nan
+                 for k in sorted(units)] for c in coders]
+        expected = krippendorff.alpha(reliability_data=np.array(data),
+                                      level_of_measurement="nominal")
+        assert cat[attribute]["alpha"] == pytest.approx(expected, abs=1e-12)
+        assert cat[attribute]["units"] == sum(1 for u in units.values() if len(u) >= 2)
+    for row in s.pairs:
+        units = _pooled_units(docs, row["attribute"])
+        a, b = row["annotator_a"], row["annotator_b"]
+        keys = [k for k in sorted(units) if a in units[k] and b in units[k]]
+        xs, ys = [units[k][a] for k in keys], [units[k][b] for k in keys]
+        assert row["units"] == len(xs)
+        if row["kappa"] is not None:
+            assert row["kappa"] == pytest.approx(cohen_kappa_score(xs, ys), abs=1e-12)
+        assert row["agreement"] == pytest.approx(accuracy_score(xs, ys), abs=1e-12)
+    claimer = _pooled_units(docs, "claimer")
+    pairs = [(u[a], u[b]) for u in claimer.values()
+             for a, b in itertools.combinations(sorted(u), 2)]
+    links = {r["link"]: r for r in s.links}
+    assert links["claimer"]["pairs"] == len(pairs)
+    assert links["claimer"]["agreement"] == pytest.approx(
+        sum(x == y for x, y in pairs) / len(pairs))
+
+
+def test_bounded_article_rows_are_the_lowest_ones():
+    rng = random.Random(23)
+    docs = [_random_doc(rng, k) for k in range(300)]
+    full = summarize(docs)
+    acc = Agreement(lowest=4)
+    acc.skip(10)  # documents with a single annotator count, and nothing else
+    for d in docs:
+        acc.add(d)
+    bounded = acc.summary()
+    assert bounded.by_article == full.by_article[:4]
+    assert bounded.documents == full.documents + 10
+    assert (bounded.spans, bounded.categorical, bounded.links, bounded.pairs,
+            bounded.by_annotator) == (full.spans, full.categorical, full.links, full.pairs,
+                                      full.by_annotator)
 
 
 # --- the command

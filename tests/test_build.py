@@ -2,16 +2,23 @@
 
 import os
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
+from corpus import groups_by_split, synthetic_article, write_corpus
 from datasets import ClassLabel, load_dataset
+from helpers import SEED_ID, workspace
 
+from builder import build, corpus
+from builder.agreement import merged
 from builder.cli import main
+from builder.corpus import Corpus, CorpusStats, IdSet, id_digest, missing
 from builder.features import FEATURES
 from builder.release import verify
-from helpers import SEED_ID, workspace
+from builder.splits import SplitSpec
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -144,3 +151,103 @@ def test_verify_reports_a_card_that_lies_about_split_sizes(release: Path, tmp_pa
     assert main(["verify", str(copy)]) == 1
     err = capsys.readouterr().err
     assert "does not load: NonMatchingSplitsSizesError" in err and "Traceback" not in err
+
+
+# --- whole-corpus aggregates: the same as over the list of documents, in bounded memory
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory: pytest.TempPathFactory):
+    """(document, split) of a corpus with every split, in input order (with the seed)."""
+    groups = groups_by_split()
+    arts = [synthetic_article(f"c{i:02d}", 40 + i, groups[s][10 + i], sentences=4)
+            for i, s in enumerate(["validation", "train", "validation", "train", "test",
+                                   "validation", "train", "test", "train", "validation"])]
+    articles, export = write_corpus(tmp_path_factory.mktemp("agg"), arts)
+    return [(d, SplitSpec().assign(d.article.group_key))
+            for _, d, _ in merged([export], articles, None)]
+
+
+def test_corpus_aggregates_equal_the_whole_list(documents, tmp_path: Path):
+    feed = Corpus(["train", "validation", "test"], tmp_path / "idx", sample=2)
+    for k in range(0, len(documents), 3):
+        batch = feed.batch()
+        for doc, split in documents[k : k + 3]:
+            batch.add(doc, split)
+        batch.finish()
+        feed.add(batch)
+    docs = [d for d, _ in documents]
+    stats = feed.stats
+    assert stats == CorpusStats.of(documents)
+    assert stats.documents == len(docs) == 11
+    for split in ("train", "validation", "test"):
+        mine = [d for d, s in documents if s == split]
+        assert stats.entities[split] == Counter(e.label for d in mine for e in d.entities)
+        assert stats.stance[split] == Counter(c.stance for d in mine for c in d.claims
+                                              for _ in c.target_ids)
+        assert feed.totals[split] == len(mine)
+    assert stats.claims == Counter((c.attribution, c.stance) for d in docs for c in d.claims)
+    assert stats.annotators == {a for d in docs for a in d.annotation.annotator_ids}
+    assert stats.sources == Counter((d.article.meta.source, d.article.meta.license)
+                                    for d in docs)
+    assert stats.decided == Counter(r.decided_by for d in docs for r in (*d.entities, *d.claims))
+    assert feed.agreement.summary().documents == 11
+    # the sample: the first two of train and test in input order; validation is dropped once
+    # a test document shows that test will be the scored split
+    sample = feed.sampled()
+    for split in ("train", "test"):
+        first = [d.id for d, s in documents if s == split][:2]
+        assert [d.id for d in sample[split]] == sorted(first)
+    assert sample["validation"] == []
+    assert feed.leakage.check().articles == 11
+    feed.leakage.remove()
+
+
+def test_sample_flags_close_when_the_sample_is_full(documents, tmp_path: Path):
+    flags = bytearray([1, 1, 1])
+    feed = Corpus(["train", "validation", "test"], tmp_path / "idx", flags, sample=3)
+    for doc, split in documents:
+        batch = feed.batch()
+        batch.add(doc, split)
+        batch.finish()
+        assert batch.sampling is None  # the shared flags never travel back with a batch
+        feed.add(batch)
+    # train is full, validation no longer wanted (test has documents), test holds 2 of 3
+    assert (feed.totals["train"], feed.totals["test"]) == (5, 2)
+    assert list(flags) == [0, 0, 1]
+    feed.leakage.remove()
+
+
+def test_id_set_holds_digests(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(IdSet, "FOLD", 4)  # fold the recent ids into the sorted array often
+    ids = IdSet()
+    names = [f"a{i}" for i in range(23)]
+    for name in names:
+        ids.add(id_digest(name))
+    ids.add(id_digest("a3"))
+    assert len(ids) == 23
+    assert all(id_digest(n) in ids for n in names) and id_digest("b") not in ids
+    probe = np.array([id_digest(n) for n in ("a0", "b", "a22", "a7")], dtype=np.uint64)
+    assert ids.contains(probe).tolist() == [True, False, True, True]
+    without = IdSet()
+    without.add(id_digest("a5"))
+    every = (f"a{i}" for i in range(30))
+    assert missing(every, ids, without, chunk=7) == ["a5", *(f"a{i}" for i in range(23, 30))]
+
+
+def test_same_digest_for_two_ids_is_not_a_duplicate(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch):
+    """The duplicate check holds 8-byte digests; a digest seen twice is checked against the
+    exports, so two articles that happen to share one are not refused."""
+    monkeypatch.setattr(sys.modules["builder.build"], "id_digest", lambda _: 7)
+    monkeypatch.setattr(corpus, "id_digest", lambda _: 7)
+    groups = groups_by_split()
+    arts = [synthetic_article(f"d{i}", 300 + i, groups["train"][60 + i]) for i in range(3)]
+    articles, export = write_corpus(tmp_path / "in", arts, seed=False)
+    result = build(articles, [export], tmp_path / "dist", "0.1.0", batch_tasks=2)
+    assert result.counts["train"]["documents"] == 3 and result.unannotated == []
+    copy = tmp_path / "twice.json"
+    tasks = export.read_text(encoding="utf-8")
+    copy.write_text(tasks[:-1] + "," + tasks[1:], encoding="utf-8")
+    with pytest.raises(Exception, match="annotated in two tasks"):
+        build(articles, [copy], tmp_path / "dist2", "0.1.0")

@@ -12,10 +12,14 @@ import pytest
 import yaml
 from corpus import groups_by_split, synthetic_article, write_corpus
 
-from builder import build, verify
+from builder import build, corpus, verify
+from builder.agreement import DocAgreement, agreement_markdown, summarize
+from builder.articles import read_articles
 from builder.baselines import run
-from builder.card import redistribution, size_category
+from builder.card import redistribution, sample_note, size_category
 from builder.evaluate import headline
+from builder.labelstudio import read_export
+from builder.merge import merge
 from builder.scheme import ENTITY_LABELS, ROOT
 
 SECTIONS = ["## Motivation", "## Loading", "## Configs", "## Composition",
@@ -110,6 +114,56 @@ def test_release_with_a_test_split_scores_on_test(tmp_path: Path) -> None:
 def test_release_loads_with_its_card(release: Path) -> None:
     lines = verify(release)
     assert "load_dataset entities: train=23" in lines
+
+
+def test_agreement_section_equals_the_whole_list_computation(tmp_path: Path) -> None:
+    """The card's agreement figures, accumulated while the build streams, are those computed
+    from the list of merged documents (three annotators: every coefficient is defined)."""
+    fixture = ROOT / "tests" / "fixtures" / "three_annotators.json"
+    articles = {a.id: a for a in read_articles(ROOT / "articles")}
+    docs = [merge(articles[t.article_id], t) for t in read_export(fixture)]
+    decided = Counter(r.decided_by for d in docs for r in (*d.entities, *d.claims))
+    expected = agreement_markdown(summarize(DocAgreement.from_document(d) for d in docs), decided)
+    result = build(ROOT / "articles", [fixture], tmp_path, "0.1.0")
+    _, body = _card(result.path)
+    assert expected in body
+    assert "| stance | 22 | 0.856 | 0.847 |" in expected
+
+
+def test_baselines_on_a_sample_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the sample size, baselines are scored on the first documents of the split (input
+    order), the card says so, and the scores are those of a release of just those documents."""
+    groups = groups_by_split()
+    arts = [synthetic_article(f"s{i}", 80 + i, groups[s][30 + i])
+            for i, s in enumerate(["test", "train", "test", "train", "train", "test"])]
+    monkeypatch.setattr(corpus, "SAMPLE", 2)
+    articles, export = write_corpus(tmp_path / "in", arts, seed=False)
+    _, body = _card(build(articles, [export], tmp_path / "dist", "0.1.0").path)
+    assert ("the baselines are scored on the first 2 of 3 test documents (in input order); "
+            "`claimwire baseline rules --split test` (or `majority`) scores the whole split."
+            ) in body
+    assert "The majority baseline reads its counts from the first 2 of 3 train documents." in body
+    monkeypatch.setattr(corpus, "SAMPLE", 1000)
+    first = [a for a in arts if a["id"] in ("s0", "s1", "s2", "s3")]
+    articles, export = write_corpus(tmp_path / "first", first, seed=False)
+    _, small = _card(build(articles, [export], tmp_path / "dist-first", "0.1.0").path)
+    def scores(card: str) -> list[str]:
+        return [line for line in card.splitlines()
+                if line.startswith(("| test | majority |", "| test | rules |"))]
+
+    assert len(scores(body)) == 2 and scores(body) == scores(small)
+    assert "| test | 3 |" in body and "| test | 2 |" in small
+    assert "in input order" not in small and "reads its counts from the first" not in small
+
+
+def test_sample_note_names_every_cut_split() -> None:
+    assert sample_note(["test"], {"test": 9, "train": 40}, {"test": 9, "train": 40}, True) == ""
+    note = sample_note(["train", "validation"], {"train": 5, "validation": 5},
+                       {"train": 80, "validation": 10}, True)
+    assert ("scored on the first 5 of 80 train documents and the first 5 of 10 validation "
+            "documents (in input order); `claimwire baseline rules --split SPLIT` (or "
+            "`majority`) scores a whole split.") in note
+    assert "majority baseline reads" not in note  # train is scored: its sample is the one read
 
 
 @pytest.mark.parametrize(("n", "bucket"), [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"),

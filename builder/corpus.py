@@ -1,0 +1,247 @@
+"""What the whole-corpus steps of the build keep about the documents, in bounded memory.
+
+The build streams documents through worker processes and never holds them all. The steps that
+look at the whole corpus — the leakage check, the card's counts, the agreement figures and the
+baseline scores — work from aggregates instead:
+
+- each batch of documents is summarised where it is processed (:class:`BatchCorpus`): counts for
+  the card (:class:`CorpusStats`), the MinHash signatures and text digests for the leakage check,
+  the agreement data of documents with two or more annotators, and the documents of the baseline
+  sample while the sample is still open;
+- the main process adds the batches up in input order (:class:`Corpus`): counts are summed, the
+  agreement figures are fed document by document into :class:`builder.agreement.Agreement`, the
+  signatures go to a :class:`builder.leakage.LeakageIndex` on disk, and the baseline sample keeps
+  the first ``SAMPLE`` documents of each split that the card's baselines need.
+
+So the memory of these steps is a few bytes per document (its split, for the leakage report) plus
+a bounded amount; :class:`IdSet` keeps the ids of the annotated articles as 8-byte digests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .agreement import LOWEST, Agreement, DocAgreement
+from .leakage import LeakageIndex, signatures
+from .records import Document
+
+SAMPLE = 1000  # documents per split kept for the card's baseline scores
+
+
+@dataclass
+class CorpusStats:
+    """The card's counts over a set of documents; batches add up with :meth:`update`."""
+
+    documents: int = 0
+    entities: dict[str, Counter[str]] = field(default_factory=dict)  # split -> label -> n
+    stance: dict[str, Counter[str]] = field(default_factory=dict)  # split -> stance -> pairs
+    claims: Counter[tuple[str, str]] = field(default_factory=Counter)  # (attribution, stance)
+    annotators: set[str] = field(default_factory=set)
+    adjudication: Counter[str] = field(default_factory=Counter)
+    sources: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, license)
+    languages: set[str] = field(default_factory=set)
+    decided: Counter[str] = field(default_factory=Counter)  # regions by decided_by
+
+    def add(self, doc: Document, split: str) -> None:
+        self.documents += 1
+        ents = self.entities.setdefault(split, Counter())
+        for e in doc.entities:
+            ents[e.label] += 1
+            self.decided[e.decided_by] += 1
+        stance = self.stance.setdefault(split, Counter())
+        for c in doc.claims:
+            self.claims[(c.attribution, c.stance)] += 1
+            stance[c.stance] += len(c.target_ids)
+            self.decided[c.decided_by] += 1
+        self.annotators.update(doc.annotation.annotator_ids)
+        self.adjudication[doc.annotation.adjudication] += 1
+        meta = doc.article.meta
+        self.sources[(meta.source, meta.license)] += 1
+        self.languages.add(meta.language)
+
+    def update(self, other: CorpusStats) -> None:
+        self.documents += other.documents
+        for mine, theirs in ((self.entities, other.entities), (self.stance, other.stance)):
+            for split, counts in theirs.items():
+                mine.setdefault(split, Counter()).update(counts)
+        self.claims.update(other.claims)
+        self.annotators |= other.annotators
+        self.adjudication.update(other.adjudication)
+        self.sources.update(other.sources)
+        self.languages |= other.languages
+        self.decided.update(other.decided)
+
+    @classmethod
+    def of(cls, docs: Iterable[tuple[Document, str]]) -> CorpusStats:
+        """The stats of ``(document, split)`` pairs (for tests and small sets)."""
+        out = cls()
+        for doc, split in docs:
+            out.add(doc, split)
+        return out
+
+
+@dataclass
+class BatchCorpus:
+    """What one batch of the build tells the whole-corpus steps about its documents."""
+
+    names: Sequence[str]  # split names; a split's code is its index
+    sampling: Any = None  # per split code: 1 while the main process still wants sample documents
+    stats: CorpusStats = field(default_factory=CorpusStats)
+    ids: list[str] = field(default_factory=list)
+    splits: bytearray = field(default_factory=bytearray)
+    sha256: bytearray = field(default_factory=bytearray)
+    signatures: np.ndarray | None = None
+    agreement: list[DocAgreement] = field(default_factory=list)  # documents with agreement data
+    sample: list[tuple[int, Document]] = field(default_factory=list)  # (split code, document)
+    texts: list[str] = field(default_factory=list)  # until :meth:`finish`
+
+    def add(self, doc: Document, split: str) -> None:
+        code = self.names.index(split)
+        self.stats.add(doc, split)
+        self.ids.append(doc.id)
+        self.splits.append(code)
+        self.sha256 += bytes.fromhex(doc.text_sha256)
+        self.texts.append(doc.article.text)
+        if doc.annotation.spans or doc.annotation.labels:
+            self.agreement.append(DocAgreement.from_document(doc))
+        if self.sampling is None or self.sampling[code]:
+            self.sample.append((code, doc))
+
+    def finish(self) -> None:
+        """Compute the batch's signatures; drop the texts and the shared flags, which are not
+        sent back to the main process."""
+        self.signatures = signatures(self.texts)
+        self.texts = []
+        self.sampling = None
+
+
+class Corpus:
+    """The whole-corpus aggregates of a build, fed with every batch in input order."""
+
+    def __init__(self, names: Sequence[str], folder: Path, sampling: Any = None,
+                 sample: int | None = None) -> None:
+        self.names = list(names)
+        self.stats = CorpusStats()
+        self.agreement = Agreement(lowest=LOWEST)
+        self.leakage = LeakageIndex(folder, self.names)
+        self.totals: Counter[str] = Counter()  # documents per split
+        self.cap = SAMPLE if sample is None else sample
+        self.sampling = sampling
+        self._sample: dict[str, list[Document]] = {n: [] for n in self.names}
+
+    def batch(self) -> BatchCorpus:
+        return BatchCorpus(self.names, self.sampling)
+
+    def add(self, batch: BatchCorpus) -> None:
+        if batch.signatures is None:
+            batch.finish()
+        assert batch.signatures is not None
+        self.stats.update(batch.stats)
+        for code in batch.splits:
+            self.totals[self.names[code]] += 1
+        for d in batch.agreement:
+            self.agreement.add(d)
+        self.agreement.skip(batch.stats.documents - len(batch.agreement))
+        self.leakage.add(batch.ids, bytes(batch.splits), batch.signatures, bytes(batch.sha256))
+        for code, doc in batch.sample:
+            kept = self._sample[self.names[code]]
+            if len(kept) < self.cap and self._wanted(self.names[code]):
+                kept.append(doc)
+        for code, name in enumerate(self.names):
+            if not self._wanted(name):
+                self._sample[name].clear()
+            if self.sampling is not None and (len(self._sample[name]) >= self.cap
+                                              or not self._wanted(name)):
+                self.sampling[code] = 0
+
+    def _wanted(self, split: str) -> bool:
+        """Baselines are scored on ``test`` when it has documents, else on every split; the
+        majority baseline reads ``train``. A split no longer wanted is never wanted again."""
+        return split in ("train", "test") or not self.totals["test"]
+
+    def sampled(self) -> dict[str, list[Document]]:
+        """The baseline sample: the first ``cap`` documents of each split, sorted by id."""
+        return {n: sorted(docs, key=lambda d: d.id) for n, docs in self._sample.items()}
+
+
+# --- article ids as digests ------------------------------------------------------------------
+
+def id_digest(article_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest(),
+                          "little")
+
+
+class IdSet:
+    """A set of article ids held as 8-byte BLAKE2b digests (:func:`id_digest`): a sorted numpy
+    array plus a small set of recent ones, ~8 bytes per id.
+
+    Two ids with the same digest would be taken for one (chance ~n²/2⁶⁵: 3e-8 for a million
+    ids); a caller for whom that matters checks a hit against the source, as the build does
+    for an article annotated twice.
+    """
+
+    FOLD = 1 << 16
+
+    def __init__(self) -> None:
+        self._sorted = np.zeros(0, dtype=np.uint64)
+        self._recent: set[int] = set()
+
+    def __len__(self) -> int:
+        return self._sorted.size + len(self._recent)
+
+    def __contains__(self, digest: int) -> bool:
+        if digest in self._recent:
+            return True
+        i = int(np.searchsorted(self._sorted, np.uint64(digest)))
+        return i < self._sorted.size and int(self._sorted[i]) == digest
+
+    def add(self, digest: int) -> None:
+        if digest in self:
+            return
+        self._recent.add(digest)
+        if len(self._recent) >= self.FOLD:
+            recent = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
+            merged = np.concatenate([self._sorted, np.sort(recent)])
+            merged.sort(kind="stable")  # two sorted runs: merged in linear time
+            self._sorted = merged
+            self._recent = set()
+
+    def contains(self, digests: np.ndarray) -> np.ndarray:
+        """For each digest of ``digests`` (uint64): is it in the set?"""
+        found = np.zeros(digests.size, dtype=bool)
+        if self._sorted.size:
+            i = np.searchsorted(self._sorted, digests).clip(max=self._sorted.size - 1)
+            found = self._sorted[i] == digests
+        if self._recent:
+            recent = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
+            found |= np.isin(digests, recent)
+        return found
+
+
+def missing(ids: Iterable[str], present: IdSet, absent: IdSet, chunk: int = 1 << 16
+            ) -> list[str]:
+    """The ids of ``ids`` that are not in ``present`` or are in ``absent``, in their order;
+    ``ids`` is read a chunk at a time, so it is never held whole."""
+    out: list[str] = []
+    batch: list[str] = []
+
+    def flush() -> None:
+        digests = np.fromiter((id_digest(i) for i in batch), dtype=np.uint64, count=len(batch))
+        keep = ~present.contains(digests) | absent.contains(digests)
+        out.extend(i for i, k in zip(batch, keep, strict=True) if k)
+        batch.clear()
+
+    for i in ids:
+        batch.append(i)
+        if len(batch) >= chunk:
+            flush()
+    if batch:
+        flush()
+    return out
