@@ -6,8 +6,10 @@ against the JSON Schemas of the configs, so the two cannot drift.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
 
 from .scheme import NER_TAGS, STANCES
@@ -93,6 +95,13 @@ FEATURES: dict[str, Features] = {
         }
     ),
 }
+
+
+@cache
+def arrow_schema(config: str) -> pa.Schema:
+    """``FEATURES[config].arrow_schema``, made once (``Features`` rebuilds it on every access)."""
+    return FEATURES[config].arrow_schema
+
 
 # Which columns hold ClassLabel names that must be mapped to ints before writing.
 _LABEL_COLUMNS = {"entities": ("ner_tags", NER_TAGS), "stance": ("label", STANCES)}
