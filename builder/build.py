@@ -27,7 +27,6 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from .card import render_card
 from .croissant import croissant
 from .diff import release_notes
 from .errors import ClaimwireError, InvalidDataError, Problem
-from .features import CONFIGS, FEATURES, encode
+from .features import CONFIGS
 from .labelstudio import (
     RawTask,
     TaskRecord,
@@ -63,14 +62,7 @@ from .release import (
 )
 from .schemas import validate_instance
 from .splits import SplitSpec
-from .views import claim_rows, entity_rows, stance_rows
-
-ROWS: dict[str, Callable[[Document], Iterable[dict]]] = {
-    "documents": lambda d: [d.to_row()],
-    "entities": entity_rows,
-    "claims": claim_rows,
-    "stance": stance_rows,
-}
+from .views import split_tables
 
 BATCH_TASKS = 64  # tasks per unit of work: big enough to amortise the hand-over to a worker
 
@@ -131,12 +123,6 @@ class _Batch:
 _context: _Context | None = None
 
 
-@cache
-def _schema(config: str) -> pa.Schema:
-    # ``Features.arrow_schema`` is rebuilt on every access; a batch needs it once per config.
-    return FEATURES[config].arrow_schema
-
-
 def _init(context: _Context, worker: bool) -> None:
     global _context
     _context = context
@@ -156,7 +142,8 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
     (the build stops there; what follows it in the batch would never be written)."""
     ctx = _context
     assert ctx is not None
-    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []  # documents rows of batch.documents, and their splits
+    splits: list[str] = []
     batch = _Batch([], {}, {}, [], MergeStats())
     gc_was_on = gc.isenabled()
     gc.disable()  # parsing allocates millions of acyclic objects: collecting finds nothing
@@ -193,17 +180,9 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             batch.documents.append(doc)
             counts = batch.counts.setdefault(split, Counter())
             counts.update(documents=1, entities=len(doc.entities), claims=len(doc.claims))
-            for config in CONFIGS:
-                out = rows.setdefault((config, split), [])
-                if config == "documents":
-                    out.append(row)  # already made for validation; no ClassLabel to encode
-                else:
-                    out.extend(encode(config, r) for r in ROWS[config](doc))
-        batch.tables = {
-            (config, split): pa.Table.from_pylist(r, schema=_schema(config))
-            for (config, split), r in rows.items()
-            if r
-        }
+            rows.append(row)  # already made for validation
+            splits.append(split)
+        batch.tables = split_tables(batch.documents, rows, splits)
     finally:
         if gc_was_on:
             gc.enable()
