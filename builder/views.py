@@ -84,6 +84,7 @@ def _marked(cps: np.ndarray, bit: int) -> np.ndarray:
 # The last part of each abbreviation ("S" of "U.S"): the word characters just before its stop.
 _TAILS = frozenset(a.rsplit(".", 1)[-1] for a in _ABBREVIATIONS)
 _TAIL_LEN = max(map(len, _TAILS))
+assert all("A" <= t[0] <= "Z" for t in _TAILS)  # so only capitalised words need a look
 
 _LABELS = sorted({t[2:] for t in NER_TAGS if t != "O"})
 _LABEL_INDEX = {label: i for i, label in enumerate(_LABELS)}
@@ -92,6 +93,7 @@ _I = np.array([NER_TAGS.index(f"I-{label}") for label in _LABELS], dtype=np.int6
 _STANCE = {name: i for i, name in enumerate(STANCES)}
 
 _I32, _STR = pa.int32(), pa.string()
+_MAX_TEXT = (2**31 - 1) // 4  # characters, of up to four UTF-8 bytes each
 
 
 def _ints(values: Sequence[int]) -> np.ndarray:
@@ -122,6 +124,9 @@ class Views:
         lens = _ints(list(map(len, texts)))
         # All texts in one string, each followed by a NUL that is in no sentence and no token.
         self.text = text = "\0".join(texts) + "\0"
+        if len(text) > _MAX_TEXT:  # the offsets are int32
+            raise ValueError(f"{len(texts)} texts of {len(text)} characters: too long to be "
+                             "viewed at once")
         self.base = np.cumsum(lens + 1) - lens - 1  # where each text starts
         self.nul = self.base + lens if len(texts) else np.zeros(1, dtype=np.int64)
         if text.isascii():
@@ -142,9 +147,8 @@ class Views:
                     _CLASSES[cp] = _class(chr(cp))
                 classes = _CLASSES[cps[wide]]
             codes[wide] = classes
-            # The code points of more than one UTF-8 byte, and the extra bytes before each.
-            extra = 1 + (cps[wide] >= 0x800) + (cps[wide] >= 0x10000)
-            self._wide = (wide, np.concatenate([[0], np.cumsum(extra)]))
+            # The code points of more than one UTF-8 byte, and how many more.
+            self._wide = (wide, 1 + (cps[wide] >= 0x800) + (cps[wide] >= 0x10000))
             self._utf8 = pa.py_buffer(text.encode("utf-8"))
         self._tokens(codes)
         self._sentences(codes)
@@ -177,16 +181,20 @@ class Views:
         ent_base = np.repeat(self.base, np.diff(self.ent_offsets))
         self.ent_start = _ints([e.start for e in ents]) + ent_base
         self.ent_end = _ints([e.end for e in ents]) + ent_base
+        # The first token starting at or after each entity's start and end. A boundary is
+        # strictly inside the token before that one if it ends after the boundary.
+        first = np.searchsorted(starts, np.concatenate([self.ent_start, self.ent_end]))
         if len(ents) and len(starts):
             cuts = np.concatenate([self.ent_start, self.ent_end])
-            i = np.searchsorted(starts, cuts, side="right") - 1
-            j = np.maximum(i, 0)
-            inside = (i >= 0) & (starts[j] < cuts) & (cuts < ends[j])
+            inside = (first > 0) & (ends[np.maximum(first - 1, 0)] > cuts)
             if inside.any():
                 cuts = np.unique(cuts[inside])
                 starts = np.insert(starts, np.searchsorted(starts, cuts), cuts)
                 ends = np.insert(ends, np.searchsorted(ends, cuts), cuts)
+                first = np.searchsorted(starts, np.concatenate([self.ent_start, self.ent_end]))
         self.tok_start, self.tok_end = starts, ends
+        self.ent_first = first[:len(ents)]  # tokens of entity e: ent_first[e]:ent_past[e]
+        self.ent_past = first[len(ents):]
 
     def _sentences(self, codes: np.ndarray) -> None:
         """Every non-space character is in a token and no token crosses a sentence boundary,
@@ -234,7 +242,8 @@ class Views:
         are the last part of an abbreviation."""
         runs, text = self.run_start, self.text
         start = runs[np.maximum(np.searchsorted(runs, at) - 1, 0)]
-        short = np.flatnonzero((start < at) & (at - start <= _TAIL_LEN))
+        short = np.flatnonzero((start < at) & (at - start <= _TAIL_LEN)
+                               & _marked(self.cps[start], _CAPITAL))
         found = np.zeros(len(at), dtype=bool)
         found[short] = [text[a:b] in _TAILS
                         for a, b in zip(start[short].tolist(), at[short].tolist(), strict=True)]
@@ -264,8 +273,8 @@ class Views:
         tags = np.zeros(len(starts), dtype=np.int64)
         ents = self.ents
         if ents:
-            a = np.searchsorted(starts, self.ent_start)
-            counts = np.maximum(np.searchsorted(starts, self.ent_end) - a, 0)
+            a = self.ent_first
+            counts = np.maximum(self.ent_past - a, 0)
             winner = np.full(len(starts), -1, dtype=np.int64)
             np.maximum.at(winner, _ranges(a, counts), np.repeat(np.arange(len(ents)), counts))
             tagged = np.flatnonzero(winner >= 0)
@@ -285,13 +294,15 @@ class Views:
         n = len(starts)
         if not n:
             return pa.array([], type=_STR)
-        if self._wide is not None:  # code points to UTF-8 byte offsets
-            wide, extra = self._wide
-            starts = starts + extra[np.searchsorted(wide, starts)]
-            ends = ends + extra[np.searchsorted(wide, ends)]
-        bounds = np.empty(2 * n, dtype=np.int32)
+        bounds = np.empty(2 * n, dtype=np.int64)
         bounds[0::2] = starts
         bounds[1::2] = ends
+        if self._wide is not None:  # code point to UTF-8 byte offsets: add the extra bytes
+            wide, extra = self._wide  # of the wide characters before each offset
+            after = np.searchsorted(bounds, wide, side="right")
+            bounds += np.cumsum(np.bincount(after, weights=extra, minlength=2 * n + 1)[:2 * n]
+                                ).astype(np.int64)
+        bounds = bounds.astype(np.int32)
         # Every piece and every gap between two, then only the pieces.
         both = pa.StringArray.from_buffers(2 * n - 1, pa.py_buffer(bounds), self._utf8)
         return both.take(pa.array(np.arange(0, 2 * n - 1, 2)))
@@ -302,7 +313,8 @@ class Views:
     @cached_property
     def _sentence_ids(self) -> tuple[pa.Array, pa.Array]:
         """``<document id>/s<k>`` and the document id of every sentence."""
-        doc_ids = pa.array([d.id for d in self.docs], type=_STR).take(pa.array(self.sent_doc))
+        doc_ids = pa.array([d.article.id for d in self.docs], type=_STR).take(
+            pa.array(self.sent_doc))
         k = pc.cast(pa.array(self.sent_index), _STR)
         return pc.binary_join_element_wise(doc_ids, k, "/s"), doc_ids
 
@@ -375,8 +387,7 @@ class Views:
         counts = k1 - k0
         # (sentence, claim) pairs, by sentence and then in claim order.
         sentence = _ranges(k0, counts)
-        pick = pa.array(np.repeat(np.arange(len(claims)), counts)[
-            np.argsort(sentence, kind="stable")])
+        pick = np.repeat(np.arange(len(claims)), counts)[np.argsort(sentence, kind="stable")]
         per_sentence = np.bincount(sentence, minlength=len(self.sent_start))
         children = [
             pa.array([c.id for c in claims], type=_STR),
@@ -387,8 +398,9 @@ class Views:
             pa.array(self._claimers, type=_STR),
         ]
         struct = arrow_schema("claims").field("claims").type.value_type
-        values = pa.StructArray.from_arrays([a.take(pick) for a in children],
-                                            fields=list(struct))
+        if len(pick) != len(claims) or (pick != np.arange(len(claims))).any():
+            children = [a.take(pa.array(pick)) for a in children]  # not one sentence per claim
+        values = pa.StructArray.from_arrays(children, fields=list(struct))
         columns = [
             ids,
             doc_ids,
