@@ -71,10 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     arts = [read_article(articles / f"{t.article_id}.json", rules) for t in tasks]
     docs = [d for a, t in zip(arts, tasks, strict=True) if (d := merge(a, t)) is not None]
     rows = [d.to_row() for d in docs]
-    # As in the build: the views and tables of a batch of documents at a time.
+    # As in the build: the views and tables of a batch of documents at a time, the tables
+    # made from the views just made.
     batches = [(docs[i: i + BATCH_TASKS], rows[i: i + BATCH_TASKS])
                for i in range(0, len(docs), BATCH_TASKS)]
-    views = [Views(d, r) for d, r in batches]
+    views: list[Views] = []
     tables: dict[str, list] = {}
 
     def scan() -> None:
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         ("documents row + schema", lambda: [validate_instance("documents", d.to_row())
                                             for d in docs]),
         # Sentences, tokens and tags of a batch at once, then the tables from them.
-        ("task views: sentences, tokens, tags", lambda: [Views(d, r) for d, r in batches]),
+        ("task views: sentences, tokens, tags",
+         lambda: views.extend(Views(d, r) for d, r in batches)),
         ("Arrow tables, every config", arrow),
         ("Parquet write (zstd), every config", write),
     ]
