@@ -24,13 +24,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from builder.articles import RULES_FILE, load_rules, read_article  # noqa: E402
-from builder.build import ROWS, _schema  # noqa: E402
-from builder.features import CONFIGS, encode  # noqa: E402
+from builder.build import BATCH_TASKS  # noqa: E402
+from builder.features import CONFIGS  # noqa: E402
 from builder.labelstudio import RawTask, parse_task  # noqa: E402
 from builder.merge import merge  # noqa: E402
 from builder.release import SplitWriter  # noqa: E402
 from builder.schemas import fast_validator, validate_instance  # noqa: E402
 from builder.stream import Slice, open_array, split_array  # noqa: E402
+from builder.views import Views  # noqa: E402
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -69,8 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [parse_task(r) for r in raws]
     arts = [read_article(articles / f"{t.article_id}.json", rules) for t in tasks]
     docs = [d for a, t in zip(arts, tasks, strict=True) if (d := merge(a, t)) is not None]
-    rows = {c: [encode(c, r) for d in docs for r in ROWS[c](d)] for c in CONFIGS}
-    tables = {}
+    rows = [d.to_row() for d in docs]
+    # As in the build: the views and tables of a batch of documents at a time, the tables
+    # made from the views just made.
+    batches = [(docs[i: i + BATCH_TASKS], rows[i: i + BATCH_TASKS])
+               for i in range(0, len(docs), BATCH_TASKS)]
+    views: list[Views] = []
+    tables: dict[str, list] = {}
 
     def scan() -> None:
         g, s = open_array(export)  # type: ignore[misc]
@@ -80,16 +86,15 @@ def main(argv: list[str] | None = None) -> int:
                     break
 
     def arrow() -> None:
-        import pyarrow as pa
-
         for c in CONFIGS:
-            tables[c] = pa.Table.from_pylist(rows[c], schema=_schema(c))
+            tables[c] = [v.table(c) for v in views]
 
     def write() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for c in CONFIGS:
                 w = SplitWriter(Path(tmp), c, "train")
-                w.add(tables[c])
+                for t in tables[c]:
+                    w.add(t)
                 w.close()
 
     validator = fast_validator("labelstudio-task")
@@ -104,9 +109,9 @@ def main(argv: list[str] | None = None) -> int:
          lambda: [merge(a, t) for a, t in zip(arts, tasks, strict=True)]),
         ("documents row + schema", lambda: [validate_instance("documents", d.to_row())
                                             for d in docs]),
-        # The three views of a document in a row, as in the build (they share its sentences).
-        ("view rows: entities, claims, stance",
-         lambda: [encode(c, r) for d in docs for c in CONFIGS[1:] for r in ROWS[c](d)]),
+        # Sentences, tokens and tags of a batch at once, then the tables from them.
+        ("task views: sentences, tokens, tags",
+         lambda: views.extend(Views(d, r) for d, r in batches)),
         ("Arrow tables, every config", arrow),
         ("Parquet write (zstd), every config", write),
     ]

@@ -30,7 +30,6 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from .corpus import BatchCorpus, Corpus, IdSet, id_digest, missing
 from .croissant import croissant
 from .diff import release_notes
 from .errors import ClaimwireError, InvalidDataError, Problem
-from .features import CONFIGS, FEATURES, encode
+from .features import CONFIGS
 from .labelstudio import (
     RawTask,
     TaskRecord,
@@ -66,14 +65,7 @@ from .release import (
 )
 from .schemas import validate_instance
 from .splits import SplitSpec
-from .views import claim_rows, entity_rows, stance_rows
-
-ROWS: dict[str, Callable[[Document], Iterable[dict]]] = {
-    "documents": lambda d: [d.to_row()],
-    "entities": entity_rows,
-    "claims": claim_rows,
-    "stance": stance_rows,
-}
+from .views import split_tables
 
 BATCH_TASKS = 64  # tasks per unit of work: big enough to amortise the hand-over to a worker
 
@@ -135,12 +127,6 @@ class _Batch:
 _context: _Context | None = None
 
 
-@cache
-def _schema(config: str) -> pa.Schema:
-    # ``Features.arrow_schema`` is rebuilt on every access; a batch needs it once per config.
-    return FEATURES[config].arrow_schema
-
-
 def _init(context: _Context, worker: bool) -> None:
     global _context
     _context = context
@@ -160,7 +146,9 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
     (the build stops there; what follows it in the batch would never be written)."""
     ctx = _context
     assert ctx is not None
-    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []  # documents rows of ``docs``, and their splits
+    docs: list[Document] = []
+    splits: list[str] = []
     batch = _Batch([], {}, {}, BatchCorpus([n for n, _ in ctx.splits.shares], ctx.sampling),
                    MergeStats())
     gc_was_on = gc.isenabled()
@@ -198,17 +186,10 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             batch.corpus.add(doc, split)
             counts = batch.counts.setdefault(split, Counter())
             counts.update(documents=1, entities=len(doc.entities), claims=len(doc.claims))
-            for config in CONFIGS:
-                out = rows.setdefault((config, split), [])
-                if config == "documents":
-                    out.append(row)  # already made for validation; no ClassLabel to encode
-                else:
-                    out.extend(encode(config, r) for r in ROWS[config](doc))
-        batch.tables = {
-            (config, split): pa.Table.from_pylist(r, schema=_schema(config))
-            for (config, split), r in rows.items()
-            if r
-        }
+            docs.append(doc)
+            rows.append(row)  # already made for validation
+            splits.append(split)
+        batch.tables = split_tables(docs, rows, splits)
     finally:
         if gc_was_on:
             gc.enable()

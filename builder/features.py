@@ -6,8 +6,9 @@ against the JSON Schemas of the configs, so the two cannot drift.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
 
+import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
 
 from .scheme import NER_TAGS, STANCES
@@ -94,21 +95,8 @@ FEATURES: dict[str, Features] = {
     ),
 }
 
-# Which columns hold ClassLabel names that must be mapped to ints before writing.
-_LABEL_COLUMNS = {"entities": ("ner_tags", NER_TAGS), "stance": ("label", STANCES)}
 
-
-def encode(config: str, row: dict[str, Any]) -> dict[str, Any]:
-    """Map ClassLabel names to ints, refusing unknown names.
-
-    Done here rather than by ``datasets``, which encodes a ClassLabel inside a list only when the
-    first element needs it and stores out-of-range ints silently.
-    """
-    spec = _LABEL_COLUMNS.get(config)
-    if spec is None:
-        return row
-    column, names = spec
-    index = {n: i for i, n in enumerate(names)}
-    value = row[column]
-    encoded = [index[v] for v in value] if isinstance(value, list) else index[value]
-    return {**row, column: encoded}
+@cache
+def arrow_schema(config: str) -> pa.Schema:
+    """``FEATURES[config].arrow_schema``, made once (``Features`` rebuilds it on every access)."""
+    return FEATURES[config].arrow_schema
