@@ -4,7 +4,7 @@ Public API: :func:`build`, :func:`verify`, :func:`read_articles`, :func:`read_ex
 types and the error hierarchy. The command line is ``claimwire`` (:mod:`builder.cli`).
 """
 
-DATASET_VERSION = "0.1.0"
+DATASET_VERSION = "0.1.1"
 
 from .build import build  # noqa: E402
 from .errors import ClaimwireError, InvalidDataError, Problem, UsageError  # noqa: E402
