@@ -5,14 +5,17 @@ about seven times its size in memory, and a streaming parser that builds Python 
 runs at half the speed of ``orjson``. So the array is cut into the bytes of each element by a small
 scanner, and each element is parsed on its own with ``orjson`` (possibly in another process).
 
-The scanner works a block at a time with numpy: it finds the quotes that open or close strings
-(a quote preceded by an odd run of backslashes is escaped), keeps the brackets, braces and commas
-outside strings, and a running depth tells which commas separate top-level elements. A block
-always starts at an element boundary, where the state is known (depth 1, outside a string); the
-unfinished element at the end of a block is scanned again with the next one. The scanner never
-decides whether the JSON is valid: a malformed element still becomes a slice, and ``orjson``
-reports it when it is parsed, with its line and column translated to the whole file
-(:func:`file_position`).
+The scanner works a block at a time with numpy, on bitmaps: each byte that matters (quote,
+backslash, bracket, brace) becomes one bit of 64-bit words, so most of the work is a few passes
+over the bytes and then over words, 64 times fewer. The prefix parity of the quotes (a quote after
+an odd run of backslashes is escaped) marks the bytes inside strings; counting the brackets and
+braces of each word outside strings gives the depth at its start, and only the few words that may
+come back to depth 1 (between elements) have their brackets, and then their commas, listed one by
+one. A block always starts at an element boundary, where the state is known (depth 1, outside a
+string); the unfinished element at the end of a block is read and scanned again with the next
+one. The scanner never decides whether the JSON is valid: a malformed element still becomes a
+slice, and ``orjson`` reports it when it is parsed, with its line and column translated to the
+whole file (:func:`file_position`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-BLOCK = 8 << 20  # bytes read at a time; an element larger than this grows the block
+# Bytes read at a time (larger blocks scan no faster); an element larger than this grows the
+# block.
+BLOCK = 1 << 20
 
 _QUOTE, _BACKSLASH, _COMMA = 0x22, 0x5C, 0x2C
 _OPEN = (0x5B, 0x7B)  # [ {
@@ -50,38 +55,155 @@ class Damage:
     message: str
 
 
-# Every byte that matters to the structure keeps its value, every other byte becomes 0: one
-# ``bytes.translate`` pass (C speed) and one ``flatnonzero`` find them all.
-_KEEP = bytes(b if b in b'"[]{},' else 0 for b in range(256))
+_U64 = np.dtype("<u8")  # 64 bytes of a block per word: byte 64 w + i is bit i of word w
+_SHIFTS = [np.uint64(k) for k in (1, 2, 4, 8, 16, 32)]
+_ALL, _TOP, _ONE = np.uint64((1 << 64) - 1), np.uint64(63), np.uint64(1)
 
 
-def _structure(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the commas and closing brackets at depth 1 of ``buf`` (which starts at
-    depth 1, outside a string), and the depth after each of them."""
-    kept = np.frombuffer(buf.translate(_KEEP), dtype=np.uint8)
-    marks = np.flatnonzero(kept)
-    chars = kept[marks]
-    is_quote = chars == _QUOTE
-    where = np.flatnonzero(is_quote)
-    quotes = marks[where]
-    if len(quotes):
-        arr = np.frombuffer(buf, dtype=np.uint8)
-        maybe = np.flatnonzero((quotes > 0) & (arr[np.maximum(quotes - 1, 0)] == _BACKSLASH))
-        for k in maybe.tolist():  # rare (quotes inside article text): a loop is fine
-            q = int(quotes[k])
-            j = q - 1
-            while j >= 0 and buf[j] == _BACKSLASH:
-                j -= 1
-            if (q - 1 - j) % 2:  # an odd run of backslashes escapes the quote
-                is_quote[where[k]] = False
-    # Outside strings: an even number of quotes before (int32 sums: a block is < 2 GB).
-    outside = ~is_quote & ((np.cumsum(is_quote, dtype=np.int32) & 1) == 0)
-    marks, chars = marks[outside], chars[outside]
-    folded = chars | 0x20  # [ and { fold to {, ] and } fold to }
-    delta = (folded == _OPEN[1]).view(np.int8) - (folded == _CLOSE[1]).view(np.int8)
-    depth = 1 + np.cumsum(delta, dtype=np.int32)
-    top = ((chars == _COMMA) & (depth == 1)) | (depth <= 0)
-    return marks[top], depth[top]
+def _positions(words: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """The positions of the set bits of ``words``, in order (only non-zero words are unpacked);
+    ``rows`` are the word numbers of ``words`` when they are a selection."""
+    nonzero = words.nonzero()[0]
+    bits = np.unpackbits(words[nonzero].astype(_U64, copy=False).view(np.uint8),
+                         bitorder="little").view(bool)
+    hits = bits.nonzero()[0]
+    if rows is not None:
+        nonzero = rows[nonzero]
+    return (nonzero[hits >> 6] << 6) | (hits & 63)
+
+
+def _row_words(arr: np.ndarray, byte: int, rows: np.ndarray) -> np.ndarray:
+    """The words of ``arr == byte`` numbered ``rows`` (ascending) only."""
+    full = len(arr) // 64
+    inner = rows[rows < full]
+    bits = np.packbits(arr[:full * 64].reshape(full, 64)[inner] == byte, axis=1,
+                       bitorder="little")
+    if len(inner) < len(rows):  # the last word, not a whole one
+        tail = np.zeros(64, np.uint8)
+        tail[:len(arr) - full * 64] = arr[full * 64:]
+        bits = np.concatenate((bits, np.packbits(tail == byte, bitorder="little")[None]))
+    return bits.view(_U64).ravel()
+
+
+def _prefix_parity(words: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """Turn bit i of ``words`` into the parity of its set bits up to and including bit i."""
+    for shift in _SHIFTS:  # within each word, by doubling
+        np.left_shift(words, shift, out=tmp)
+        words ^= tmp
+    # The last bit of a word now holds the parity of the word; a word whose predecessors hold an
+    # odd number of set bits is inverted.
+    np.right_shift(words, _TOP, out=tmp)
+    np.bitwise_xor.accumulate(tmp, out=tmp)
+    tmp *= _ALL
+    words[1:] ^= tmp[:-1]
+    return words
+
+
+def _swar_popcount(words: np.ndarray) -> np.ndarray:
+    """The number of set bits of each word, for numpy < 2 (which has no ``bitwise_count``)."""
+    x = words - ((words >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+_popcount = getattr(np, "bitwise_count", _swar_popcount)
+
+
+def _unescape(quotes: np.ndarray, slashes: np.ndarray, n: int) -> None:
+    """Clear in ``quotes`` the quotes that a backslash escapes: those after an odd run of
+    backslashes (``\\\\`` is an escaped backslash, so only the parity of a run matters)."""
+    follows = slashes << _ONE
+    follows[1:] |= slashes[:-1] >> _TOP
+    if not (follows & quotes).any():  # no quote right after a backslash
+        return
+    at = _positions(slashes)
+    last = np.ones(len(at), bool)  # the last backslash of each run
+    np.not_equal(at[1:], at[:-1] + 1, out=last[:-1])
+    ends = last.nonzero()[0]
+    odd = (np.diff(ends, prepend=-1) & 1).astype(bool)
+    after = at[ends[odd]] + 1  # the byte after each odd run
+    after = after[after < n]
+    np.bitwise_and.at(quotes, after >> 6, ~(_ONE << (after & 63).astype(_U64)))
+
+
+def _scratch(n: int, scratch: np.ndarray | None = None) -> np.ndarray:
+    """Two rows of at least ``n`` bytes rounded up to whole words: ``scratch`` if it fits (not
+    much larger: a block grown for a long element is not kept)."""
+    size = -(-n // 64) * 64
+    if scratch is None or not size <= scratch.shape[1] <= 2 * size + 64:
+        scratch = np.empty((2, size + size // 256 * 64), np.uint8)  # a quarter more, for the next
+    return scratch
+
+
+def _structure(buf: bytes, scratch: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """The positions of the commas at depth 1 of ``buf`` (which starts at depth 1, outside a
+    string) before the bracket that closes it, and the position of that bracket (-1 if none).
+
+    Each byte that matters (quote, backslash, brackets) becomes a bit of 64-bit words, whose prefix
+    parity tells the bytes inside strings; the depth is counted per word, and only the brackets of
+    the words that may reach depth 1, and the commas there, are listed one by one.
+    """
+    n = len(buf)
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    size = -(-n // 64) * 64
+    scratch = _scratch(n, scratch)[:, :size]
+    scratch[:, n:] = 0
+    flags = scratch.view(bool)
+    head = scratch[0, :n]
+
+    def words(byte: int, of: np.ndarray = arr, into: int = 0) -> np.ndarray:
+        np.equal(of, byte, out=flags[into, :n])
+        return np.packbits(flags[into], bitorder="little").view(_U64)
+
+    quotes = words(_QUOTE)
+    if b"\\" in buf:
+        _unescape(quotes, words(_BACKSLASH), n)
+    outside = ~_prefix_parity(quotes, np.empty_like(quotes))  # also set on closing quotes
+    np.bitwise_or(arr, 0x20, out=head)  # [ and { fold to {, ] and } fold to }
+    closes = words(_CLOSE[1], head, 1)
+    closes &= outside
+    opens = words(_OPEN[1], head)
+    opens &= outside
+    # The depth at the start of each word, and how low it can go inside the word: only the words
+    # that may reach depth 1 (few: between elements) have their brackets listed.
+    down = _popcount(closes).astype(np.int64)
+    net = np.subtract(_popcount(opens), down, dtype=np.int64)
+    start = net.cumsum()
+    start -= net - 1
+    rows = (start - down <= 1).nonzero()[0]
+    brackets = _positions(opens[rows] | closes[rows], rows)
+    step = (arr[brackets] & 2).astype(np.int64) - 1  # +1 for [ and {, -1 for ] and }
+    total = step.cumsum()
+    first = np.searchsorted(brackets, brackets & -64)  # the first one listed in the same word
+    depth = start[brackets >> 6] + total - (total - step)[first]  # after each bracket
+    end, limit = -1, n
+    closed = (depth <= 0).nonzero()[0]
+    if len(closed):  # the array ends there: later brackets do not matter
+        stop = closed[0]
+        brackets, depth = brackets[:stop + 1], depth[:stop + 1]
+        end = limit = int(brackets[stop])
+    # The stretches at depth 1 (before the first bracket, and from each bracket that returns to
+    # depth 1 to the next one) hold the commas that separate elements.
+    at1 = (depth == 1).nonzero()[0]
+    following = np.concatenate((brackets, [limit]))
+    starts = np.concatenate(([0], brackets[at1] + 1))
+    ends = following[np.concatenate(([0], at1 + 1))]
+    keep = starts < ends
+    starts, ends = starts[keep], ends[keep]
+    if not len(starts):
+        return starts, end
+    low = starts >> 6
+    size = ((ends - 1) >> 6) - low + 1  # the words each stretch covers
+    count = int(size.sum())
+    if count * 4 < len(outside):  # short stretches between long elements: only their words
+        rows = np.arange(count) - np.repeat(size.cumsum() - size - low, size)
+        rows = rows[np.diff(rows, prepend=-1) != 0]  # two stretches can share a word
+        found = _positions(_row_words(arr, _COMMA, rows) & outside[rows], rows)
+    else:
+        found = _positions(words(_COMMA) & outside)
+    within = np.searchsorted(starts, found, side="right") - 1
+    return found[(within >= 0) & (found < ends[within])], end
 
 
 def split_array(
@@ -90,59 +212,65 @@ def split_array(
     """Every element of the JSON array whose ``[`` is at byte ``start - 1`` of ``f``.
 
     Yields :class:`Slice` per element, in order, then stops; a :class:`Damage` (always last) when
-    the array is not closed, is followed by data, or holds an empty element. Memory holds about
-    two blocks of ``block`` bytes (default :data:`BLOCK`), whatever the size of the file.
+    the array is not closed, is followed by data, or holds an empty element. Memory holds a few
+    blocks of ``block`` bytes (default :data:`BLOCK`), whatever the size of the file. ``f`` must
+    be seekable: the start of an element that a block cuts is read again with the next block.
     """
     block = block or BLOCK
     f.seek(start)
-    carry = b""  # the start of an element whose end was not found yet
-    carry_at = start  # file offset of ``carry``
+    carry = 0  # length of the start of an element whose end was not found yet
+    carry_at = start  # file offset of ``buf``: the start of an element
     index = 0
-    eof = False
     want = block
+    scratch = None
     while True:
-        if not eof:
-            more = f.read(max(want - len(carry), block))
-            eof = not more
-            buf = carry + more if carry else more
-        else:
-            buf = carry
-        if not buf and eof:
+        if carry:  # read the unfinished element again with what follows (cheaper than joining)
+            f.seek(carry_at)
+        buf = f.read(carry + max(want - carry, block))
+        eof = len(buf) == carry
+        if not buf:
             yield Damage(index, carry_at, "the array is not closed (the file ends early)")
             return
-        cuts, depths = _structure(buf)
+        scratch = _scratch(len(buf), scratch)
+        commas, end = _structure(buf, scratch)
         begin = 0
-        for cut, depth in zip(cuts.tolist(), depths.tolist(), strict=True):
+        for cut in commas.tolist():
             data = buf[begin:cut]
-            if depth <= 0 and buf[cut] != _CLOSE[0]:  # a stray brace: orjson will say where
-                yield Slice(index, carry_at + begin, buf[begin:cut + 1])
-                return
-            if depth <= 0:  # the closing bracket of the array
-                if data.strip(_WHITESPACE) or index:
-                    if not data.strip(_WHITESPACE):
-                        yield Damage(index, carry_at + cut, "a comma before the closing bracket")
-                        return
-                    yield Slice(index, carry_at + begin, data)
-                rest = buf[cut + 1:].strip(_WHITESPACE)
-                tail = b"" if eof else f.read(block)
-                if rest or tail.strip(_WHITESPACE):
-                    yield Damage(index, carry_at + cut + 1, "data after the end of the array")
-                return
-            if not data.strip(_WHITESPACE):
+            if _blank(data):
                 yield Damage(index, carry_at + begin, "an empty element (two commas in a row)")
                 return
             yield Slice(index, carry_at + begin, data)
             index += 1
             begin = cut + 1
-        carry = buf[begin:]
+        if end >= 0:  # the bracket that closes the array, or a stray brace
+            data = buf[begin:end]
+            if buf[end] != _CLOSE[0]:  # a stray brace: orjson will say where
+                yield Slice(index, carry_at + begin, buf[begin:end + 1])
+                return
+            if not _blank(data):
+                yield Slice(index, carry_at + begin, data)
+            elif index:
+                yield Damage(index, carry_at + end, "a comma before the closing bracket")
+                return
+            rest = buf[end + 1:].strip(_WHITESPACE)
+            tail = b"" if eof else f.read(block)
+            if rest or tail.strip(_WHITESPACE):
+                yield Damage(index, carry_at + end + 1, "data after the end of the array")
+            return
+        carry = len(buf) - begin
         carry_at += begin
         if eof:
-            if carry.strip(_WHITESPACE):
-                yield Slice(index, carry_at, carry)  # truncated: orjson will say where
-            yield Damage(index, carry_at + len(carry),
-                         "the array is not closed (the file ends early)")
+            rest = buf[begin:]
+            if not _blank(rest):
+                yield Slice(index, carry_at, rest)  # truncated: orjson will say where
+            yield Damage(index, carry_at + carry, "the array is not closed (the file ends early)")
             return
-        want = max(block, 2 * len(carry))  # an element longer than a block: read more at once
+        want = max(block, 2 * carry)  # an element longer than a block: read more at once
+
+
+def _blank(data: bytes) -> bool:
+    """Whether ``data`` is only whitespace (without copying it: elements often start with one)."""
+    return not data[:64].strip(_WHITESPACE) and not data.strip(_WHITESPACE)
 
 
 def open_array(path: Path) -> tuple[BinaryIO, int] | None:

@@ -6,9 +6,13 @@ import random
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
+from figures import budget
 from helpers import workspace
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from builder import stream
 from builder.errors import InvalidDataError
@@ -58,6 +62,144 @@ def test_slices_are_the_elements_byte_for_byte(block: int):
 ])
 def test_damaged_arrays_are_reported_where_they_break(data: bytes, expected: list):
     assert _split(data, 4) == expected
+
+
+@pytest.mark.parametrize("block", [1, 3, 64, None])
+@pytest.mark.parametrize("data,expected", [
+    (b"[1,,2]", [Slice(0, 1, b"1"), Damage(1, 3, "an empty element (two commas in a row)")]),
+    (b"[1,2,]", [Slice(0, 1, b"1"), Slice(1, 3, b"2"),
+                 Damage(2, 5, "a comma before the closing bracket")]),
+    (b'[{"a":1}}]', [Slice(0, 1, b'{"a":1}}')]),
+    (b'[ "a\\\\", ["b"] ,\n{} ]', [Slice(0, 1, b' "a\\\\"'), Slice(1, 8, b' ["b"] '),
+                                Slice(2, 16, b"\n{} ")]),
+    (b'[1, "x\\"]', [Slice(0, 1, b"1"), Slice(1, 3, b' "x\\"]'),
+                     Damage(1, 9, "the array is not closed (the file ends early)")]),
+])
+def test_damage_and_whitespace_do_not_depend_on_the_block(block, data: bytes, expected: list):
+    assert _split(data, block) == expected
+
+
+# The reference: the scanner's rules one byte at a time (a quote after an odd run of backslashes
+# is escaped, wherever it is; brackets, braces and commas count outside strings only).
+def _reference(buf: bytes) -> tuple[list[int], int]:
+    depth, inside, run, commas = 1, False, 0, []
+    for i, b in enumerate(buf):
+        if b == 0x22 and run % 2 == 0:
+            inside = not inside
+        elif not inside and b in b"[{":
+            depth += 1
+        elif not inside and b in b"]}":
+            depth -= 1
+            if depth <= 0:
+                return commas, i
+        elif not inside and b == 0x2C and depth == 1:
+            commas.append(i)
+        run = run + 1 if b == 0x5C else 0
+    return commas, -1
+
+
+def _structure(buf: bytes) -> tuple[list[int], int]:
+    commas, end = stream._structure(buf)
+    return commas.tolist(), end
+
+
+# Bytes of a JSON array's inside, weighted towards the ones the scanner looks at; y, Y and _ fold
+# into brace-like bytes, and the rest is filler.
+SCAN_BYTES = st.sampled_from(b'""\\\\\\[]{},,  ax_yY\n')
+
+
+@settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 400), deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.lists(SCAN_BYTES, max_size=700).map(bytes))
+def test_the_scanner_follows_its_rules_byte_for_byte(buf: bytes):
+    assert _structure(buf) == _reference(buf)
+
+
+def test_the_scanner_follows_its_rules_on_long_buffers():
+    rng = random.Random(7)
+    for _ in range(300):
+        weights = [rng.random() for _ in range(len(b'"\\[]{},ax_'))]
+        buf = bytes(rng.choices(b'"\\[]{},ax_', weights, k=rng.randrange(64, 3000)))
+        assert _structure(buf) == _reference(buf)
+
+
+@pytest.mark.parametrize("run", range(1, 7))
+@pytest.mark.parametrize("at", [1, 2, 61, 62, 63, 64, 65, 127, 128, 200])
+def test_backslash_runs_before_quotes_across_word_boundaries(run: int, at: int):
+    # A run of backslashes that ends right before byte ``at``, inside or outside a string.
+    for text in (b'"' + b"x" * at, b"x" * at, b'{"' + b"x" * at):
+        head = text[:at - run] if at > run else text[:0]
+        for tail in (b'"],1,"a,", 2', b'", 3],4', b'"}, 5'):
+            buf = head + b"\\" * run + tail
+            assert _structure(buf) == _reference(buf), buf
+            buf = b"[" * 70 + buf + b"]" * 70  # deep: the depth count per word
+            assert _structure(buf) == _reference(buf), buf
+
+
+@pytest.mark.parametrize("block", [1, 2, 5, 13, 64, 100])
+@pytest.mark.parametrize("run", range(1, 7))
+def test_backslash_runs_across_a_block_boundary(block: int, run: int):
+    # Strings that end with a run of backslashes before a quote (escaped when the run is odd),
+    # the run at every offset of a block.
+    tail = "\\" * (run // 2) + ('"' if run % 2 else "")
+    value = ["x" * k + "]," + tail for k in range(40)]
+    value += [{"k": "}" + tail, "l": ["[" + "\\" * k for k in range(run)]}]
+    data = orjson.dumps(value)
+    assert b"," + b"\\" * run + b'"' in data
+    pieces = _split(data, block)
+    assert [orjson.loads(p.data) for p in pieces] == value
+    assert all(data[p.offset:p.offset + len(p.data)] == p.data for p in pieces)
+
+
+def _words_mark_the_depth(n: int) -> bytes:
+    # Elements that close at every offset around 64-byte words, with braces in strings.
+    return orjson.dumps([{"a": ["}" * k, [[{"b": "x" * k}]]]} for k in range(n)])
+
+
+@pytest.mark.parametrize("block", [7, 64, 256, 4096, None])
+def test_elements_that_end_anywhere_in_a_word(block: int):
+    data = _words_mark_the_depth(140)
+    pieces = _split(data, block)
+    assert [orjson.loads(p.data) for p in pieces] == orjson.loads(data)
+
+
+@pytest.mark.parametrize("block", [3, 64, None])
+def test_arrays_of_scalars_and_of_long_elements(block: int):
+    # Top-level commas everywhere (scalars), or few between long elements: both ways of finding
+    # the commas at depth 1.
+    scalars = [1, "a,b", None, "]", 2.5, "\\\\", True, "[{"] * 50
+    long = [{"text": "x, y] " * 300, "n": [1, 2, [3]]}, "s", ["a", {"b": ","}] * 100] * 3
+    for value in (scalars, long, scalars + long, long + scalars):
+        for data in (orjson.dumps(value), json.dumps(value, indent=1).encode()):
+            pieces = _split(data, block)
+            assert [orjson.loads(p.data) for p in pieces] == value
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1)  # orjson's integers
+    | st.text(alphabet='ab"\\[]{},: \n\x00é😀'),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 200), deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.lists(JSON_VALUES, max_size=8), st.sampled_from([1, 2, 7, 64, None]),
+       st.sampled_from([None, 0, 2]))
+def test_random_arrays_split_into_their_elements(value: list, block: int, indent: int | None):
+    data = json.dumps(value, indent=indent, ensure_ascii=False).encode()
+    pieces = _split(data, block)
+    assert all(isinstance(p, Slice) for p in pieces)
+    assert [orjson.loads(p.data) for p in pieces] == value
+    assert all(data[p.offset:p.offset + len(p.data)] == p.data for p in pieces)
+
+
+def test_the_popcount_without_numpy_2():
+    words = np.random.default_rng(0).integers(0, 2**63, 500, dtype=np.uint64) * np.uint64(2)
+    words[:3] = [0, np.uint64(2**64 - 1), 1]
+    assert stream._swar_popcount(words).tolist() == [int(w).bit_count() for w in words]
 
 
 def test_schema_error_in_a_later_task_names_its_line_and_column(tmp_path: Path):
