@@ -86,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
                     break
 
     def arrow() -> None:
-        for c in CONFIGS:
-            tables[c] = [v.table(c) for v in views]
+        for v in views:  # every config of a batch, then the next batch, as the build does
+            for c in CONFIGS:
+                tables.setdefault(c, []).append(v.table(c))
 
     def write() -> None:
         with tempfile.TemporaryDirectory() as tmp:
