@@ -177,13 +177,22 @@ def _kept(holders: list[Version], n: int, latest: Version) -> str | None:
     return None
 
 
+def _kept_at(positions: dict[int, Any], n: int) -> str | None:
+    """:func:`_kept` for the voters at ``positions`` of the ``n`` voters, oldest first (so the
+    latest is at ``n - 1``)."""
+    if 2 * len(positions) > n:
+        return "majority"
+    if 2 * len(positions) == n and n - 1 in positions:
+        return "tie_most_recent"
+    return None
+
+
 EKey = tuple[int, int, str]
 CKey = tuple[int, int]
 
 
 def _majority(vote: list[Version]) -> Gold:
     n = len(vote)
-    latest = vote[-1]
     latest_first = list(reversed(vote))
     by_entity: dict[EKey, dict[int, Entity]] = {}  # key -> voter position -> their region
     by_claim: dict[CKey, dict[int, Claim]] = {}
@@ -209,8 +218,7 @@ def _majority(vote: list[Version]) -> Gold:
     claims_out: list[tuple[CKey, dict[str, Any]]] = []
     for key in sorted(by_claim):
         regions = by_claim[key]
-        holders = [vote[p] for p in regions]
-        how = _kept(holders, n, latest)
+        how = _kept_at(regions, n)
         if how is None:
             continue
         stance, t1 = _plurality([(vote[p], c.stance) for p, c in regions.items()], latest_first)
@@ -225,7 +233,7 @@ def _majority(vote: list[Version]) -> Gold:
         targets, t3 = [], False
         latest_holder = vote[max(regions)]  # voters are oldest first
         for t, who in sorted(target_votes.items()):
-            outcome = _kept(who, len(holders), latest_holder)
+            outcome = _kept(who, len(regions), latest_holder)
             t3 = t3 or outcome == "tie_most_recent"
             if outcome:
                 targets.append(t)
@@ -240,7 +248,7 @@ def _majority(vote: list[Version]) -> Gold:
     entities: dict[EKey, Entity] = {}
     for key in sorted(by_entity):
         regions = by_entity[key]
-        how = _kept([vote[p] for p in regions], n, latest)
+        how = _kept_at(regions, n)
         if how is None and key not in linked:
             continue
         portrayal, tie = _plurality([(vote[p], e.portrayal) for p, e in regions.items()],
