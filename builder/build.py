@@ -7,7 +7,8 @@ fixed size (:class:`builder.release.SplitWriter`). The whole-corpus steps (leaka
 counts, agreement, baselines) work from per-batch aggregates (:mod:`builder.corpus`). Memory holds
 a few batches, one row group per file, bounded aggregates and ~10 bytes per annotated article
 (an 8-byte digest of its id, to refuse an article annotated twice, and its split for the leakage
-report); never the tasks or the documents, so it stays flat from a hundred tasks to millions.
+report); never the tasks or the documents. (The release notes, :func:`builder.diff.release_notes`,
+still read the written documents back whole.)
 
 With ``jobs > 1`` the batches are processed in worker processes and their results consumed in
 input order, so the release is byte-identical whatever ``jobs`` and the batch size are:
