@@ -169,16 +169,29 @@ def previous_release(out: Path, version: str) -> Path | None:
     return max(older)[1] if older else None
 
 
+def _totals(release: Path) -> tuple[int, int, int]:
+    """Articles, entity mentions and claims of a release, read a row group at a time from the
+    list lengths only (no row becomes a Python object: a million documents cost no memory)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    docs = entities = claims = 0
+    for f in sorted((release / "data" / "documents").glob("*.parquet")):
+        for batch in pq.ParquetFile(f).iter_batches(columns=["entities", "claims"]):
+            docs += batch.num_rows
+            entities += pc.sum(pc.list_value_length(batch.column(0))).as_py() or 0
+            claims += pc.sum(pc.list_value_length(batch.column(1))).as_py() or 0
+    return docs, entities, claims
+
+
 def release_notes(out: Path, version: str, staging: Path) -> str:
     """Write ``RELEASE_NOTES.md`` into the release being built (``staging``, data files already
     written): this version's entry, from a diff against the previous release in ``out``, on top
     of that release's notes. Returns the new entry (markdown) for the card."""
     prev = previous_release(out, version)
     if prev is None:
-        docs = read_documents(staging)
-        n_ent = sum(len(r["entities"]) for _, r in docs.values())
-        n_cl = sum(len(r["claims"]) for _, r in docs.values())
-        entry = (f"## {version}\n\nFirst release in this folder: {len(docs)} article(s), "
+        n_docs, n_ent, n_cl = _totals(staging)
+        entry = (f"## {version}\n\nFirst release in this folder: {n_docs} article(s), "
                  f"{n_ent} entity mentions, {n_cl} claims.\n")
         older = ""
     else:
