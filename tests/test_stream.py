@@ -136,6 +136,16 @@ def test_backslash_runs_before_quotes_across_word_boundaries(run: int, at: int):
             assert _structure(buf) == _reference(buf), buf
 
 
+@pytest.mark.parametrize("run", [63, 64, 65, 127, 128, 129, 191, 192, 193, 300, 301])
+def test_backslash_runs_longer_than_a_word(run: int):
+    # Whole words of backslashes pass on whether the next byte is escaped.
+    for before in range(70):  # the run starts at every bit of a word, in a string or not
+        for after in (b'"],1', b'x",2', b'}"'):
+            head = b'"' * (before % 3 == 0) + b"a" * before
+            buf = head + b"\\" * run + after + b',"\\\\",3'
+            assert _structure(buf) == _reference(buf), (before, after)
+
+
 @pytest.mark.parametrize("block", [1, 2, 5, 13, 64, 100])
 @pytest.mark.parametrize("run", range(1, 7))
 def test_backslash_runs_across_a_block_boundary(block: int, run: int):
