@@ -264,8 +264,10 @@ def split_array(
                 yield Damage(index, carry_at + end, "a comma before the closing bracket")
                 return
             rest = buf[end + 1:].strip(_WHITESPACE)
-            tail = b"" if eof else f.read(block)
-            if rest or tail.strip(_WHITESPACE):
+            while not rest and not eof:  # whitespace up to the end of the file, whatever the block
+                more = f.read(block)
+                eof, rest = not more, more.strip(_WHITESPACE)
+            if rest:
                 yield Damage(index, carry_at + end + 1, "data after the end of the array")
             return
         carry = len(buf) - begin

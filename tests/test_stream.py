@@ -79,6 +79,14 @@ def test_damage_and_whitespace_do_not_depend_on_the_block(block, data: bytes, ex
     assert _split(data, block) == expected
 
 
+@pytest.mark.parametrize("block", [1, 3, 64, None])
+def test_data_after_the_array_is_found_past_any_whitespace(block):
+    spaces = b" \n" * (3 * (block or stream.BLOCK))
+    assert _split(b"[1]" + spaces, block) == [Slice(0, 1, b"1")]
+    assert _split(b"[1]" + spaces + b"x", block) == [
+        Slice(0, 1, b"1"), Damage(0, 3, "data after the end of the array")]
+
+
 # The reference: the scanner's rules one byte at a time (a quote after an odd run of backslashes
 # is escaped, wherever it is; brackets, braces and commas count outside strings only).
 def _reference(buf: bytes) -> tuple[list[int], int]:
