@@ -58,6 +58,7 @@ class Damage:
 _U64 = np.dtype("<u8")  # 64 bytes of a block per word: byte 64 w + i is bit i of word w
 _SHIFTS = [np.uint64(k) for k in (1, 2, 4, 8, 16, 32)]
 _ALL, _TOP, _ONE = np.uint64((1 << 64) - 1), np.uint64(63), np.uint64(1)
+_ODD = np.uint64(0xAAAAAAAAAAAAAAAA)  # the odd bits of a word
 
 
 def _positions(words: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -110,21 +111,37 @@ def _swar_popcount(words: np.ndarray) -> np.ndarray:
 _popcount = getattr(np, "bitwise_count", _swar_popcount)
 
 
-def _unescape(quotes: np.ndarray, slashes: np.ndarray, n: int) -> None:
+def _escapes(slashes: np.ndarray, carry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes that a backslash escapes, and whether the last byte of each word is a backslash
+    that escapes the next word's first one, given ``carry`` (1 where the first byte of the word is
+    escaped). In a run of backslashes, the first escapes the second, the third the fourth, and so
+    on: the byte after an odd run is escaped. Subtracting the runs that start on an even bit from
+    the odd bits finds them all at once (the method of simdjson)."""
+    starts = slashes & ~carry
+    code = ((starts << _ONE) | _ODD) - starts
+    code ^= _ODD
+    return code ^ (slashes | carry), (code & slashes) >> _TOP
+
+
+def _unescape(quotes: np.ndarray, slashes: np.ndarray) -> None:
     """Clear in ``quotes`` the quotes that a backslash escapes: those after an odd run of
     backslashes (``\\\\`` is an escaped backslash, so only the parity of a run matters)."""
     follows = slashes << _ONE
     follows[1:] |= slashes[:-1] >> _TOP
     if not (follows & quotes).any():  # no quote right after a backslash
         return
-    at = _positions(slashes)
-    last = np.ones(len(at), bool)  # the last backslash of each run
-    np.not_equal(at[1:], at[:-1] + 1, out=last[:-1])
-    ends = last.nonzero()[0]
-    odd = (np.diff(ends, prepend=-1) & 1).astype(bool)
-    after = at[ends[odd]] + 1  # the byte after each odd run
-    after = after[after < n]
-    np.bitwise_and.at(quotes, after >> 6, ~(_ONE << (after & 63).astype(_U64)))
+    escaped, out = _escapes(slashes, np.zeros_like(slashes))
+    # What a word passes to the next does not depend on what it receives, unless it is all
+    # backslashes: then it passes on what it receives.
+    full = slashes == _ALL
+    if full.any():
+        last = np.where(full, -1, np.arange(len(slashes)))
+        np.maximum.accumulate(last, out=last)
+        out = np.where(last >= 0, out[last], 0).astype(_U64)
+    again = out[:-1].nonzero()[0] + 1  # the words whose first byte is escaped
+    if len(again):
+        escaped[again] = _escapes(slashes[again], np.ones(len(again), _U64))[0]
+    quotes &= ~escaped
 
 
 def _scratch(n: int, scratch: np.ndarray | None = None) -> np.ndarray:
@@ -158,52 +175,46 @@ def _structure(buf: bytes, scratch: np.ndarray | None = None) -> tuple[np.ndarra
 
     quotes = words(_QUOTE)
     if b"\\" in buf:
-        _unescape(quotes, words(_BACKSLASH), n)
+        _unescape(quotes, words(_BACKSLASH))
     outside = ~_prefix_parity(quotes, np.empty_like(quotes))  # also set on closing quotes
     np.bitwise_or(arr, 0x20, out=head)  # [ and { fold to {, ] and } fold to }
     closes = words(_CLOSE[1], head, 1)
     closes &= outside
     opens = words(_OPEN[1], head)
     opens &= outside
-    # The depth at the start of each word, and how low it can go inside the word: only the words
-    # that may reach depth 1 (few: between elements) have their brackets listed.
-    down = _popcount(closes).astype(np.int64)
-    net = np.subtract(_popcount(opens), down, dtype=np.int64)
-    start = net.cumsum()
-    start -= net - 1
-    rows = (start - down <= 1).nonzero()[0]
+    # The depth at the start of each word is 1 plus the opens minus the closes before it, and it
+    # cannot go lower inside the word than that minus its closes: only the words that may reach
+    # depth 1 (few: between elements) have their brackets and commas listed. (int32: a block is
+    # < 2 GB.)
+    up = _popcount(opens)
+    net = np.subtract(up, _popcount(closes), dtype=np.int32)
+    after = net.cumsum(dtype=np.int32)  # the depth after each word, minus 1
+    rows = (after <= up).nonzero()[0]  # after - up + 1 = start - closes <= 1
     brackets = _positions(opens[rows] | closes[rows], rows)
-    step = (arr[brackets] & 2).astype(np.int64) - 1  # +1 for [ and {, -1 for ] and }
-    total = step.cumsum()
-    first = np.searchsorted(brackets, brackets & -64)  # the first one listed in the same word
-    depth = start[brackets >> 6] + total - (total - step)[first]  # after each bracket
-    end, limit = -1, n
+    word = brackets >> 6
+    step = (arr[brackets] & 2).astype(np.int32) - 1  # +1 for [ and {, -1 for ] and }
+    total = step.cumsum(dtype=np.int32)
+    first = brackets.searchsorted(brackets & -64)  # the first one listed in the same word
+    depth = after[word] - net[word] + 1 + total - (total - step)[first]  # after each bracket
     closed = (depth <= 0).nonzero()[0]
-    if len(closed):  # the array ends there: later brackets do not matter
-        stop = closed[0]
-        brackets, depth = brackets[:stop + 1], depth[:stop + 1]
-        end = limit = int(brackets[stop])
-    # The stretches at depth 1 (before the first bracket, and from each bracket that returns to
-    # depth 1 to the next one) hold the commas that separate elements.
-    at1 = (depth == 1).nonzero()[0]
-    following = np.concatenate((brackets, [limit]))
-    starts = np.concatenate(([0], brackets[at1] + 1))
-    ends = following[np.concatenate(([0], at1 + 1))]
-    keep = starts < ends
-    starts, ends = starts[keep], ends[keep]
-    if not len(starts):
-        return starts, end
-    low = starts >> 6
-    size = ((ends - 1) >> 6) - low + 1  # the words each stretch covers
-    count = int(size.sum())
-    if count * 4 < len(outside):  # short stretches between long elements: only their words
-        rows = np.arange(count) - np.repeat(size.cumsum() - size - low, size)
-        rows = rows[np.diff(rows, prepend=-1) != 0]  # two stretches can share a word
+    end = int(brackets[closed[0]]) if len(closed) else -1
+    # The commas outside strings in the same words, at depth 1 (after the bracket before them in
+    # their word, else as at the start of the word), before the end. (When all the words are
+    # read, those of the words not listed are left out the same way: their depth at the start of
+    # their word is 2 or more.)
+    if len(rows) * 4 < len(opens):
         found = _positions(_row_words(arr, _COMMA, rows) & outside[rows], rows)
     else:
         found = _positions(words(_COMMA) & outside)
-    within = np.searchsorted(starts, found, side="right") - 1
-    return found[(within >= 0) & (found < ends[within])], end
+    if end >= 0:
+        found = found[found < end]
+    at = found >> 6
+    level = after[at] - net[at] + 1
+    if len(brackets):
+        before = brackets.searchsorted(found) - 1
+        inside = (before >= 0) & (word[before] == at)
+        level[inside] = depth[before[inside]]
+    return found[level == 1], end
 
 
 def split_array(
@@ -236,7 +247,7 @@ def split_array(
         begin = 0
         for cut in commas.tolist():
             data = buf[begin:cut]
-            if _blank(data):
+            if not data[:64].strip(_WHITESPACE) and _blank(data):  # (inline: the usual case)
                 yield Damage(index, carry_at + begin, "an empty element (two commas in a row)")
                 return
             yield Slice(index, carry_at + begin, data)
@@ -253,8 +264,10 @@ def split_array(
                 yield Damage(index, carry_at + end, "a comma before the closing bracket")
                 return
             rest = buf[end + 1:].strip(_WHITESPACE)
-            tail = b"" if eof else f.read(block)
-            if rest or tail.strip(_WHITESPACE):
+            while not rest and not eof:  # whitespace up to the end of the file, whatever the block
+                more = f.read(block)
+                eof, rest = not more, more.strip(_WHITESPACE)
+            if rest:
                 yield Damage(index, carry_at + end + 1, "data after the end of the array")
             return
         carry = len(buf) - begin

@@ -79,6 +79,14 @@ def test_damage_and_whitespace_do_not_depend_on_the_block(block, data: bytes, ex
     assert _split(data, block) == expected
 
 
+@pytest.mark.parametrize("block", [1, 3, 64, None])
+def test_data_after_the_array_is_found_past_any_whitespace(block):
+    spaces = b" \n" * (3 * (block or stream.BLOCK))
+    assert _split(b"[1]" + spaces, block) == [Slice(0, 1, b"1")]
+    assert _split(b"[1]" + spaces + b"x", block) == [
+        Slice(0, 1, b"1"), Damage(0, 3, "data after the end of the array")]
+
+
 # The reference: the scanner's rules one byte at a time (a quote after an odd run of backslashes
 # is escaped, wherever it is; brackets, braces and commas count outside strings only).
 def _reference(buf: bytes) -> tuple[list[int], int]:
@@ -134,6 +142,16 @@ def test_backslash_runs_before_quotes_across_word_boundaries(run: int, at: int):
             assert _structure(buf) == _reference(buf), buf
             buf = b"[" * 70 + buf + b"]" * 70  # deep: the depth count per word
             assert _structure(buf) == _reference(buf), buf
+
+
+@pytest.mark.parametrize("run", [63, 64, 65, 127, 128, 129, 191, 192, 193, 300, 301])
+def test_backslash_runs_longer_than_a_word(run: int):
+    # Whole words of backslashes pass on whether the next byte is escaped.
+    for before in range(70):  # the run starts at every bit of a word, in a string or not
+        for after in (b'"],1', b'x",2', b'}"'):
+            head = b'"' * (before % 3 == 0) + b"a" * before
+            buf = head + b"\\" * run + after + b',"\\\\",3'
+            assert _structure(buf) == _reference(buf), (before, after)
 
 
 @pytest.mark.parametrize("block", [1, 2, 5, 13, 64, 100])
