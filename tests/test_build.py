@@ -12,6 +12,7 @@ from corpus import groups_by_split, synthetic_article, write_corpus
 from datasets import ClassLabel, load_dataset
 from helpers import SEED_ID, workspace
 
+from builder import DATASET_VERSION
 from builder import build, corpus
 from builder.agreement import merged
 from builder.cli import main
@@ -28,7 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = workspace(tmp_path_factory.mktemp("build"))
     assert ws.build() == 0
-    return ws.dist / "claimwire-0.1.0"
+    return ws.dist / f"claimwire-{DATASET_VERSION}"
 
 
 def test_release_layout(release: Path):
@@ -115,7 +116,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path):
         (tmp_path / name).mkdir()
         ws = workspace(tmp_path / name)
         assert ws.build() == 0
-        root = ws.dist / "claimwire-0.1.0"
+        root = ws.dist / f"claimwire-{DATASET_VERSION}"
         trees.append({p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()})
     assert trees[0] == trees[1]
 
@@ -123,7 +124,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path):
 def test_existing_release_is_never_overwritten(tmp_path: Path, capsys):
     ws = workspace(tmp_path)
     assert ws.build() == 0
-    release = ws.dist / "claimwire-0.1.0"
+    release = ws.dist / f"claimwire-{DATASET_VERSION}"
     before = {p: p.read_bytes() for p in release.rglob("*") if p.is_file()}
     assert ws.build() == 0  # same inputs: nothing to do
     assert "up to date" in capsys.readouterr().out
@@ -134,8 +135,8 @@ def test_existing_release_is_never_overwritten(tmp_path: Path, capsys):
     assert ws.build() == 2
     assert "already exists with other contents" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in release.rglob("*") if p.is_file()} == before
-    assert ws.build("--version", "0.1.1") == 0
-    assert (ws.dist / "claimwire-0.1.1").is_dir()
+    assert ws.build("--version", "9.0.0") == 0
+    assert (ws.dist / "claimwire-9.0.0").is_dir()
     assert not [p for p in ws.dist.iterdir() if p.name.startswith(".")]
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from builder.cli import main
+from builder import DATASET_VERSION as V
 from builder.release import verify
 from helpers import workspace
 from killpoints import finish, resume, start, wait_stopped
@@ -18,25 +19,25 @@ def test_second_build_of_the_same_version_is_refused_while_the_first_runs(tmp_pa
     ws = workspace(tmp_path)
     # the first build stops half-way through writing (lock held, staging folder half full)
     first = start(ws.build, ws.dist, tmp_path / "first.log",
-                  stop_at=("parquet-close .claimwire-0.1.0.partial-*/data/claims/"
+                  stop_at=(f"parquet-close .claimwire-{V}.partial-*/data/claims/"
                            "train-00000-of-00001.parquet", 1))
     assert wait_stopped(first), (tmp_path / "first.log").read_text()
     capsys.readouterr()
     assert ws.build() == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {ws.dist}: another build of claimwire-0.1.0 is running "
-                          "(it holds .claimwire-0.1.0.lock)")
+    assert err.startswith(f"error: {ws.dist}: another build of claimwire-{V} is running "
+                          f"(it holds .claimwire-{V}.lock)")
     assert "fix:      wait for it to finish, then build again" in err
     # the refused build touched nothing: the first one's staging folder is still there
     hidden = sorted(p.name for p in ws.dist.iterdir())
-    assert hidden[0] == ".claimwire-0.1.0.lock" and hidden[1].startswith(".claimwire-0.1.0.partial-")
+    assert hidden[0] == f".claimwire-{V}.lock" and hidden[1].startswith(f".claimwire-{V}.partial-")
     assert len(hidden) == 2
     # another version is not blocked by this one
-    assert ws.build("--version", "0.1.1") == 0
+    assert ws.build("--version", "9.0.0") == 0
     assert resume(first) == 0
     assert "built " in (tmp_path / "first.log").read_text()
-    assert sorted(p.name for p in ws.dist.iterdir()) == ["claimwire-0.1.0", "claimwire-0.1.1"]
-    verify(ws.dist / "claimwire-0.1.0")
+    assert sorted(p.name for p in ws.dist.iterdir()) == [f"claimwire-{V}", "claimwire-9.0.0"]
+    verify(ws.dist / f"claimwire-{V}")
     assert ws.build() == 0
     assert "up to date: " in capsys.readouterr().out
 
@@ -57,7 +58,7 @@ def test_builds_started_together_publish_one_release(tmp_path: Path):
     for code, log in zip(codes, logs, strict=True):
         assert code in (0, 2) and "Traceback" not in log
         if code == 2:
-            assert "another build of claimwire-0.1.0 is running" in log
+            assert f"another build of claimwire-{V} is running" in log
     assert all(o.startswith(("up to date: ", "error: ")) for o in others)
-    assert sorted(p.name for p in ws.dist.iterdir()) == ["claimwire-0.1.0"]
-    verify(ws.dist / "claimwire-0.1.0")
+    assert sorted(p.name for p in ws.dist.iterdir()) == [f"claimwire-{V}"]
+    verify(ws.dist / f"claimwire-{V}")

@@ -10,6 +10,7 @@ from typing import Any
 import fsspec
 import pyarrow.parquet as pq
 
+from builder import DATASET_VERSION
 from builder.cli import main
 from helpers import Workspace, workspace
 
@@ -17,7 +18,7 @@ from helpers import Workspace, workspace
 def _documents(ws: Workspace, *sources: str) -> list[dict[str, Any]]:
     assert main(["build", "--articles", str(ws.articles), "--out", str(ws.dist),
                  "--annotations", *sources]) == 0
-    table = pq.read_table(ws.dist / "claimwire-0.1.0/data/documents/train-00000-of-00001.parquet")
+    table = pq.read_table(ws.dist / f"claimwire-{DATASET_VERSION}/data/documents/train-00000-of-00001.parquet")
     return table.to_pylist()
 
 

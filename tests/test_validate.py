@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from builder import DATASET_VERSION
 from builder.cli import main
 from builder.jsonpos import locate
 from helpers import ROOT, workspace
@@ -58,4 +59,4 @@ def test_legacy_completions_format_is_read(tmp_path: Path):
     tasks[0]["completions"] = tasks[0].pop("annotations")
     ws.write_tasks(tasks)
     assert ws.build() == 0
-    assert json.loads((ws.dist / "claimwire-0.1.0" / "croissant.json").read_text())["version"] == "0.1.0"
+    assert json.loads((ws.dist / f"claimwire-{DATASET_VERSION}" / "croissant.json").read_text())["version"] == DATASET_VERSION
