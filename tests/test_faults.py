@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from builder import DATASET_VERSION as V
 from builder.errors import InvalidDataError
 from builder.locking import sweep
 from builder.release import verify
@@ -52,8 +53,8 @@ def visible_partials(dist: Path) -> list[str]:
 
 def _kill_everywhere(ws: Workspace, tmp: Path, version: str) -> tuple[int, int, int, list[str]]:
     """Kill a build of ``version`` before each of its steps; returns (kill points, partial
-    releases seen, bytes changed in claimwire-0.1.0, the steps)."""
-    earlier = snapshot(ws.dist / "claimwire-0.1.0")
+    releases seen, bytes changed in the default release, the steps)."""
+    earlier = snapshot(ws.dist / f"claimwire-{V}")
 
     def build() -> int:
         return ws.build("--version", version)
@@ -62,7 +63,7 @@ def _kill_everywhere(ws: Workspace, tmp: Path, version: str) -> tuple[int, int, 
     steps = count_steps(build, ws.dist, tmp)
     final = ws.dist / f"claimwire-{version}"
     renamed_at = next((i for i, s in enumerate(steps) if s.startswith("os.rename")), None)
-    if version != "0.1.0":
+    if version != V:
         assert renamed_at is not None
         for p in final.rglob("*"):
             p.chmod(0o644)
@@ -76,9 +77,9 @@ def _kill_everywhere(ws: Workspace, tmp: Path, version: str) -> tuple[int, int, 
         assert kill(run) == -signal.SIGKILL
         # the release appears only after its rename, complete; before, nothing is visible
         published = renamed_at is not None and k > renamed_at
-        assert final.exists() == (published or version == "0.1.0"), steps[k]
+        assert final.exists() == (published or version == V), steps[k]
         partials += len(visible_partials(ws.dist))
-        changed += bytes_changed(earlier, snapshot(ws.dist / "claimwire-0.1.0"))
+        changed += bytes_changed(earlier, snapshot(ws.dist / f"claimwire-{V}"))
         hidden = [p.name for p in ws.dist.iterdir() if p.name.startswith(".")]
         assert all(h.startswith(f".claimwire-{version}.") for h in hidden), hidden
         if published:
@@ -91,7 +92,7 @@ def _kill_everywhere(ws: Workspace, tmp: Path, version: str) -> tuple[int, int, 
 def test_sigkill_at_every_step_leaves_no_partial_release(tmp_path: Path, request) -> None:
     ws = workspace(tmp_path)
     assert ws.build() == 0
-    original = snapshot(ws.dist / "claimwire-0.1.0")
+    original = snapshot(ws.dist / f"claimwire-{V}")
     new_points, new_partials, new_changed, steps = _kill_everywhere(ws, tmp_path, "0.2.0")
     # the steps of a build, in order: lock, staging, four Parquet configs, card, rename, unlock
     assert steps[:4] == ["os.mkdir .", "open .claimwire-0.2.0.lock", "flock op=6",
@@ -99,13 +100,13 @@ def test_sigkill_at_every_step_leaves_no_partial_release(tmp_path: Path, request
     assert steps[-2] == "os.rename .claimwire-0.2.0.partial-*"
     assert steps[-1] == "os.remove .claimwire-0.2.0.lock"
     assert sum(s.startswith("parquet-open") for s in steps) == 4
-    same_points, same_partials, same_changed, _ = _kill_everywhere(ws, tmp_path, "0.1.0")
+    same_points, same_partials, same_changed, _ = _kill_everywhere(ws, tmp_path, V)
     assert (new_partials, new_changed, same_partials, same_changed) == (0, 0, 0, 0)
     # the next build sweeps what the killed ones left behind
     assert ws.build("--version", "0.2.0") == 0
-    assert sorted(p.name for p in ws.dist.iterdir()) == ["claimwire-0.1.0", "claimwire-0.2.0"]
-    assert snapshot(ws.dist / "claimwire-0.1.0") == original
-    verify(ws.dist / "claimwire-0.1.0")
+    assert sorted(p.name for p in ws.dist.iterdir()) == [f"claimwire-{V}", "claimwire-0.2.0"]
+    assert snapshot(ws.dist / f"claimwire-{V}") == original
+    verify(ws.dist / f"claimwire-{V}")
     report(request.config, f"SIGKILL: {new_points + same_points} kill points tested "
            f"({new_points} in a new release, {same_points} in a rebuild of an existing one), "
            f"{new_partials + same_partials} partial releases found, "
@@ -117,7 +118,7 @@ def test_file_size_limit_mid_write_is_a_clear_error(tmp_path: Path, capsys) -> N
     ws = workspace(tmp_path)
     assert ws.build() == 0
     capsys.readouterr()
-    earlier = snapshot(ws.dist / "claimwire-0.1.0")
+    earlier = snapshot(ws.dist / f"claimwire-{V}")
     largest = max(len(b) for b in earlier.values())
 
     def limit() -> None:
@@ -131,8 +132,8 @@ def test_file_size_limit_mid_write_is_a_clear_error(tmp_path: Path, capsys) -> N
     err = log.read_text()
     assert "error: " in err and "cannot write the release: " in err and "File too large" in err
     assert "holds no partial release" in err and "Traceback" not in err
-    assert sorted(p.name for p in ws.dist.iterdir()) == ["claimwire-0.1.0"]
-    assert snapshot(ws.dist / "claimwire-0.1.0") == earlier
+    assert sorted(p.name for p in ws.dist.iterdir()) == [f"claimwire-{V}"]
+    assert snapshot(ws.dist / f"claimwire-{V}") == earlier
 
 
 @contextlib.contextmanager
@@ -165,7 +166,7 @@ def test_read_only_output_folder_is_a_clear_error(tmp_path: Path, capsys) -> Non
         code = ws.build("--out", str(ro))
         err = capsys.readouterr().err
         assert code == 1
-        assert f"{ro}/.claimwire-0.1.0.lock: cannot write the release: Read-only file system" in err
+        assert f"{ro}/.claimwire-{V}.lock: cannot write the release: Read-only file system" in err
         assert list(ro.iterdir()) == []
         assert "Traceback" not in err
 
