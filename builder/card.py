@@ -55,10 +55,10 @@ def redistribution(license_text: str) -> str:
 
 def task_rows(docs: Sequence[Document],
               configs: Sequence[str] = TASKS) -> dict[str, list[dict[str, Any]]]:
-    from .views import claim_rows, entity_rows, stance_rows
+    """The rows of ``docs`` in each task config, from the same column views the build writes."""
+    from .views import task_rows as rows
 
-    make = {"entities": entity_rows, "claims": claim_rows, "stance": stance_rows}
-    return {c: [r for d in docs for r in make[c](d)] for c in configs}
+    return {c: rows(c, list(docs)) for c in configs}
 
 
 def baseline_scores(

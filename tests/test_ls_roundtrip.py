@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from builder import DATASET_VERSION as V
 from builder.cli import main
 from builder.ls import connect, ensure_project, existing_tasks, find_project, pull_snapshot
 from builder.spec import resolve
@@ -106,7 +107,7 @@ def test_push_annotate_pull_build(env: None, tmp_path: Path, capsys: pytest.Capt
     dist = tmp_path / "dist"
     assert main(["build", "--articles", str(articles), "--annotations", str(exports),
                  "--out", str(dist)]) == 0
-    rows = {r["id"]: r for r in _rows(dist / "claimwire-0.1.0")}
+    rows = {r["id"]: r for r in _rows(dist / f"claimwire-{V}")}
 
     seed = rows[SEED_ID]
     assert seed["annotation"]["adjudication"] == "single"  # the skipped one does not count
@@ -135,7 +136,7 @@ def test_release_pushed_back_comes_back_identical(env: None, tmp_path: Path, cap
     (tmp_path / "orig").mkdir()
     ws = workspace(tmp_path / "orig")
     assert ws.build() == 0
-    release = ws.dist / "claimwire-0.1.0"
+    release = ws.dist / f"claimwire-{V}"
     project = "correction"
     assert main(["ls", "push", "--project", project, "--release", str(release),
                  "--as", "annotations"]) == 0
@@ -148,7 +149,7 @@ def test_release_pushed_back_comes_back_identical(env: None, tmp_path: Path, cap
     dist = tmp_path / "dist"
     assert main(["build", "--articles", str(ws.articles), "--annotations", str(exports),
                  "--out", str(dist)]) == 0
-    before, after = _rows(release), _rows(dist / "claimwire-0.1.0")
+    before, after = _rows(release), _rows(dist / f"claimwire-{V}")
     for row in before + after:  # who pushed it differs; everything annotated must not
         row["annotation"].pop("annotator_ids")
     assert after == before
@@ -157,7 +158,7 @@ def test_release_pushed_back_comes_back_identical(env: None, tmp_path: Path, cap
 def test_release_pushed_as_predictions(env: None, tmp_path: Path, capsys):
     ws = workspace(tmp_path)
     assert ws.build() == 0
-    release = ws.dist / "claimwire-0.1.0"
+    release = ws.dist / f"claimwire-{V}"
     assert main(["ls", "push", "--project", "review", "--release", str(release),
                  "--as", "predictions"]) == 0
     client = connect()
@@ -165,7 +166,7 @@ def test_release_pushed_as_predictions(env: None, tmp_path: Path, capsys):
     (task,) = list(client.tasks.list(project=project.id))
     (prediction,) = client.predictions.list(task=task.id)
     assert len([r for r in prediction.result if r["type"] == "labels"]) == 67 + 22
-    assert prediction.model_version == "claimwire-claimwire-0.1.0"
+    assert prediction.model_version == f"claimwire-claimwire-{V}"
 
 
 def test_interrupted_pull_leaves_no_file(env: None, tmp_path: Path):
@@ -212,7 +213,7 @@ def test_export_with_emails_builds_a_release_without_them(env: None, tmp_path: P
     ws = workspace(tmp_path)
     ws.export.write_bytes(raw)
     assert ws.build() == 0
-    for path in (ws.dist / "claimwire-0.1.0").rglob("*"):
+    for path in (ws.dist / f"claimwire-{V}").rglob("*"):
         if path.is_file():
             data = path.read_bytes()
             for secret in (b"private_person", b"example.org", b"Testperson", b"Quintessa"):
