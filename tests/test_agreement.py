@@ -100,18 +100,23 @@ def test_per_annotator_and_per_article_rows(summary, doc):
     assert len(summary.pairs) == 9  # 3 attributes x 3 annotator pairs
 
 
+def _package_alpha(units: dict) -> float:
+    """Nominal alpha of ``units`` ({unit: {coder: value}}) by the krippendorff package."""
+    coders = sorted({a for u in units.values() for a in u})
+    values = sorted({v for u in units.values() for v in u.values()})
+    data = [[float(values.index(units[k][c])) if c in units[k] else np.nan
+             for k in sorted(units)] for c in coders]
+    return float(krippendorff.alpha(reliability_data=np.array(data),
+                                    level_of_measurement="nominal"))
+
+
 # --- independent cross-checks
 
 
 def test_alpha_matches_krippendorff_package_on_fixture(doc):
     for attribute in ("stance", "attribution", "portrayal", "claimer"):
         units = _units(doc, attribute)
-        coders = sorted({a for u in units.values() for a in u})
-        values = sorted({v for u in units.values() for v in u.values()})
-        data = [[float(values.index(units[k][c])) if c in units[k] else np.nan
-                 for k in sorted(units)] for c in coders]
-        expected = krippendorff.alpha(reliability_data=np.array(data),
-                                      level_of_measurement="nominal")
+        expected = _package_alpha(units)
         assert krippendorff_alpha(units.values()) == pytest.approx(expected, abs=1e-12)
 
 
@@ -275,12 +280,7 @@ def test_pooled_figures_match_independent_implementations():
     cat = {r["attribute"]: r for r in s.categorical}
     for attribute in ("stance", "attribution", "portrayal"):
         units = _pooled_units(docs, attribute)
-        coders = sorted({a for u in units.values() for a in u})
-        values = sorted({v for u in units.values() for v in u.values()})
-        data = [[float(values.index(units[k][c])) if c in units[k] else np.nan
-                 for k in sorted(units)] for c in coders]
-        expected = krippendorff.alpha(reliability_data=np.array(data),
-                                      level_of_measurement="nominal")
+        expected = _package_alpha(units)
         assert cat[attribute]["alpha"] == pytest.approx(expected, abs=1e-12)
         assert cat[attribute]["units"] == sum(1 for u in units.values() if len(u) >= 2)
     for row in s.pairs:
