@@ -171,13 +171,16 @@ def previous_release(out: Path, version: str) -> Path | None:
 
 def _totals(release: Path) -> tuple[int, int, int]:
     """Articles, entity mentions and claims of a release, read a row group at a time from the
-    list lengths only (no row becomes a Python object: a million documents cost no memory)."""
+    list lengths only. Only one int32 leaf of each list is read (its offsets give the lengths):
+    reading the whole ``entities`` and ``claims`` columns cost ~4.7 KB per document at 100k."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    leaves = ["entities.list.element.start", "claims.list.element.start"]
     docs = entities = claims = 0
     for f in sorted((release / "data" / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(f).iter_batches(columns=["entities", "claims"]):
+        for batch in pq.ParquetFile(f).iter_batches(columns=leaves):
+            assert batch.num_columns == 2, batch.schema  # a leaf path that names nothing
             docs += batch.num_rows
             entities += pc.sum(pc.list_value_length(batch.column(0))).as_py() or 0
             claims += pc.sum(pc.list_value_length(batch.column(1))).as_py() or 0
