@@ -456,7 +456,9 @@ def split_tables(docs: Sequence[Document], rows: Sequence[dict[str, Any]],
                  splits: Sequence[str]) -> dict[tuple[str, str], pa.Table]:
     """One table per (config, split) of ``docs`` (``rows``: their ``documents`` rows,
     ``splits``: their splits), rows in document order; splits without rows left out. Made in
-    one pass over all the documents and sliced, which is cheaper than a pass per split."""
+    one pass over all the documents and cut by split, which is cheaper than a pass per split.
+    Each table owns compact buffers (a copy, not a zero-copy slice): a pickled or retained
+    slice would carry the buffers of every split of the batch."""
     order = sorted(range(len(docs)), key=splits.__getitem__)  # stable: keeps document order
     views = Views([docs[i] for i in order], [rows[i] for i in order])
     bounds: list[tuple[str, int, int]] = []  # split, first and last document + 1
@@ -469,8 +471,10 @@ def split_tables(docs: Sequence[Document], rows: Sequence[dict[str, Any]],
         offsets = views.row_offsets(config)
         for split, lo, hi in bounds:
             first, last = int(offsets[lo]), int(offsets[hi])
-            if last > first:
-                out[(config, split)] = table.slice(first, last - first)
+            if last - first == table.num_rows:
+                out[(config, split)] = table
+            elif last > first:
+                out[(config, split)] = table.take(np.arange(first, last))
     return out
 
 
@@ -622,7 +626,13 @@ def task_rows(config: str, docs: Sequence[Document]) -> list[dict[str, Any]]:
     (faster than those for many documents)."""
     rows: list[dict[str, Any]] = []
     for i in range(0, len(docs), 256):
-        rows.extend(Views(docs[i: i + 256]).table(config).to_pylist())
+        rows.extend(named_rows(config, Views(docs[i: i + 256]).table(config)))
+    return rows
+
+
+def named_rows(config: str, table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of a task config's ``table`` as dicts, ClassLabel columns as names."""
+    rows = table.to_pylist()
     if config == "entities":
         for r in rows:
             r["ner_tags"] = [NER_TAGS[t] for t in r["ner_tags"]]

@@ -6,6 +6,7 @@ and on random ones; and batching and splitting do not change the tables."""
 
 from __future__ import annotations
 
+import pickle
 import re
 import sys
 from collections.abc import Iterable
@@ -226,7 +227,7 @@ def test_class_labels_are_ints_of_the_names(seed_doc: Document) -> None:
     assert tags == [t for r in entity_rows(seed_doc) for t in r["ner_tags"]]
 
 
-def test_split_tables_are_slices_of_per_split_tables(bench_docs: list[Document]) -> None:
+def test_split_tables_equal_per_split_tables(bench_docs: list[Document]) -> None:
     docs = bench_docs[:40]
     splits = ["train", "test", "validation", "train"] * 10
     rows = [d.to_row() for d in docs]
@@ -238,6 +239,11 @@ def test_split_tables_are_slices_of_per_split_tables(bench_docs: list[Document])
             expected = alone.table(config)
             if expected.num_rows:
                 assert tables[(config, split)].equals(expected), (config, split)
+                # its own buffers: pickled (to the main process) it is no larger than the
+                # same rows made alone, not the whole batch's buffers
+                mine_size = len(pickle.dumps(tables[(config, split)], protocol=5))
+                alone_size = len(pickle.dumps(expected, protocol=5))
+                assert mine_size <= alone_size * 1.01 + 1024, (config, split)
             else:
                 assert (config, split) not in tables
 
