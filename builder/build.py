@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import multiprocessing.sharedctypes
 import os
 import signal
 from collections import Counter, deque
@@ -101,7 +100,6 @@ class _Context:
     rules: dict[str, CleaningRules]
     n_articles: int
     splits: SplitSpec
-    sampling: Any = None  # shared flags: which splits still feed the baseline sample
 
 
 @dataclass
@@ -122,7 +120,7 @@ class _Batch:
     outcomes: list[_Outcome]
     tables: dict[tuple[str, str], pa.Table]
     counts: dict[str, Counter[str]]
-    corpus: BatchCorpus  # what the whole-corpus steps need (aggregates, signatures, sample)
+    corpus: BatchCorpus  # what the whole-corpus steps need (aggregates, signatures)
     stats: MergeStats
 
 
@@ -151,7 +149,7 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
     rows: list[dict[str, Any]] = []  # documents rows of ``docs``, and their splits
     docs: list[Document] = []
     splits: list[str] = []
-    batch = _Batch([], {}, {}, BatchCorpus([n for n, _ in ctx.splits.shares], ctx.sampling),
+    batch = _Batch([], {}, {}, BatchCorpus([n for n, _ in ctx.splits.shares]),
                    MergeStats())
     gc_was_on = gc.isenabled()
     gc.disable()  # parsing allocates millions of acyclic objects: collecting finds nothing
@@ -293,8 +291,7 @@ def build(
     rules = load_rules(articles_dir / RULES_FILE)
     n_articles = sum(1 for _ in _article_ids(articles_dir))
     names = [name for name, _ in splits.shares]
-    sampling = multiprocessing.sharedctypes.RawArray("b", [1] * len(names))
-    context = _Context(articles_dir, rules, n_articles, splits, sampling)
+    context = _Context(articles_dir, rules, n_articles, splits)
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
     counts: dict[str, Counter[str]] = {
@@ -304,7 +301,7 @@ def build(
     without = IdSet()  # ... of those whose task gave no document (skipped, cancelled)
     tasks = done_bytes = 0
     with Staging(final) as staging:
-        corpus = Corpus(names, staging.path / ".leakage", sampling)
+        corpus = Corpus(names, staging.path / ".leakage")
         writers = {
             (config, split): SplitWriter(staging.path, config, split, row_group_size)
             for split, _ in splits.shares
@@ -329,7 +326,7 @@ def build(
                     writers[key].add(table)
                 for split, c in batch.counts.items():
                     counts[split].update(c)
-                corpus.add(batch.corpus)
+                corpus.add(batch.corpus, batch.tables)
                 stats.cancelled += batch.stats.cancelled
                 for fix, n in batch.stats.fixes.items():
                     stats.fixes[fix] = stats.fixes.get(fix, 0) + n

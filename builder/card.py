@@ -11,8 +11,8 @@ smaller than the split.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from .agreement import agreement_markdown
 from .release import yaml_header
@@ -21,9 +21,8 @@ from .splits import SplitSpec
 
 if TYPE_CHECKING:
     from .build import BuildResult
-    from .corpus import Corpus
+    from .corpus import Corpus, Sample
     from .leakage import LeakageReport
-    from .records import Document
 
 TEMPLATE = ROOT / "dataset_card.md"
 TASKS = ("entities", "claims", "stance")
@@ -53,19 +52,11 @@ def redistribution(license_text: str) -> str:
     return "not cleared: research sample only"
 
 
-def task_rows(docs: Sequence[Document],
-              configs: Sequence[str] = TASKS) -> dict[str, list[dict[str, Any]]]:
-    """The rows of ``docs`` in each task config, from the same column views the build writes."""
-    from .views import task_rows as rows
-
-    return {c: rows(c, list(docs)) for c in configs}
-
-
 def baseline_scores(
-    groups: dict[str, list[Document]],
+    groups: Mapping[str, Sample],
 ) -> tuple[list[str], dict[tuple[str, str, str], dict[str, float]]]:
-    """Run every baseline through the official scorer, in-process, on the documents given per
-    split (the build gives a bounded sample of each split).
+    """Run every baseline through the official scorer, in-process, on the task rows given per
+    split (the build gives a bounded sample of each split: :meth:`builder.corpus.Corpus.sampled`).
 
     Scored on ``test`` when it holds articles, otherwise on every split that does (a small
     release may only have ``train``). Returns the scored splits and ``{(split, baseline, config):
@@ -74,14 +65,13 @@ def baseline_scores(
     from .baselines import NAMES, predict
     from .evaluate import headline, score
 
-    present = [s for s, docs in groups.items() if docs]
+    present = [s for s, sample in groups.items() if sample.documents]
     scored = ["test"] if "test" in present else present
-    # The majority baseline reads train labels; entities' majority is all-O and needs none, so
-    # the costly token view of the whole train split is not made for it.
-    train = task_rows(groups.get("train", []), ("claims", "stance"))
+    # The majority baseline reads train labels (entities' majority is all-O and needs none).
+    train = {c: groups["train"].rows[c] for c in ("claims", "stance")} if "train" in groups else {}
     out: dict[tuple[str, str, str], dict[str, float]] = {}
     for split in scored:
-        rows = task_rows(groups[split])
+        rows = groups[split].rows
         for name in NAMES:
             for config in TASKS:
                 gold = rows[config]
@@ -169,7 +159,7 @@ def render_card(result: BuildResult, corpus: Corpus, splits: SplitSpec,
         by_source[src] += n
     fixes = ", ".join(f"{k}: {v}" for k, v in sorted(result.stats.fixes.items())) or "none"
     scored, scores = baseline_scores(groups)
-    used = {s: len(docs) for s, docs in groups.items()}
+    used = {s: sample.documents for s, sample in groups.items()}
     totals = {s: result.counts[s]["documents"] for s, _ in splits.shares}
     values = {
         "version": result.version,
@@ -206,7 +196,7 @@ def render_card(result: BuildResult, corpus: Corpus, splits: SplitSpec,
             f"Automatic span fixes applied while merging: {fixes}."
         ),
         "agreement_table": agreement_markdown(corpus.agreement.summary(), stats.decided),
-        "baseline_table": baseline_table(scored, scores, bool(groups.get("train")), used,
+        "baseline_table": baseline_table(scored, scores, bool(used.get("train")), used,
                                          totals),
         "sources_table": _table(["source", "articles", "license", "may be redistributed"], [
             [src, by_source[src], lic, redistribution(lic)] for src, lic in sources

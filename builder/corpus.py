@@ -6,12 +6,13 @@ baseline scores — work from aggregates instead:
 
 - each batch of documents is summarised where it is processed (:class:`BatchCorpus`): counts for
   the card (:class:`CorpusStats`), the MinHash signatures and text digests for the leakage check,
-  the agreement data of documents with two or more annotators, and the documents of the baseline
-  sample while the sample is still open;
+  and the agreement data of documents with two or more annotators;
 - the main process adds the batches up in input order (:class:`Corpus`): counts are summed, the
   agreement figures are fed document by document into :class:`builder.agreement.Agreement`, the
   signatures go to a :class:`builder.leakage.LeakageIndex` on disk, and the baseline sample keeps
-  the first ``SAMPLE`` documents of each split that the card's baselines need.
+  the task-config rows of the first ``SAMPLE`` documents of each split that the card's baselines
+  need, sliced from the Arrow tables the batch is written from (no document travels back from
+  a worker for it).
 
 So the memory of these steps is a few bytes per document (its split, for the leakage report) plus
 a bounded amount; :class:`IdSet` keeps the ids of the annotated articles as 8-byte digests.
@@ -21,18 +22,22 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .agreement import LOWEST, Agreement, DocAgreement
 from .leakage import LeakageIndex, signatures
 from .records import Document
+from .views import named_rows
 
 SAMPLE = 1000  # documents per split kept for the card's baseline scores
+TASKS = ("entities", "claims", "stance")  # the configs the baselines are scored on
 
 
 @dataclass
@@ -92,14 +97,12 @@ class BatchCorpus:
     """What one batch of the build tells the whole-corpus steps about its documents."""
 
     names: Sequence[str]  # split names; a split's code is its index
-    sampling: Any = None  # per split code: 1 while the main process still wants sample documents
     stats: CorpusStats = field(default_factory=CorpusStats)
     ids: list[str] = field(default_factory=list)
     splits: bytearray = field(default_factory=bytearray)
     sha256: bytearray = field(default_factory=bytearray)
     signatures: np.ndarray | None = None
     agreement: list[DocAgreement] = field(default_factory=list)  # documents with agreement data
-    sample: list[tuple[int, Document]] = field(default_factory=list)  # (split code, document)
     texts: list[str] = field(default_factory=list)  # until :meth:`finish`
 
     def add(self, doc: Document, split: str) -> None:
@@ -111,35 +114,43 @@ class BatchCorpus:
         self.texts.append(doc.article.text)
         if doc.annotation.spans or doc.annotation.labels:
             self.agreement.append(DocAgreement.from_document(doc))
-        if self.sampling is None or self.sampling[code]:
-            self.sample.append((code, doc))
 
     def finish(self) -> None:
-        """Compute the batch's signatures; drop the texts and the shared flags, which are not
-        sent back to the main process."""
+        """Compute the batch's signatures and drop the texts, which are not sent back to the
+        main process."""
         self.signatures = signatures(self.texts)
         self.texts = []
-        self.sampling = None
+
+
+@dataclass
+class Sample:
+    """The baseline sample of one split: its first documents in input order, as the rows of the
+    task configs (ClassLabel columns as names), sorted by document id."""
+
+    documents: int
+    rows: dict[str, list[dict[str, Any]]]  # config -> rows
 
 
 class Corpus:
     """The whole-corpus aggregates of a build, fed with every batch in input order."""
 
-    def __init__(self, names: Sequence[str], folder: Path, sampling: Any = None,
-                 sample: int | None = None) -> None:
+    def __init__(self, names: Sequence[str], folder: Path, sample: int | None = None) -> None:
         self.names = list(names)
         self.stats = CorpusStats()
         self.agreement = Agreement(lowest=LOWEST)
         self.leakage = LeakageIndex(folder, self.names)
         self.totals: Counter[str] = Counter()  # documents per split
         self.cap = SAMPLE if sample is None else sample
-        self.sampling = sampling
-        self._sample: dict[str, list[Document]] = {n: [] for n in self.names}
+        self._sampled: Counter[str] = Counter()  # documents per split in the sample
+        self._sample: dict[str, dict[str, list[pa.Table]]] = {
+            n: {c: [] for c in TASKS} for n in self.names}
 
     def batch(self) -> BatchCorpus:
-        return BatchCorpus(self.names, self.sampling)
+        return BatchCorpus(self.names)
 
-    def add(self, batch: BatchCorpus) -> None:
+    def add(self, batch: BatchCorpus, tables: Mapping[tuple[str, str], pa.Table]) -> None:
+        """Add a batch's aggregates, and to the baseline sample the rows of its documents that
+        the sample still wants from ``tables`` (``(config, split) -> table``, as written)."""
         if batch.signatures is None:
             batch.finish()
         assert batch.signatures is not None
@@ -150,25 +161,41 @@ class Corpus:
             self.agreement.add(d)
         self.agreement.skip(batch.stats.documents - len(batch.agreement))
         self.leakage.add(batch.ids, bytes(batch.splits), batch.signatures, bytes(batch.sha256))
-        for code, doc in batch.sample:
-            kept = self._sample[self.names[code]]
-            if len(kept) < self.cap and self._wanted(self.names[code]):
-                kept.append(doc)
         for code, name in enumerate(self.names):
             if not self._wanted(name):
-                self._sample[name].clear()
-            if self.sampling is not None and (len(self._sample[name]) >= self.cap
-                                              or not self._wanted(name)):
-                self.sampling[code] = 0
+                self._sampled[name] = 0
+                self._sample[name] = {c: [] for c in TASKS}
+                continue
+            room = self.cap - self._sampled[name]
+            mine = [i for i, c in zip(batch.ids, batch.splits, strict=True) if c == code]
+            if room <= 0 or not mine:
+                continue
+            self._sampled[name] += min(room, len(mine))
+            for config in TASKS:
+                table = tables.get((config, name))
+                if table is None or not table.num_rows:
+                    continue
+                if room < len(mine):  # the sample fills up in this batch
+                    table = table.filter(pc.is_in(table["document_id"],
+                                                  pa.array(mine[:room], pa.string())))
+                self._sample[name][config].append(table)
 
     def _wanted(self, split: str) -> bool:
         """Baselines are scored on ``test`` when it has documents, else on every split; the
         majority baseline reads ``train``. A split no longer wanted is never wanted again."""
         return split in ("train", "test") or not self.totals["test"]
 
-    def sampled(self) -> dict[str, list[Document]]:
-        """The baseline sample: the first ``cap`` documents of each split, sorted by id."""
-        return {n: sorted(docs, key=lambda d: d.id) for n, docs in self._sample.items()}
+    def sampled(self) -> dict[str, Sample]:
+        """The baseline sample: the rows of the first ``cap`` documents of each split, sorted by
+        document id (rows of one document keep their order)."""
+        out: dict[str, Sample] = {}
+        for name, configs in self._sample.items():
+            rows = {}
+            for config, tables in configs.items():
+                found = [r for t in tables for r in named_rows(config, t)]
+                rows[config] = sorted(found, key=lambda r: r["document_id"])
+            out[name] = Sample(self._sampled[name], rows)
+        return out
 
 
 # --- article ids as digests ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from builder.corpus import Corpus, CorpusStats, IdSet, id_digest, missing
 from builder.features import FEATURES
 from builder.release import verify
 from builder.splits import SplitSpec
+from builder.views import split_tables, task_rows
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -169,14 +170,21 @@ def documents(tmp_path_factory: pytest.TempPathFactory):
             for _, d, _ in merged([export], articles, None)]
 
 
-def test_corpus_aggregates_equal_the_whole_list(documents, tmp_path: Path):
-    feed = Corpus(["train", "validation", "test"], tmp_path / "idx", sample=2)
-    for k in range(0, len(documents), 3):
+def _feed(feed: Corpus, documents, size: int) -> None:
+    """Add ``documents`` to ``feed`` in batches of ``size``, with the tables the build writes."""
+    for k in range(0, len(documents), size):
         batch = feed.batch()
-        for doc, split in documents[k : k + 3]:
+        chunk = documents[k : k + size]
+        for doc, split in chunk:
             batch.add(doc, split)
         batch.finish()
-        feed.add(batch)
+        feed.add(batch, split_tables([d for d, _ in chunk], [d.to_row() for d, _ in chunk],
+                                     [s for _, s in chunk]))
+
+
+def test_corpus_aggregates_equal_the_whole_list(documents, tmp_path: Path):
+    feed = Corpus(["train", "validation", "test"], tmp_path / "idx", sample=2)
+    _feed(feed, documents, 3)
     docs = [d for d, _ in documents]
     stats = feed.stats
     assert stats == CorpusStats.of(documents)
@@ -197,25 +205,28 @@ def test_corpus_aggregates_equal_the_whole_list(documents, tmp_path: Path):
     # a test document shows that test will be the scored split
     sample = feed.sampled()
     for split in ("train", "test"):
-        first = [d.id for d, s in documents if s == split][:2]
-        assert [d.id for d in sample[split]] == sorted(first)
-    assert sample["validation"] == []
+        first = sorted([d for d, s in documents if s == split][:2], key=lambda d: d.id)
+        assert sample[split].documents == 2
+        for config in ("entities", "claims", "stance"):
+            assert sample[split].rows[config] == task_rows(config, first), (split, config)
+    assert sample["validation"].documents == 0
+    assert all(rows == [] for rows in sample["validation"].rows.values())
     assert feed.leakage.check().articles == 11
     feed.leakage.remove()
 
 
-def test_sample_flags_close_when_the_sample_is_full(documents, tmp_path: Path):
-    flags = bytearray([1, 1, 1])
-    feed = Corpus(["train", "validation", "test"], tmp_path / "idx", flags, sample=3)
-    for doc, split in documents:
-        batch = feed.batch()
-        batch.add(doc, split)
-        batch.finish()
-        assert batch.sampling is None  # the shared flags never travel back with a batch
-        feed.add(batch)
-    # train is full, validation no longer wanted (test has documents), test holds 2 of 3
+@pytest.mark.parametrize("size", [1, 4, 11])
+def test_sample_is_the_same_for_any_batch_size(documents, tmp_path: Path, size: int):
+    """The sample fills up inside a batch (rows filtered by document) or across batches."""
+    feed = Corpus(["train", "validation", "test"], tmp_path / "idx", sample=3)
+    _feed(feed, documents, size)
+    sample = feed.sampled()
+    # train holds 5 documents (3 kept), test 2 of 3; validation is not wanted (test has some)
     assert (feed.totals["train"], feed.totals["test"]) == (5, 2)
-    assert list(flags) == [0, 0, 1]
+    assert [sample[s].documents for s in ("train", "validation", "test")] == [3, 0, 2]
+    for split in ("train", "test"):
+        first = sorted([d for d, s in documents if s == split][:3], key=lambda d: d.id)
+        assert sample[split].rows["claims"] == task_rows("claims", first)
     feed.leakage.remove()
 
 
