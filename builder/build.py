@@ -16,8 +16,8 @@ input order, so the release is byte-identical whatever ``jobs`` and the batch si
 
 - rows keep the input order: export files in the order given (files of a folder sorted by path),
   tasks in the order of each file; each split holds its rows in that order;
-- a row group always holds exactly ``row_group_size`` rows (the last one the rest), however the
-  rows arrived;
+- a row group always holds exactly ``row_group_size`` rows (by default a fixed number per config,
+  :data:`builder.release.ROW_GROUP_ROWS`; the last one the rest), however the rows arrived;
 - errors are reported for the first bad task in input order, as a plain sequential reader would.
 """
 
@@ -56,7 +56,6 @@ from .labelstudio import (
 from .merge import MergeStats, merge
 from .records import Article, Document
 from .release import (
-    ROW_GROUP_SIZE,
     SplitTable,
     SplitWriter,
     Staging,
@@ -279,7 +278,7 @@ def build(
     progress: Progress | None = None,
     jobs: int = 1,
     batch_tasks: int = BATCH_TASKS,
-    row_group_size: int = ROW_GROUP_SIZE,
+    row_group_size: int | None = None,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import ROOT
 
+from builder import release
 from builder.build import build
 from builder.cli import main
 from builder.labelstudio import read_export
@@ -141,3 +142,21 @@ def test_cli_jobs_and_quiet_progress_when_not_a_terminal(corpus, tmp_path: Path,
         main(["build", "--jobs", "many"])
     assert exc.value.code == 2
     assert "expected a number of processes" in capsys.readouterr().err
+
+
+def test_default_row_groups_are_sized_per_config(builds: dict[str, Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch):
+    """Without ``row_group_size``, each config gets its own size from ``ROW_GROUP_ROWS``."""
+    sizes = {"documents": 7, "entities": 50, "claims": 40, "stance": 9}
+    monkeypatch.setattr(release, "ROW_GROUP_ROWS", sizes)
+    for config, size in sizes.items():
+        rows = pq.read_table(builds["parallel"] / f"data/{config}/train-00000-of-00001.parquet")
+        writer = release.SplitWriter(tmp_path, config, "train")
+        for start in range(0, rows.num_rows, 13):  # chunks that never line up with a group
+            writer.add(rows.slice(start, 13))
+        written = writer.close()
+        assert written is not None and written.num_examples == rows.num_rows
+        meta = pq.ParquetFile(tmp_path / written.path).metadata
+        groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        assert rows.num_rows > size and set(groups[:-1]) == {size}, config
+        assert pq.read_table(tmp_path / written.path).equals(rows), config
