@@ -136,15 +136,26 @@ def span_counts(
     annotator_b: str,
     b: tuple[Sequence[Entity], Sequence[Claim]],
 ) -> list[SpanCount]:
-    """Per kind and label counts for one annotator pair (labels neither used are left out)."""
+    """Per kind and label counts for one annotator pair (labels neither used are left out).
+
+    One matching per kind serves every label: spans of different labels never match (nor does
+    an augmenting path leave a label), so the pairs of a label are those a matching of that
+    label alone would make.
+    """
     out: list[SpanCount] = []
     for kind, xs, ys in (("entity", _keys(a[0]), _keys(b[0])),
                          ("claim", _claim_keys(a[1]), _claim_keys(b[1]))):
-        for label in sorted({x[2] for x in xs} | {y[2] for y in ys}):
-            xa = [x for x in xs if x[2] == label]
-            yb = [y for y in ys if y[2] == label]
-            out.append(SpanCount(annotator_a, annotator_b, kind, label, len(xa), len(yb),
-                                 sum((Counter(xa) & Counter(yb)).values()), len(_match(xa, yb))))
+        counts: dict[str, list[int]] = {}  # label -> [n_a, n_b, exact, overlap]
+        for _, _, label in xs:
+            counts.setdefault(label, [0, 0, 0, 0])[0] += 1
+        for _, _, label in ys:
+            counts.setdefault(label, [0, 0, 0, 0])[1] += 1
+        for (_, _, label), k in (Counter(xs) & Counter(ys)).items():
+            counts[label][2] += k
+        for i, _ in _match(xs, ys):
+            counts[xs[i][2]][3] += 1
+        out += [SpanCount(annotator_a, annotator_b, kind, label, *counts[label])
+                for label in sorted(counts)]
     return out
 
 
