@@ -27,6 +27,7 @@ and the figures can be recomputed from it, per article and per (pseudonymous) an
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,8 +50,17 @@ class Span(Protocol):
 # Matching
 
 
-def _overlap(a: Span, b: Span) -> int:
-    return max(0, min(a.end, b.end) - max(a.start, b.start))
+_Key = tuple[int, int, str]  # (start, end, label) of a span, read once
+
+
+def _keys(spans: Iterable[Span]) -> list[_Key]:
+    """``(start, end, label)`` of each span."""
+    return [(s.start, s.end, s.label) for s in spans]
+
+
+def _claim_keys(claims: Iterable[Claim]) -> list[_Key]:
+    """Claims seen as spans labelled ``CLAIM`` (claims carry no label of their own)."""
+    return [(int(c.start), int(c.end), "CLAIM") for c in claims]
 
 
 def match_spans(a: Sequence[Span], b: Sequence[Span]) -> list[tuple[int, int]]:
@@ -60,21 +70,41 @@ def match_spans(a: Sequence[Span], b: Sequence[Span]) -> list[tuple[int, int]]:
     match, then larger Jaccard overlap, then position), so exact pairs are kept whenever that
     does not cost a match.
     """
-    prefs: list[list[int]] = []
-    for x in a:
-        cand = [j for j, y in enumerate(b) if y.label == x.label and _overlap(x, y) > 0]
+    return _match(_keys(a), _keys(b))
 
-        def rank(j: int, x: Span = x) -> tuple[int, float, int]:
-            y = b[j]
-            union = max(x.end, y.end) - min(x.start, y.start)
-            exact = (y.start, y.end) == (x.start, x.end)
-            return (0 if exact else 1, -_overlap(x, y) / union, j)
 
-        prefs.append(sorted(cand, key=rank))
+def _match(a: Sequence[_Key], b: Sequence[_Key]) -> list[tuple[int, int]]:
+    """:func:`match_spans` of ``(start, end, label)`` keys.
+
+    The spans of ``b`` are grouped by label and sorted by start, with the running maximum of
+    their ends: the partners of a span are among those that start before it ends, from the
+    first whose running maximum end passes its start (two bisections, so a long span widens
+    the search only for the spans it overlaps).
+    """
+    groups: dict[str, list[tuple[int, int, int, str]]] = {}
+    for y in sorted((s, e, j, label) for j, (s, e, label) in enumerate(b)):
+        groups.setdefault(y[3], []).append(y)
+    index = {label: ([y[0] for y in g], list(itertools.accumulate((y[1] for y in g), max)), g)
+             for label, g in groups.items()}
+    # each span's partners as (0 if exact else 1, -Jaccard overlap, j), best first
+    prefs: list[list[tuple[int, float, int]]] = []
+    for xs, xe, label in a:
+        ranked: list[tuple[int, float, int]] = []
+        if label in index:
+            starts, reach, group = index[label]
+            for ys, ye, j, _ in group[bisect_right(reach, xs) : bisect_left(starts, xe)]:
+                # min(xe, ye) - max(xs, ys), written out (cheaper than the calls)
+                overlap = (ye if ye < xe else xe) - (ys if ys > xs else xs)
+                if overlap > 0:
+                    # max(xe, ye) - min(xs, ys)
+                    union = (ye if ye > xe else xe) - (ys if ys < xs else xs)
+                    ranked.append((0 if ys == xs and ye == xe else 1, -overlap / union, j))
+            ranked.sort()
+        prefs.append(ranked)
     owner: dict[int, int] = {}  # j -> i
 
     def augment(i: int, seen: set[int]) -> bool:
-        for j in prefs[i]:
+        for _, _, j in prefs[i]:
             if j in seen:
                 continue
             seen.add(j)
@@ -83,8 +113,13 @@ def match_spans(a: Sequence[Span], b: Sequence[Span]) -> list[tuple[int, int]]:
                 return True
         return False
 
-    for i in sorted(range(len(a)), key=lambda i: (a[i].start, a[i].end, i)):
-        augment(i, set())
+    for _, _, i in sorted((s, e, i) for i, (s, e, _) in enumerate(a)):
+        if prefs[i]:
+            j = prefs[i][0][2]
+            if j not in owner:  # the first choice is free: what augment() would take
+                owner[j] = i
+            else:
+                augment(i, set())
     return sorted((i, j) for j, i in owner.items())
 
 
@@ -101,33 +136,27 @@ def span_counts(
     annotator_b: str,
     b: tuple[Sequence[Entity], Sequence[Claim]],
 ) -> list[SpanCount]:
-    """Per kind and label counts for one annotator pair (labels neither used are left out)."""
+    """Per kind and label counts for one annotator pair (labels neither used are left out).
+
+    One matching per kind serves every label: spans of different labels never match (nor does
+    an augmenting path leave a label), so the pairs of a label are those a matching of that
+    label alone would make.
+    """
     out: list[SpanCount] = []
-    for kind, xs, ys in (("entity", a[0], b[0]), ("claim", a[1], b[1])):
-        xs_claim = [_Labelled(x, "CLAIM") for x in xs] if kind == "claim" else list(xs)
-        ys_claim = [_Labelled(y, "CLAIM") for y in ys] if kind == "claim" else list(ys)
-        for label in sorted({s.label for s in xs_claim} | {s.label for s in ys_claim}):
-            xa = [s for s in xs_claim if s.label == label]
-            yb = [s for s in ys_claim if s.label == label]
-            out.append(SpanCount(annotator_a, annotator_b, kind, label, len(xa), len(yb),
-                                 exact_matches(xa, yb), len(match_spans(xa, yb))))
+    for kind, xs, ys in (("entity", _keys(a[0]), _keys(b[0])),
+                         ("claim", _claim_keys(a[1]), _claim_keys(b[1]))):
+        counts: dict[str, list[int]] = {}  # label -> [n_a, n_b, exact, overlap]
+        for _, _, label in xs:
+            counts.setdefault(label, [0, 0, 0, 0])[0] += 1
+        for _, _, label in ys:
+            counts.setdefault(label, [0, 0, 0, 0])[1] += 1
+        for (_, _, label), k in (Counter(xs) & Counter(ys)).items():
+            counts[label][2] += k
+        for i, _ in _match(xs, ys):
+            counts[xs[i][2]][3] += 1
+        out += [SpanCount(annotator_a, annotator_b, kind, label, *counts[label])
+                for label in sorted(counts)]
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Labelled:
-    """A claim seen as a span with a label (claims carry no label of their own)."""
-
-    region: Any
-    label: str
-
-    @property
-    def start(self) -> int:
-        return int(self.region.start)
-
-    @property
-    def end(self) -> int:
-        return int(self.region.end)
 
 
 def unit_labels(
@@ -153,9 +182,7 @@ def unit_labels(
         e = spans[entity_id]  # linked but matching no released entity: name it by its span
         return f"@{e.start}-{e.end}"
 
-    mine = [_Labelled(c, "CLAIM") for c in claims]
-    gold = [_Labelled(c, "CLAIM") for c in gold_claims]
-    for i, j in match_spans(mine, gold):
+    for i, j in _match(_claim_keys(claims), _claim_keys(gold_claims)):
         c, unit = claims[i], gold_claims[j].id
         out.append(UnitLabel(unit, "stance", annotator, c.stance))
         out.append(UnitLabel(unit, "attribution", annotator, c.attribution))

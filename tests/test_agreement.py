@@ -6,29 +6,38 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import krippendorff
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from builder.agreement import (
+    NONE,
     Agreement,
     DocAgreement,
     cohen_kappa,
     exact_matches,
     krippendorff_alpha,
     match_spans,
+    span_counts,
     summarize,
+    unit_labels,
 )
 from builder.articles import read_articles
 from builder.cli import main
 from builder.labelstudio import read_export
 from builder.merge import merge
-from builder.records import Entity, SpanCount, UnitLabel
+from builder.records import Claim, Entity, SpanCount, UnitLabel
+from figures import budget
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "three_annotators.json"
@@ -207,6 +216,205 @@ def test_overlap_matching_is_maximum_like_scipy():
             assert len(pairs) == int(ok[rows, cols].sum())
         else:
             assert pairs == []
+
+
+# --- the matching gives what the previous, all-pairs implementation gave (kept here verbatim)
+
+
+def _old_overlap(a, b) -> int:
+    return max(0, min(a.end, b.end) - max(a.start, b.start))
+
+
+def _old_match_spans(a, b) -> list[tuple[int, int]]:
+    prefs: list[list[int]] = []
+    for x in a:
+        cand = [j for j, y in enumerate(b) if y.label == x.label and _old_overlap(x, y) > 0]
+
+        def rank(j: int, x=x) -> tuple[int, float, int]:
+            y = b[j]
+            union = max(x.end, y.end) - min(x.start, y.start)
+            exact = (y.start, y.end) == (x.start, x.end)
+            return (0 if exact else 1, -_old_overlap(x, y) / union, j)
+
+        prefs.append(sorted(cand, key=rank))
+    owner: dict[int, int] = {}  # j -> i
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in prefs[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or augment(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in sorted(range(len(a)), key=lambda i: (a[i].start, a[i].end, i)):
+        augment(i, set())
+    return sorted((i, j) for j, i in owner.items())
+
+
+def _old_exact_matches(a, b) -> int:
+    ka = Counter((x.start, x.end, x.label) for x in a)
+    kb = Counter((y.start, y.end, y.label) for y in b)
+    return sum((ka & kb).values())
+
+
+def _old_span_counts(annotator_a, a, annotator_b, b) -> list[SpanCount]:
+    out: list[SpanCount] = []
+    for kind, xs, ys in (("entity", a[0], b[0]), ("claim", a[1], b[1])):
+        xs_claim = [_OldLabelled(x, "CLAIM") for x in xs] if kind == "claim" else list(xs)
+        ys_claim = [_OldLabelled(y, "CLAIM") for y in ys] if kind == "claim" else list(ys)
+        for label in sorted({s.label for s in xs_claim} | {s.label for s in ys_claim}):
+            xa = [s for s in xs_claim if s.label == label]
+            yb = [s for s in ys_claim if s.label == label]
+            out.append(SpanCount(annotator_a, annotator_b, kind, label, len(xa), len(yb),
+                                 _old_exact_matches(xa, yb), len(_old_match_spans(xa, yb))))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _OldLabelled:
+    region: Any
+    label: str
+
+    @property
+    def start(self) -> int:
+        return int(self.region.start)
+
+    @property
+    def end(self) -> int:
+        return int(self.region.end)
+
+
+def _old_unit_labels(annotator, version, gold_entities, gold_claims) -> list[UnitLabel]:
+    entities, claims = version
+    out: list[UnitLabel] = []
+    to_gold: dict[str, str] = {}
+    for i, j in _old_match_spans(entities, gold_entities):
+        to_gold[entities[i].id] = gold_entities[j].id
+        if entities[i].portrayal is not None:
+            out.append(UnitLabel(gold_entities[j].id, "portrayal", annotator,
+                                 entities[i].portrayal))
+    spans = {e.id: e for e in entities}
+
+    def name(entity_id: str) -> str:
+        if entity_id in to_gold:
+            return to_gold[entity_id]
+        e = spans[entity_id]
+        return f"@{e.start}-{e.end}"
+
+    mine = [_OldLabelled(c, "CLAIM") for c in claims]
+    gold = [_OldLabelled(c, "CLAIM") for c in gold_claims]
+    for i, j in _old_match_spans(mine, gold):
+        c, unit = claims[i], gold_claims[j].id
+        out.append(UnitLabel(unit, "stance", annotator, c.stance))
+        out.append(UnitLabel(unit, "attribution", annotator, c.attribution))
+        out.append(UnitLabel(unit, "claimer", annotator,
+                             name(c.claimer_id) if c.claimer_id else NONE))
+        out.append(UnitLabel(unit, "target", annotator,
+                             "|".join(sorted({name(t) for t in c.target_ids})) or NONE))
+    return out
+
+
+class _Offset(int):
+    """An int subclass, standing for int-likes other than int and numpy's signed integers."""
+
+
+# Offsets of these types (mixed within a list); numpy's unsigned integers are left out, as their
+# differences wrap around.
+OFFSET_TYPES = st.sampled_from([int, np.int64, np.int32, _Offset])
+# Regions shared by the lists: exact, shifted by one, nested in or around each other, long,
+# empty or reversed, duplicated.
+REGIONS = st.lists(st.tuples(st.integers(-3, 40),
+                             st.one_of(st.integers(-2, 8), st.integers(9, 50))), max_size=8)
+
+
+@st.composite
+def _offsets(draw: Any, regions: list[tuple[int, int]]) -> tuple[Any, Any]:
+    if regions and draw(st.booleans()):
+        start, length = draw(st.sampled_from(regions))
+        start += draw(st.sampled_from([0, 0, 0, -1, 1]))
+    else:
+        start, length = draw(st.integers(-3, 40)), draw(st.integers(-2, 50))
+    to = draw(OFFSET_TYPES)
+    return to(start), to(start + length)
+
+
+@st.composite
+def _entities(draw: Any, regions: list[tuple[int, int]], labels: list[str],
+              prefix: str) -> list[Entity]:
+    out = []
+    for k in range(draw(st.integers(0, 12))):
+        start, end = draw(_offsets(regions))
+        out.append(Entity(f"{prefix}{k}", start, end, "x", draw(st.sampled_from(labels)),
+                          draw(st.sampled_from([None, "NEGATIVE", "NEUTRAL"]))))
+    return out
+
+
+@st.composite
+def _claims(draw: Any, regions: list[tuple[int, int]], entity_ids: list[str],
+            prefix: str) -> list[Claim]:
+    out = []
+    ids = st.sampled_from(entity_ids) if entity_ids else st.nothing()
+    for k in range(draw(st.integers(0, 6))):
+        start, end = draw(_offsets(regions))
+        claimer = draw(st.one_of(st.none(), ids)) if entity_ids else None
+        targets = tuple(draw(st.lists(ids, max_size=3))) if entity_ids else ()
+        out.append(Claim(f"{prefix}{k}", start, end, "x", claimer, targets,
+                         draw(st.sampled_from(["AUTHOR", "REPORTED"])),
+                         draw(st.sampled_from(["FAVOR", "AGAINST"]))))
+    return out
+
+
+@st.composite
+def _versions(draw: Any) -> tuple[tuple[list[Entity], list[Claim]], ...]:
+    """Two annotators' versions drawn from shared regions, with one label or several."""
+    regions = draw(REGIONS)
+    labels = draw(st.sampled_from([["PER"], ["PER", "ORG"], ["PER", "ORG", "GPE"]]))
+    out = []
+    for prefix in ("a", "b"):
+        entities = draw(_entities(regions, labels, prefix))
+        out.append((entities, draw(_claims(regions, [e.id for e in entities], f"{prefix}c"))))
+    return tuple(out)
+
+
+SETTINGS = settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 200), deadline=None,
+                    database=None, suppress_health_check=list(HealthCheck))
+
+
+@SETTINGS
+@given(_versions())
+def test_match_spans_as_the_all_pairs_implementation(versions):
+    (a, _), (b, _) = versions
+    assert match_spans(a, b) == _old_match_spans(a, b)
+    assert match_spans(b, a) == _old_match_spans(b, a)
+    assert match_spans(a, a) == _old_match_spans(a, a)
+
+
+@SETTINGS
+@given(_versions())
+def test_span_counts_and_unit_labels_as_before(versions):
+    a, b = versions
+    assert span_counts("ann-a", a, "ann-b", b) == _old_span_counts("ann-a", a, "ann-b", b)
+    assert unit_labels("ann-a", a, *b) == _old_unit_labels("ann-a", a, *b)
+
+
+def test_match_spans_ties_and_long_spans():
+    """Exact partners first, then the larger Jaccard overlap, then the lower index; a long span
+    is found by spans that start well after it; empty and reversed spans match nothing."""
+    def spans(*xs: tuple[int, int]) -> list[Entity]:
+        return [Entity(f"e{k}", s, e, "x", "PER") for k, (s, e) in enumerate(xs)]
+
+    assert match_spans(spans((0, 4)), spans((2, 6), (0, 4), (0, 4))) == [(0, 1)]
+    assert match_spans(spans((0, 4)), spans((0, 8), (2, 4), (0, 2))) == [(0, 0)]
+    assert match_spans(spans((0, 4)), spans((0, 8), (3, 7))) == [(0, 0)]  # 4/8 over 1/7
+    assert match_spans(spans((0, 4), (4, 8)), spans((2, 6))) == [(0, 0)]
+    b = spans((0, 100), (1, 2), (3, 4), (5, 6))
+    assert match_spans(spans((1, 2), (50, 60), (3, 4)), b) == [(0, 1), (1, 0), (2, 2)]
+    assert match_spans([], b) == match_spans(b, []) == []
+    for a, c in itertools.product([spans((5, 5)), spans((6, 5))], [b, spans((5, 5))]):
+        assert match_spans(a, c) == []
 
 
 def _unique(spans: list[Entity]) -> list[Entity]:
