@@ -8,9 +8,10 @@ stance, claimer span and target spans. A label fix is then one mention removed a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,25 +21,35 @@ from .release import NAME
 
 NOTES = "RELEASE_NOTES.md"
 _VERSION_DIR = re.compile(rf"^{NAME}-(\d+)\.(\d+)\.(\d+)$")
+_META = ("title", "source", "url", "published", "license", "language")
+_COLUMNS = ["id", "text_sha256", *_META, "entities", "claims"]
 
 
-def read_documents(release: Path) -> dict[str, tuple[str, dict[str, Any]]]:
-    """``{article id: (split, documents row)}`` of a release."""
+def _documents(release: Path, wanted: set[str] | None = None
+               ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(split, documents row)`` of a release (only the columns a diff reads), a batch of rows
+    at a time; only the rows of ``wanted`` ids when given."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     if not (release / "data" / "documents").is_dir():
         raise UsageError(Problem("not a release folder (no data/documents/)", file=str(release),
                                  fix="pass two folders like dist/claimwire-0.1.0"))
-    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    keep = pa.array(sorted(wanted), pa.string()) if wanted is not None else None
     for f in sorted((release / "data" / "documents").glob("*.parquet")):
         split = f.name.split("-", 1)[0]
-        for row in pq.read_table(f).to_pylist():
-            if row["id"] in out:
-                raise InvalidDataError(Problem(
-                    f"article is in two splits ({out[row['id']][0]} and {split})",
-                    file=str(f), article=row["id"], fix="rebuild the release"))
-            out[row["id"]] = (split, row)
-    return out
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=1_000, columns=_COLUMNS):
+            if keep is not None:
+                batch = batch.filter(pc.is_in(batch.column("id"), keep))
+            for row in batch.to_pylist():
+                yield split, row
+
+
+def read_documents(release: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{article id: (split, documents row)}`` of a release, the columns a diff reads, all in
+    memory (for small releases and tests; :func:`diff_releases` streams)."""
+    return {row["id"]: (split, row) for split, row in _documents(release)}
 
 
 def _entities(row: Mapping[str, Any]) -> Counter[tuple[int, int, str]]:
@@ -107,52 +118,108 @@ class ReleaseDiff:
         return out
 
 
+def _digest(value: Any) -> bytes:
+    return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=8).digest()
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What a diff compares of one article, in a few dozen bytes: its split, its text digest,
+    and 8-byte digests of its metadata, entities and claims (as compared: by content)."""
+
+    split: str
+    text: str
+    meta: bytes
+    entities: bytes
+    claims: bytes
+
+    @classmethod
+    def of(cls, split: str, row: Mapping[str, Any]) -> _Summary:
+        return cls(split, row["text_sha256"], _digest(tuple(row[k] for k in _META)),
+                   _digest(sorted(_entities(row).items())),
+                   _digest(sorted(_claims(row).items(), key=repr)))
+
+
+def _count(row: Mapping[str, Any], counts: dict[str, Counter[str]]) -> None:
+    counts["entities"].update(e["label"] for e in row["entities"])
+    counts["stance"].update(c["stance"] for c in row["claims"])
+    counts["attribution"].update(c["attribution"] for c in row["claims"])
+
+
 def diff_releases(old: Path, new: Path) -> ReleaseDiff:
-    """Compare two release folders (``claimwire diff OLD NEW``)."""
+    """Compare two release folders (``claimwire diff OLD NEW``).
+
+    Streams both releases a batch of rows at a time: memory holds a :class:`_Summary` of each
+    article of ``old`` (~250 bytes), and the entity and claim multisets of the articles whose
+    annotations changed. Two different multisets with the same 8-byte digest (chance 2^-64 per
+    article) would be taken for unchanged."""
     from .scheme import ATTRIBUTIONS, ENTITY_LABELS, STANCES
 
-    a, b = read_documents(old), read_documents(new)
     d = ReleaseDiff(old=old.name, new=new.name)
-    d.added = sorted(set(b) - set(a))
-    d.removed = sorted(set(a) - set(b))
-    for art in sorted(set(a) & set(b)):
-        (sa, ra), (sb, rb) = a[art], b[art]
-        what = []
-        if ra["text_sha256"] != rb["text_sha256"]:
-            what.append("text")
-        if any(ra[k] != rb[k] for k in ("title", "source", "url", "published", "license",
-                                       "language")):
-            what.append("metadata")
-        ea, eb = _entities(ra), _entities(rb)
-        if ea != eb:
-            what.append("entities")
+    count_a: dict[str, Counter[str]] = {k: Counter() for k in ("entities", "stance",
+                                                               "attribution")}
+    count_b: dict[str, Counter[str]] = {k: Counter() for k in count_a}
+    before: dict[str, _Summary] = {}
+    for split, row in _documents(old):
+        if row["id"] in before:
+            raise InvalidDataError(Problem(
+                f"article is in two splits ({before[row['id']].split} and {split})",
+                file=str(old), article=row["id"], fix="rebuild the release"))
+        before[row["id"]] = _Summary.of(split, row)
+        _count(row, count_a)
+    seen: dict[str, str] = {}  # id -> split, of the articles of ``new``
+    changed: dict[str, list[str]] = {}
+    for split, row in _documents(new):
+        art = row["id"]
+        if art in seen:
+            raise InvalidDataError(Problem(
+                f"article is in two splits ({seen[art]} and {split})", file=str(new),
+                article=art, fix="rebuild the release"))
+        seen[art] = split
+        _count(row, count_b)
+        was = before.pop(art, None)
+        if was is None:
+            d.added.append(art)
+            d.entities_added.update(e["label"] for e in row["entities"])
+            d.claims_added += len(row["claims"])
+            continue
+        now = _Summary.of(split, row)
+        what = [name for name, differs in (
+            ("text", was.text != now.text), ("metadata", was.meta != now.meta),
+            ("entities", was.entities != now.entities), ("claims", was.claims != now.claims),
+        ) if differs]
+        if what:
+            changed[art] = what
+        if was.split != now.split:
+            d.moved[art] = (was.split, now.split)
+    d.removed = sorted(before)
+    d.added.sort()
+    # The articles whose annotations changed, read again from both releases for what changed.
+    annotated = {a for a, what in changed.items() if "entities" in what or "claims" in what}
+    old_sets: dict[str, tuple[Counter[Any], Counter[Any]]] = {}
+    if annotated or d.removed:
+        for _, row in _documents(old, annotated | set(d.removed)):
+            if row["id"] in annotated:
+                old_sets[row["id"]] = (_entities(row), _claims(row))
+            else:
+                d.entities_removed.update(e["label"] for e in row["entities"])
+                d.claims_removed += len(row["claims"])
+    if annotated:
+        for _, row in _documents(new, annotated):
+            ea, ca = old_sets.pop(row["id"])
+            eb, cb = _entities(row), _claims(row)
             d.entities_added.update(label for _, _, label in (eb - ea).elements())
             d.entities_removed.update(label for _, _, label in (ea - eb).elements())
-        ca, cb = _claims(ra), _claims(rb)
-        if ca != cb:
-            what.append("claims")
             d.claims_added += sum((cb - ca).values())
             d.claims_removed += sum((ca - cb).values())
-        if what:
-            d.changed[art] = what
-        if sa != sb:
-            d.moved[art] = (sa, sb)
-    for art in d.added:
-        d.entities_added.update(e["label"] for e in b[art][1]["entities"])
-        d.claims_added += len(b[art][1]["claims"])
-    for art in d.removed:
-        d.entities_removed.update(e["label"] for e in a[art][1]["entities"])
-        d.claims_removed += len(a[art][1]["claims"])
-
-    def count(docs: Mapping[str, tuple[str, dict[str, Any]]], key: str, attr: str) -> Counter[str]:
-        return Counter(x[attr] for _, row in docs.values() for x in row[key])
-
-    ent_a, ent_b = count(a, "entities", "label"), count(b, "entities", "label")
-    d.entity_counts = {lab: (ent_a[lab], ent_b[lab]) for lab in ENTITY_LABELS}
-    st_a, st_b = count(a, "claims", "stance"), count(b, "claims", "stance")
-    at_a, at_b = count(a, "claims", "attribution"), count(b, "claims", "attribution")
-    d.claim_counts = {**{f"stance={s}": (st_a[s], st_b[s]) for s in STANCES},
-                      **{f"attribution={t}": (at_a[t], at_b[t]) for t in ATTRIBUTIONS}}
+    d.changed = dict(sorted(changed.items()))
+    d.moved = dict(sorted(d.moved.items()))
+    d.entity_counts = {lab: (count_a["entities"][lab], count_b["entities"][lab])
+                       for lab in ENTITY_LABELS}
+    d.claim_counts = {
+        **{f"stance={s}": (count_a["stance"][s], count_b["stance"][s]) for s in STANCES},
+        **{f"attribution={t}": (count_a["attribution"][t], count_b["attribution"][t])
+           for t in ATTRIBUTIONS}}
     return d
 
 

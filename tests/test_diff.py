@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from corpus import SEED_ID, groups_by_split, synthetic_article, write_corpus
 
 from builder import build
 from builder.cli import main
-from builder.diff import NOTES, diff_releases, previous_release, read_documents
+from builder.diff import (
+    NOTES,
+    ReleaseDiff,
+    _claims,
+    _entities,
+    diff_releases,
+    previous_release,
+    read_documents,
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +42,92 @@ def two_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, 
     articles, export = write_corpus(root / "v2", fixed + added)
     new = build(articles, [export], out, "0.2.0").path
     return old, new, [a["id"] for a in added]
+
+
+def _reference_diff(old: Path, new: Path) -> ReleaseDiff:
+    """The diff computed plainly from both releases held whole (the implementation before the
+    streaming one, kept as the reference)."""
+    from builder.scheme import ATTRIBUTIONS, ENTITY_LABELS, STANCES
+
+    a, b = read_documents(old), read_documents(new)
+    d = ReleaseDiff(old=old.name, new=new.name)
+    d.added = sorted(set(b) - set(a))
+    d.removed = sorted(set(a) - set(b))
+    for art in sorted(set(a) & set(b)):
+        (sa, ra), (sb, rb) = a[art], b[art]
+        what = []
+        if ra["text_sha256"] != rb["text_sha256"]:
+            what.append("text")
+        if any(ra[k] != rb[k] for k in ("title", "source", "url", "published", "license",
+                                       "language")):
+            what.append("metadata")
+        ea, eb = _entities(ra), _entities(rb)
+        if ea != eb:
+            what.append("entities")
+            d.entities_added.update(label for _, _, label in (eb - ea).elements())
+            d.entities_removed.update(label for _, _, label in (ea - eb).elements())
+        ca, cb = _claims(ra), _claims(rb)
+        if ca != cb:
+            what.append("claims")
+            d.claims_added += sum((cb - ca).values())
+            d.claims_removed += sum((ca - cb).values())
+        if what:
+            d.changed[art] = what
+        if sa != sb:
+            d.moved[art] = (sa, sb)
+    for art in d.added:
+        d.entities_added.update(e["label"] for e in b[art][1]["entities"])
+        d.claims_added += len(b[art][1]["claims"])
+    for art in d.removed:
+        d.entities_removed.update(e["label"] for e in a[art][1]["entities"])
+        d.claims_removed += len(a[art][1]["claims"])
+
+    def count(docs: Mapping[str, tuple[str, dict[str, Any]]], key: str, attr: str) -> Counter[str]:
+        return Counter(x[attr] for _, row in docs.values() for x in row[key])
+
+    ent_a, ent_b = count(a, "entities", "label"), count(b, "entities", "label")
+    d.entity_counts = {lab: (ent_a[lab], ent_b[lab]) for lab in ENTITY_LABELS}
+    st_a, st_b = count(a, "claims", "stance"), count(b, "claims", "stance")
+    at_a, at_b = count(a, "claims", "attribution"), count(b, "claims", "attribution")
+    d.claim_counts = {**{f"stance={s}": (st_a[s], st_b[s]) for s in STANCES},
+                      **{f"attribution={t}": (at_a[t], at_b[t]) for t in ATTRIBUTIONS}}
+    return d
+
+
+@pytest.fixture(scope="module")
+def third_version(two_versions: tuple[Path, Path, list[str]],
+                  tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """0.2.0 with every kind of change: b1 removed, b2 retitled and moved to another split, c1
+    rewritten (text, entities, claims), a claim's stance changed in c0, and d0 added."""
+    root = tmp_path_factory.mktemp("third")
+    groups = groups_by_split()
+    arts = [synthetic_article(f"b{i}", 10 + i, groups[s][i])
+            for i, s in enumerate(["train", "test", "validation"])]
+    arts[0]["spec"]["entities"][1]["label"] = "LOC"
+    arts[2]["group"] = groups["train"][30]  # b2 moves from validation to train
+    c0, c1 = (synthetic_article(f"c{i}", 40 + i, groups[s][10 + i])
+              for i, s in enumerate(["test", "train"]))
+    c0["spec"]["claims"][0]["stance"] = "NEUTRAL" if c0["spec"]["claims"][0]["stance"] != \
+        "NEUTRAL" else "FAVOR"
+    c1 = synthetic_article("c1", 77, groups["train"][11])
+    d0 = synthetic_article("d0", 90, groups["test"][20])
+    articles, export = write_corpus(root / "v3", [arts[0], arts[2], c0, c1, d0])
+    meta = json.loads((articles / "b2.json").read_text())
+    (articles / "b2.json").write_text(json.dumps({**meta, "title": "A new title"}))
+    return build(articles, [export], root / "dist", "0.3.0").path
+
+
+def test_streamed_diff_equals_the_plain_one(two_versions: tuple[Path, Path, list[str]],
+                                            third_version: Path) -> None:
+    old, new, _ = two_versions
+    for a, b in ((old, new), (new, third_version), (old, third_version), (third_version, old),
+                 (new, new)):
+        assert diff_releases(a, b).to_dict() == _reference_diff(a, b).to_dict(), (a, b)
+    d = diff_releases(new, third_version)
+    assert d.removed == ["b1"] and d.added == ["d0"]
+    assert d.moved == {"b2": ("validation", "train")}
+    assert d.changed == {"b2": ["metadata"], "c0": ["claims"],
+                         "c1": ["text", "entities", "claims"]}
 
 
 def test_no_earlier_article_moves(two_versions: tuple[Path, Path, list[str]]) -> None:
