@@ -7,9 +7,10 @@ fixed size (:class:`builder.release.SplitWriter`). The whole-corpus steps (leaka
 counts, agreement, baselines) work from per-batch aggregates (:mod:`builder.corpus`). Memory holds
 a few batches, one row group per file, bounded aggregates and ~10 bytes per annotated article
 (an 8-byte digest of its id, to refuse an article annotated twice, and its split for the leakage
-report); never the tasks or the documents. The release notes of a first release count from the
-written files a row group at a time; a diff against an earlier release in the same folder
-(:func:`builder.diff.release_notes`) still reads both releases' documents whole.
+report), plus the Parquet writers' metadata (~0.9 KB per column chunk); never the tasks or the
+documents. The release notes (:func:`builder.diff.release_notes`) count a first release from
+the written files a row group at a time, and diff against an earlier release in the same folder
+by streaming both, with a ~250-byte summary per article of the earlier one.
 
 With ``jobs > 1`` the batches are processed in worker processes and their results consumed in
 input order, so the release is byte-identical whatever ``jobs`` and the batch size are:
