@@ -113,6 +113,24 @@ def test_first_error_in_input_order_wins_in_parallel(corpus, tmp_path: Path):
     assert f"task {tasks[60]['id']}" in messages[0]
 
 
+@pytest.mark.parametrize("batch", [1, 8, 64])
+def test_a_bad_span_before_an_unparsable_task_wins(corpus, tmp_path: Path, batch: int):
+    """A batch is parsed before it is merged; the first bad task in input order is still the
+    one reported, whether the two fall in one batch or not."""
+    export, articles, _ = corpus
+    tasks = orjson.loads(export.read_bytes())
+    tasks[10]["annotations"][0]["result"][0]["value"]["start"] += 1  # merge error, first
+    data = orjson.dumps(tasks)
+    # task 13 becomes JSON that is no task: a parse error, later in the same batch of 8 or 64
+    at = data.index(orjson.dumps(tasks[13]))
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(data[:at] + b'"not a task"' + data[at + len(orjson.dumps(tasks[13])):])
+    with pytest.raises(Exception) as err:
+        build(articles, [bad], tmp_path / "dist", "1.0.0", jobs=2, batch_tasks=batch)
+    assert "span offsets do not match the span text" in str(err.value)
+    assert f"task {tasks[10]['id']}" in str(err.value)
+
+
 def test_ctrl_c_stops_cleanly_and_leaves_no_partial_release(corpus, tmp_path: Path):
     export, articles, _ = corpus
     calls = []
