@@ -46,7 +46,7 @@ import mmap
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -299,8 +299,26 @@ def _equal_runs(keys: np.ndarray, n: int) -> Iterable[np.ndarray]:
     breaks = np.flatnonzero(np.diff(same) != 1) + 1
     for run in np.split(same, breaks):
         members = order[run[0] : run[-1] + 2].astype(_U64)  # input order (stable sort)
-        i, j = np.triu_indices(members.size, k=1)
-        yield members[i] * _U64(n) + members[j]
+        if members.size * (members.size - 1) // 2 <= _VERIFY:
+            i, j = np.triu_indices(members.size, k=1)
+            yield members[i] * _U64(n) + members[j]
+        else:  # a large run: its pairs a member at a time, in the same order
+            for a in range(members.size - 1):
+                yield members[a] * _U64(n) + members[a + 1 :]
+
+
+def _parts(arrays: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """``arrays`` joined and cut into parts of at least ``size`` items (the last: the rest)."""
+    pending: list[np.ndarray] = []
+    count = 0
+    for array in arrays:
+        pending.append(array)
+        count += array.size
+        if count >= size:
+            yield np.concatenate(pending)
+            pending, count = [], 0
+    if pending:
+        yield np.concatenate(pending)
 
 
 def key_plan(threshold: float) -> list[list[tuple[int, ...]]]:
@@ -401,14 +419,12 @@ class LeakageIndex:
                 joined = values[column[key[0]]].astype(_U64)
                 for b in key[1:]:
                     joined = (joined << _U64(32)) | values[column[b]]
-                runs = list(_equal_runs(joined, n))
-                if not runs:
-                    continue
-                codes = np.concatenate(runs)
-                if found:  # pairs already found through another key
-                    codes = codes[~np.isin(codes, np.fromiter(found, _U64, len(found)))]
-                for at in range(0, codes.size, _VERIFY):
-                    part = codes[at : at + _VERIFY]
+                known = np.fromiter(found, _U64, len(found)) if found else None
+                # the candidates a part at a time: a key shared by many documents has a
+                # quadratic number of pairs, never held at once
+                for part in _parts(_equal_runs(joined, n), _VERIFY):
+                    if known is not None:  # pairs already found through another key
+                        part = part[~np.isin(part, known)]
                     i = (part // _U64(n)).astype(np.int64)
                     j = (part % _U64(n)).astype(np.int64)
                     sims = (sigs[i] == sigs[j]).mean(axis=1)

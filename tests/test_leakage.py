@@ -239,3 +239,27 @@ def test_every_pair_at_the_threshold_is_a_candidate(tmp_path: Path, threshold: f
     assert {(f"p{k:02d}a", f"p{k:02d}b") for k in range(60)} <= pairs
     assert not any(b.endswith("c") for _, b in pairs)
     assert sum(len(g) for g in key_plan(THRESHOLD)) == 70
+
+
+@pytest.mark.parametrize("verify", [leakage._VERIFY, 50])
+def test_a_large_cluster_is_paired_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            verify: int) -> None:
+    """m identical texts give m(m-1)/2 pairs; a run that large is paired a member at a time and
+    verified in parts, and every pair is still reported once."""
+    monkeypatch.setattr(leakage, "_VERIFY", verify)
+    rng = np.random.default_rng(3)
+    m, n = 150, 400
+    sigs = rng.integers(0, 2**32, size=(n, BINS), dtype=np.uint32)
+    shas = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
+    members = np.sort(rng.choice(n, size=m, replace=False))
+    sigs[members], shas[members] = sigs[members[0]], shas[members[0]]
+    index = LeakageIndex(tmp_path / "i", ["train"])
+    index.add([f"a{i:03d}" for i in range(n)], bytes(n), sigs, shas.tobytes())
+    try:
+        pairs = index._near_pairs(THRESHOLD)
+    finally:
+        index.remove()
+    assert m * (m - 1) // 2 > verify  # the run is paired a member at a time
+    expected = {(int(a), int(b)) for k, a in enumerate(members) for b in members[k + 1:]}
+    assert sorted((i, j) for i, j, _, _ in pairs) == sorted(expected)
+    assert all(exact and sim == 1.0 for _, _, sim, exact in pairs)
