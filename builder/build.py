@@ -70,6 +70,7 @@ from .splits import SplitSpec
 from .views import split_tables
 
 BATCH_TASKS = 64  # tasks per unit of work: big enough to amortise the hand-over to a worker
+_DRAIN_SECONDS = 60  # the longest wait for a batch in flight when a build stops early
 
 # progress(tasks done, export bytes done, export bytes in total)
 Progress = Callable[[int, int, int], None]
@@ -291,14 +292,22 @@ def _run(
     mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with mp.Pool(jobs, initializer=_init, initargs=(context, True)) as pool:
         pending: deque[tuple[Any, int]] = deque()
-        for items, nbytes in batches:
-            pending.append((pool.apply_async(_process, (items,)), nbytes))
-            if len(pending) >= 2 * jobs:
+        try:
+            for items, nbytes in batches:
+                pending.append((pool.apply_async(_process, (items,)), nbytes))
+                if len(pending) >= 2 * jobs:
+                    result, done = pending.popleft()
+                    yield result.get(), done
+            while pending:
                 result, done = pending.popleft()
                 yield result.get(), done
-        while pending:
-            result, done = pending.popleft()
-            yield result.get(), done
+        finally:
+            # On an error or Ctrl-C, let the batches in flight arrive before the pool is
+            # terminated: a worker killed while sending its result leaves a partial message in
+            # the pipe, and the pool's result thread then waits for the rest of it forever.
+            pool.close()
+            for result, _ in pending:
+                result.wait(_DRAIN_SECONDS)
 
 
 def _article_ids(folder: Path) -> Iterator[str]:
