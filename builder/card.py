@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .agreement import agreement_markdown
+from .evaluate import TASKS
 from .release import yaml_header
 from .scheme import ATTRIBUTIONS, ENTITY_LABELS, NER_TAGS, ROOT, STANCES
 from .splits import SplitSpec
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from .leakage import LeakageReport
 
 TEMPLATE = ROOT / "dataset_card.md"
-TASKS = ("entities", "claims", "stance")
 # Licenses under which a text may be passed on (with its terms); anything else is "not cleared".
 _OPEN = ("cc0", "cc-by", "cc by", "public domain", "apache", "mit", "odc-by", "pddl")
 

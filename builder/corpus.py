@@ -32,12 +32,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .agreement import LOWEST, Agreement, DocAgreement
+from .evaluate import TASKS
 from .leakage import LeakageIndex, signatures
 from .records import Document
 from .views import named_rows
 
 SAMPLE = 1000  # documents per split kept for the card's baseline scores
-TASKS = ("entities", "claims", "stance")  # the configs the baselines are scored on
 
 
 @dataclass
