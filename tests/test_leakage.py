@@ -4,6 +4,7 @@ would leak fails without leaving anything in dist/."""
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from pathlib import Path
 
@@ -263,3 +264,34 @@ def test_a_large_cluster_is_paired_in_parts(tmp_path: Path, monkeypatch: pytest.
     expected = {(int(a), int(b)) for k, a in enumerate(members) for b in members[k + 1:]}
     assert sorted((i, j) for i, j, _, _ in pairs) == sorted(expected)
     assert all(exact and sim == 1.0 for _, _, sim, exact in pairs)
+
+
+def test_rows_are_read_in_the_order_asked(tmp_path: Path) -> None:
+    data = np.arange(10 * 6, dtype=np.uint8).reshape(10, 6)
+    (tmp_path / "rows").write_bytes(data.tobytes())
+    fd = os.open(tmp_path / "rows", os.O_RDONLY)
+    try:
+        got = leakage._rows(fd, np.array([3, 1, 3, 9, 0]), 6)
+        with pytest.raises(OSError, match="short read"):
+            leakage._rows(fd, np.array([10]), 6)
+    finally:
+        os.close(fd)
+    assert got.tolist() == data[[3, 1, 3, 9, 0]].tolist()
+
+
+def test_equal_signatures_of_different_texts_are_not_identical_texts(tmp_path: Path) -> None:
+    """Only the text digests tell identical texts: two different texts whose signatures agree in
+    every bin are a near-duplicate of similarity 1.0, not an identical text."""
+    rng = np.random.default_rng(4)
+    sigs = rng.integers(0, 2**32, size=(3, BINS), dtype=np.uint32)
+    sigs[2] = sigs[0]
+    index = LeakageIndex(tmp_path / "i", ["train", "test"])
+    index.add(["a", "b", "c"], bytes([0, 0, 1]), sigs, rng.bytes(3 * 32))
+    try:
+        with pytest.raises(InvalidDataError) as exc:
+            index.check()
+    finally:
+        index.remove()
+    (p,) = exc.value.problems
+    assert p.message == "leakage between splits: near-duplicate (estimated Jaccard 1.00 >= 0.80)"
+    assert p.found == "a in train, c in test"
