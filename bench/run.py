@@ -8,7 +8,7 @@ Prints, side by side on the same file (rates in tasks/s):
 2. label-studio-sdk ``Converter``: JSON → JSON_MIN and JSON → CONLL2003 (both lossy);
 3. naive builder: ``json.load`` + python ``jsonschema`` per task;
 4. ``claimwire build`` end to end (a subprocess: validate + merge + split + write every config),
-   with the peak memory of its whole process tree (main process + workers, sampled 20 times a
+   with the peak memory of its whole process tree (main process + workers, sampled 4 times a
    second; PSS summed, so pages shared by forked workers count once);
 
 then the ratios of 4 to the others, the load checks (``load_dataset`` and streaming of the
@@ -128,6 +128,9 @@ def naive(export: Path, n: int) -> float:
     return n / best_of(run, repeat=1)
 
 
+SAMPLE_SECONDS = 0.25  # between two samples of the build's memory
+
+
 def _tree_rss(pid: int) -> int:
     """Memory of a process and its workers. Forked workers share their parent's pages (the
     imported libraries: ~100 MB each), which a sum of RSS would count once per process; the sum
@@ -165,7 +168,11 @@ def build(export: Path, articles: Path, out: Path, jobs: int) -> tuple[float, in
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _tree_rss(proc.pid))
-            done.wait(0.05)
+            # Reading a process's PSS walks its page tables: ~18 ms of CPU for a build's three
+            # processes. Sampled 20 times a second, the sampler took about a fifth of one of
+            # the build's cores; 4 times a second, ~7%, and every step that holds memory for
+            # long enough to matter (the loop, the leakage check, the card) lasts seconds.
+            done.wait(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
