@@ -371,18 +371,23 @@ def build(
         items = (item for path in exports for item in raw_tasks(path))
         with closing(_run(_batches(items, batch_tasks), context, jobs)) as results:
             for batch, nbytes in results:
-                for outcome in batch.outcomes:
+                digests = [id_digest(o.article) if o.article is not None else 0
+                           for o in batch.outcomes]
+                fresh: set[int] = set()  # the batch's articles, added to ``seen`` at its end
+                for outcome, digest, known in zip(batch.outcomes, digests, seen.known(digests),
+                                                  strict=True):
                     if outcome.error is not None and outcome.early:
                         raise outcome.error
                     assert outcome.article is not None
-                    digest = id_digest(outcome.article)
-                    if digest in seen and (error := _duplicate(exports, outcome)) is not None:
+                    if ((known or digest in fresh)
+                            and (error := _duplicate(exports, outcome)) is not None):
                         raise error
                     if outcome.error is not None:
                         raise outcome.error
-                    seen.add(digest)
+                    fresh.add(digest)
                     if not outcome.document:
                         without.add(digest)
+                seen.update(fresh)
                 for key, table in batch.tables.items():
                     writers[key].add(table)
                 for split, c in batch.counts.items():

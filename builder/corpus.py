@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,6 +233,26 @@ class IdSet:
         if digest in self:
             return
         self._recent.add(digest)
+        self._fold()
+
+    def update(self, digests: Collection[int]) -> None:
+        """Add every digest of ``digests``, with one search of the sorted array for all."""
+        self._recent.update(d for d, k in zip(digests, self.known(digests), strict=True)
+                            if not k)
+        self._fold()
+
+    def known(self, digests: Collection[int]) -> list[bool]:
+        """``digest in self`` for every digest of ``digests``, with one search of the sorted
+        array for all (a search per digest cost more than the lookup itself)."""
+        recent = self._recent
+        if not self._sorted.size:
+            return [d in recent for d in digests]
+        wanted = np.fromiter(digests, dtype=np.uint64, count=len(digests))
+        i = np.searchsorted(self._sorted, wanted).clip(max=self._sorted.size - 1)
+        return [found or d in recent
+                for found, d in zip((self._sorted[i] == wanted).tolist(), digests, strict=True)]
+
+    def _fold(self) -> None:
         if len(self._recent) >= self.FOLD:
             recent = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
             merged = np.concatenate([self._sorted, np.sort(recent)])
