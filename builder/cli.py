@@ -54,9 +54,14 @@ def _auto_jobs(exports: list[Path], jobs: int) -> int:
         return jobs
     from .labelstudio import export_files
 
-    size = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, cores or 1) if size > AUTO_JOBS_BYTES else 1
+    size = 0
+    for f in (f for p in exports if p.exists() for f in export_files(p)):
+        size += f.stat().st_size
+        if size > AUTO_JOBS_BYTES:  # enough: a folder of a million files is not stat-ed twice
+            cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count())
+            return max(1, cores or 1)
+    return 1
 
 
 def _version(text: str) -> str:

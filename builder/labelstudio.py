@@ -9,6 +9,8 @@ silently lose labels.
 
 from __future__ import annotations
 
+import heapq
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,11 +48,36 @@ class TaskRecord:
         return f"/{self.index}" if self.index >= 0 else ""
 
 
-def export_files(path: Path) -> list[Path]:
-    """The export files under ``path`` (a file, or a folder searched for ``*.json``)."""
+def export_files(path: Path) -> Iterator[Path]:
+    """The export files under ``path``: the file itself, or the ``*.json`` files of a folder and
+    its subfolders (symlinked folders are not followed) in path order.
+
+    A folder is walked a directory at a time, each sorted by name (which is the order of the
+    sorted paths): memory holds the names of one directory, ~70 bytes a file. A sorted list of
+    every path took ~860 bytes a file (a million per-task files: 860 MB and 39 s)."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*.json") if p.is_file())
-    return [path]
+        yield from _walk(path)
+    else:
+        yield path
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    files: list[str] = []
+    folders: list[str] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.name)
+            elif entry.name.endswith(".json") and entry.is_file():
+                files.append(entry.name)
+    files.sort()
+    folders.sort()
+    for name, is_folder in heapq.merge(((n, False) for n in files),
+                                       ((n, True) for n in folders)):
+        if is_folder:
+            yield from _walk(folder / name)
+        else:
+            yield folder / name
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from pathlib import Path
 
 from .articles import RULES_FILE, load_rules, read_article
@@ -34,18 +36,18 @@ def validate_paths(paths: list[Path], articles_dir: Path | None) -> tuple[list[P
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
     checked = 0
-    targets: list[Path] = []
+    targets: list[Iterable[Path]] = []  # export files, listed when read
     for path in paths:
         if path.is_dir() and (path / RULES_FILE).is_file():
             articles_dir = path
         elif not path.exists():
             problems.append(Problem("no such file or folder", file=str(path)))
         else:
-            targets.extend(export_files(path))
+            targets.append(export_files(path))
     if articles_dir is not None and (articles_dir / RULES_FILE).is_file():
         articles = _articles(articles_dir, problems)
         checked += len(articles)
-    for file in targets:
+    for file in itertools.chain.from_iterable(targets):
         try:
             for task in read_export(file):
                 checked += 1

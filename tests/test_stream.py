@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from builder import stream
 from builder.errors import InvalidDataError
 from builder.jsonpos import locate
-from builder.labelstudio import read_export
+from builder.labelstudio import export_files, read_export
 from builder.stream import Damage, Slice, split_array
 
 TRICKY = ['plain', '"', "\\", '\\"', '}],{[', 'x\\\\"y', {"k": ["],", {"a": "\\\\"}]}, 1, None,
@@ -313,3 +313,25 @@ def test_a_folder_of_per_task_files_reads_in_path_order(tmp_path: Path):
         (folder / f"task-{k:03d}.json").write_bytes(orjson.dumps({**first, "id": k}))
     assert [(t.id, t.index, t.base) for t in read_export(folder)] == [
         (1, -1, ""), (2, -1, ""), (3, -1, "")]
+
+
+def test_a_folder_is_listed_in_the_order_of_its_sorted_paths(tmp_path: Path):
+    """The folder is walked a directory at a time, never listed whole; the order is still that
+    of every matching path sorted, around folders whose names prefix files' and the reverse."""
+    root = tmp_path / "export"
+    names = ["b.json", "a.json", "a/z.json", "a/b/c.json", "a-b.json", "a.json.d/x.json",
+             "A.json", "z/y/x/w.json", ".json", "é.json", "e.json", "notes.txt", "a/b.txt",
+             "x.json/inside.json"]
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"{}")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "hidden.json").write_bytes(b"{}")
+    (root / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (root / "file-link.json").symlink_to(root / "b.json")
+    expected = sorted(p for p in root.rglob("*.json") if p.is_file())
+    listed = list(export_files(root))
+    assert listed == expected
+    assert root / "a/z.json" in listed and root / "x.json/inside.json" in listed
+    assert not any("hidden" in p.name for p in listed)  # symlinked folders are not followed
+    assert list(export_files(root / "b.json")) == [root / "b.json"]
