@@ -15,14 +15,14 @@ baseline scores — work from aggregates instead:
   a worker for it).
 
 So the memory of these steps is a few bytes per document (its split, for the leakage report) plus
-a bounded amount; :class:`IdSet` keeps the ids of the annotated articles as 8-byte digests.
+a bounded amount; the build keeps the ids of the annotated articles as 8-byte digests
+(:class:`builder.ids.IdSet`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,99 +196,3 @@ class Corpus:
                 rows[config] = sorted(found, key=lambda r: r["document_id"])
             out[name] = Sample(self._sampled[name], rows)
         return out
-
-
-# --- article ids as digests ------------------------------------------------------------------
-
-def id_digest(article_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest(),
-                          "little")
-
-
-class IdSet:
-    """A set of article ids held as 8-byte BLAKE2b digests (:func:`id_digest`): a sorted numpy
-    array plus a small set of recent ones, ~8 bytes per id.
-
-    Two ids with the same digest would be taken for one (chance ~n²/2⁶⁵: 3e-8 for a million
-    ids); a caller for whom that matters checks a hit against the source, as the build does
-    for an article annotated twice.
-    """
-
-    FOLD = 1 << 16
-
-    def __init__(self) -> None:
-        self._sorted = np.zeros(0, dtype=np.uint64)
-        self._recent: set[int] = set()
-
-    def __len__(self) -> int:
-        return self._sorted.size + len(self._recent)
-
-    def __contains__(self, digest: int) -> bool:
-        if digest in self._recent:
-            return True
-        i = int(np.searchsorted(self._sorted, np.uint64(digest)))
-        return i < self._sorted.size and int(self._sorted[i]) == digest
-
-    def add(self, digest: int) -> None:
-        if digest in self:
-            return
-        self._recent.add(digest)
-        self._fold()
-
-    def update(self, digests: Collection[int]) -> None:
-        """Add every digest of ``digests``, with one search of the sorted array for all."""
-        self._recent.update(d for d, k in zip(digests, self.known(digests), strict=True)
-                            if not k)
-        self._fold()
-
-    def known(self, digests: Collection[int]) -> list[bool]:
-        """``digest in self`` for every digest of ``digests``, with one search of the sorted
-        array for all (a search per digest cost more than the lookup itself)."""
-        recent = self._recent
-        if not self._sorted.size:
-            return [d in recent for d in digests]
-        wanted = np.fromiter(digests, dtype=np.uint64, count=len(digests))
-        i = np.searchsorted(self._sorted, wanted).clip(max=self._sorted.size - 1)
-        return [found or d in recent
-                for found, d in zip((self._sorted[i] == wanted).tolist(), digests, strict=True)]
-
-    def _fold(self) -> None:
-        if len(self._recent) >= self.FOLD:
-            recent = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
-            merged = np.concatenate([self._sorted, np.sort(recent)])
-            merged.sort(kind="stable")  # two sorted runs: merged in linear time
-            self._sorted = merged
-            self._recent = set()
-
-    def contains(self, digests: np.ndarray) -> np.ndarray:
-        """For each digest of ``digests`` (uint64): is it in the set?"""
-        found = np.zeros(digests.size, dtype=bool)
-        if self._sorted.size:
-            i = np.searchsorted(self._sorted, digests).clip(max=self._sorted.size - 1)
-            found = self._sorted[i] == digests
-        if self._recent:
-            recent = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
-            found |= np.isin(digests, recent)
-        return found
-
-
-def missing(ids: Iterable[str], present: IdSet, absent: IdSet, chunk: int = 1 << 16
-            ) -> list[str]:
-    """The ids of ``ids`` that are not in ``present`` or are in ``absent``, in their order;
-    ``ids`` is read a chunk at a time, so it is never held whole."""
-    out: list[str] = []
-    batch: list[str] = []
-
-    def flush() -> None:
-        digests = np.fromiter((id_digest(i) for i in batch), dtype=np.uint64, count=len(batch))
-        keep = ~present.contains(digests) | absent.contains(digests)
-        out.extend(i for i, k in zip(batch, keep, strict=True) if k)
-        batch.clear()
-
-    for i in ids:
-        batch.append(i)
-        if len(batch) >= chunk:
-            flush()
-    if batch:
-        flush()
-    return out

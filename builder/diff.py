@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidDataError, Problem, UsageError
+from .ids import IdSet, id_digest
 from .release import NAME
 
 NOTES = "RELEASE_NOTES.md"
@@ -140,6 +141,17 @@ class _Summary:
                    _digest(sorted(_claims(row).items(), key=repr)))
 
 
+def _twice(release: Path, art: str) -> InvalidDataError | None:
+    """The error for an article in two splits of ``release``, found again by reading it (an
+    error path); None when ``art`` is there once (another id with the same digest)."""
+    splits = [split for split, _ in _documents(release, {art})]
+    if len(splits) < 2:
+        return None
+    return InvalidDataError(Problem(
+        f"article is in two splits ({splits[0]} and {splits[1]})", file=str(release),
+        article=art, fix="rebuild the release"))
+
+
 def _count(row: Mapping[str, Any], counts: dict[str, Counter[str]]) -> None:
     counts["entities"].update(e["label"] for e in row["entities"])
     counts["stance"].update(c["stance"] for c in row["claims"])
@@ -150,7 +162,8 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
     """Compare two release folders (``claimwire diff OLD NEW``).
 
     Streams both releases a batch of rows at a time: memory holds a :class:`_Summary` of each
-    article of ``old`` (~250 bytes), and the entity and claim multisets of the articles whose
+    article of ``old`` (~250 bytes), an 8-byte digest of each id of ``new`` (to refuse an
+    article in two splits), and the entity and claim multisets of the articles whose
     annotations changed. Two different multisets with the same 8-byte digest (chance 2^-64 per
     article) would be taken for unchanged."""
     from .scheme import ATTRIBUTIONS, ENTITY_LABELS, STANCES
@@ -167,15 +180,14 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
                 file=str(old), article=row["id"], fix="rebuild the release"))
         before[row["id"]] = _Summary.of(split, row)
         _count(row, count_a)
-    seen: dict[str, str] = {}  # id -> split, of the articles of ``new``
+    seen = IdSet()  # digests of the ids of ``new`` read so far, 8 bytes each
     changed: dict[str, list[str]] = {}
     for split, row in _documents(new):
         art = row["id"]
-        if art in seen:
-            raise InvalidDataError(Problem(
-                f"article is in two splits ({seen[art]} and {split})", file=str(new),
-                article=art, fix="rebuild the release"))
-        seen[art] = split
+        digest = id_digest(art)
+        if digest in seen and (error := _twice(new, art)) is not None:
+            raise error
+        seen.add(digest)
         _count(row, count_b)
         was = before.pop(art, None)
         if was is None:

@@ -13,10 +13,11 @@ from datasets import ClassLabel, load_dataset
 from helpers import SEED_ID, workspace
 
 from builder import DATASET_VERSION
-from builder import build, corpus
+from builder import build
 from builder.agreement import merged
 from builder.cli import main
-from builder.corpus import Corpus, CorpusStats, IdSet, id_digest, missing
+from builder.corpus import Corpus, CorpusStats
+from builder.ids import IdSet, id_digest, missing
 from builder.features import FEATURES
 from builder.release import verify
 from builder.splits import SplitSpec
@@ -258,7 +259,7 @@ def test_same_digest_for_two_ids_is_not_a_duplicate(tmp_path: Path,
     """The duplicate check holds 8-byte digests; a digest seen twice is checked against the
     exports, so two articles that happen to share one are not refused."""
     monkeypatch.setattr(sys.modules["builder.build"], "id_digest", lambda _: 7)
-    monkeypatch.setattr(corpus, "id_digest", lambda _: 7)
+    monkeypatch.setattr(sys.modules["builder.ids"], "id_digest", lambda _: 7)
     groups = groups_by_split()
     arts = [synthetic_article(f"d{i}", 300 + i, groups["train"][60 + i]) for i in range(3)]
     articles, export = write_corpus(tmp_path / "in", arts, seed=False)

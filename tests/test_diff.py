@@ -206,3 +206,34 @@ def test_cli_diff_refuses_a_non_release(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["diff", str(tmp_path), str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "not a release folder (no data/documents/)" in err
+
+
+def test_an_article_in_two_splits_is_refused_on_either_side(
+        two_versions: tuple[Path, Path, list[str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from builder import diff
+    from builder.errors import InvalidDataError
+
+    old, new, _ = two_versions
+    broken = tmp_path / "claimwire-0.3.0"
+    shutil.copytree(new, broken)
+    docs = broken / "data" / "documents"
+    train = pq.read_table(next(docs.glob("train-*.parquet")))
+    test_file = next(docs.glob("test-*.parquet"))
+    test = pq.read_table(test_file)
+    b0 = train.filter(pa.compute.equal(train["id"], "b0"))
+    pq.write_table(pa.concat_tables([test, b0.cast(test.schema)]), test_file)
+    for a, b, side in ((old, broken, broken), (broken, new, broken)):
+        with pytest.raises(InvalidDataError) as exc:
+            diff_releases(a, b)
+        (p,) = exc.value.problems
+        assert (p.message, p.article, p.file) == (
+            "article is in two splits (test and train)", "b0", str(side))
+    # Ids are kept as 8-byte digests: a digest seen twice is checked, never taken for a repeat.
+    monkeypatch.setattr(diff, "id_digest", lambda _: 7)
+    assert diff_releases(old, new).to_dict() == _reference_diff(old, new).to_dict()
