@@ -8,9 +8,10 @@ counts, agreement, baselines) work from per-batch aggregates (:mod:`builder.corp
 a few batches, one row group per file, bounded aggregates and ~10 bytes per annotated article
 (an 8-byte digest of its id, to refuse an article annotated twice, and its split for the leakage
 report), plus the Parquet writers' metadata (~0.9 KB per column chunk); never the tasks or the
-documents. The release notes (:func:`builder.diff.release_notes`) count a first release from
-the written files a row group at a time, and diff against an earlier release in the same folder
-by streaming both, with a ~250-byte summary per article of the earlier one.
+documents. The release notes (:func:`builder.diff.release_notes`) give a first release's totals
+as the build counted them, and diff against an earlier release in the same folder by streaming
+both, with a ~250-byte summary per article of the earlier one and an 8-byte digest per article
+of the new one.
 
 With ``jobs > 1`` the batches are processed in worker processes and their results consumed in
 input order, so the release is byte-identical whatever ``jobs`` and the batch size are:
@@ -349,6 +350,7 @@ def build(
     for any ``jobs`` and ``batch_tasks``. Interrupted or failed builds leave nothing behind.
     """
     splits = splits or SplitSpec()
+    exports = list(exports)  # read more than once
     final = release_dir(out, version)
     rules = load_rules(articles_dir / RULES_FILE)
     n_articles = sum(1 for _ in _article_ids(articles_dir))
@@ -427,7 +429,9 @@ def build(
             counts=counts,
             tasks=tasks,
         )
-        notes = release_notes(out, version, staging.path)
+        written = sum(counts.values(), Counter())
+        notes = release_notes(out, version, staging.path,
+                              (written["documents"], written["entities"], written["claims"]))
         (staging.path / "README.md").write_text(
             render_card(result, corpus, splits, leakage=leakage, notes=notes),
             encoding="utf-8",

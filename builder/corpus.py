@@ -124,11 +124,18 @@ class BatchCorpus:
 
 @dataclass
 class Sample:
-    """The baseline sample of one split: its first documents in input order, as the rows of the
-    task configs (ClassLabel columns as names), sorted by document id."""
+    """The baseline sample of one split: its first documents in input order, as Arrow tables of
+    the task configs; :meth:`rows` makes one config's Python rows when they are scored."""
 
     documents: int
-    rows: dict[str, list[dict[str, Any]]]  # config -> rows
+    tables: dict[str, list[pa.Table]]  # config -> the sample's tables, in input order
+
+    def rows(self, config: str) -> list[dict[str, Any]]:
+        """The sample's rows of ``config`` (ClassLabel columns as names), sorted by document id
+        (rows of one document keep their order). Made anew on each call and not kept: as
+        Python objects a config's rows of 1,000 documents take tens of megabytes."""
+        found = [r for t in self.tables[config] for r in named_rows(config, t)]
+        return sorted(found, key=lambda r: r["document_id"])
 
 
 class Corpus:
@@ -186,13 +193,6 @@ class Corpus:
         return split in ("train", "test") or not self.totals["test"]
 
     def sampled(self) -> dict[str, Sample]:
-        """The baseline sample: the rows of the first ``cap`` documents of each split, sorted by
-        document id (rows of one document keep their order)."""
-        out: dict[str, Sample] = {}
-        for name, configs in self._sample.items():
-            rows = {}
-            for config, tables in configs.items():
-                found = [r for t in tables for r in named_rows(config, t)]
-                rows[config] = sorted(found, key=lambda r: r["document_id"])
-            out[name] = Sample(self._sampled[name], rows)
-        return out
+        """The baseline sample: the first ``cap`` documents of each split."""
+        return {name: Sample(self._sampled[name], configs)
+                for name, configs in self._sample.items()}

@@ -248,31 +248,14 @@ def previous_release(out: Path, version: str) -> Path | None:
     return max(older)[1] if older else None
 
 
-def _totals(release: Path) -> tuple[int, int, int]:
-    """Articles, entity mentions and claims of a release, read a row group at a time from the
-    list lengths only. Only one int32 leaf of each list is read (its offsets give the lengths):
-    reading the whole ``entities`` and ``claims`` columns cost ~4.7 KB per document at 100k."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    leaves = ["entities.list.element.start", "claims.list.element.start"]
-    docs = entities = claims = 0
-    for f in sorted((release / "data" / "documents").glob("*.parquet")):
-        for batch in pq.ParquetFile(f).iter_batches(columns=leaves):
-            assert batch.num_columns == 2, batch.schema  # a leaf path that names nothing
-            docs += batch.num_rows
-            entities += pc.sum(pc.list_value_length(batch.column(0))).as_py() or 0
-            claims += pc.sum(pc.list_value_length(batch.column(1))).as_py() or 0
-    return docs, entities, claims
-
-
-def release_notes(out: Path, version: str, staging: Path) -> str:
+def release_notes(out: Path, version: str, staging: Path, totals: tuple[int, int, int]) -> str:
     """Write ``RELEASE_NOTES.md`` into the release being built (``staging``, data files already
     written): this version's entry, from a diff against the previous release in ``out``, on top
-    of that release's notes. Returns the new entry (markdown) for the card."""
+    of that release's notes; for a first release, its ``totals`` (articles, entity mentions,
+    claims, as the build counted them). Returns the new entry (markdown) for the card."""
     prev = previous_release(out, version)
     if prev is None:
-        n_docs, n_ent, n_cl = _totals(staging)
+        n_docs, n_ent, n_cl = totals
         entry = (f"## {version}\n\nFirst release in this folder: {n_docs} article(s), "
                  f"{n_ent} entity mentions, {n_cl} claims.\n")
         older = ""

@@ -29,7 +29,7 @@ def rebuild(version: str, scratch: Path) -> bytes:
     from builder.build import build
     from builder.labelstudio import export_files
 
-    exports = export_files(ROOT / "annotations" / "exports")
+    exports = list(export_files(ROOT / "annotations" / "exports"))
     result = build(ROOT / "articles", exports, scratch, version)
     return (result.path / "checksums.tsv").read_bytes()
 

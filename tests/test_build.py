@@ -209,9 +209,9 @@ def test_corpus_aggregates_equal_the_whole_list(documents, tmp_path: Path):
         first = sorted([d for d, s in documents if s == split][:2], key=lambda d: d.id)
         assert sample[split].documents == 2
         for config in ("entities", "claims", "stance"):
-            assert sample[split].rows[config] == task_rows(config, first), (split, config)
+            assert sample[split].rows(config) == task_rows(config, first), (split, config)
     assert sample["validation"].documents == 0
-    assert all(rows == [] for rows in sample["validation"].rows.values())
+    assert all(sample["validation"].rows(c) == [] for c in ("entities", "claims", "stance"))
     assert feed.leakage.check().articles == 11
     feed.leakage.remove()
 
@@ -227,7 +227,7 @@ def test_sample_is_the_same_for_any_batch_size(documents, tmp_path: Path, size: 
     assert [sample[s].documents for s in ("train", "validation", "test")] == [3, 0, 2]
     for split in ("train", "test"):
         first = sorted([d for d, s in documents if s == split][:3], key=lambda d: d.id)
-        assert sample[split].rows["claims"] == task_rows("claims", first)
+        assert sample[split].rows("claims") == task_rows("claims", first)
     feed.leakage.remove()
 
 
