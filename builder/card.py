@@ -71,10 +71,10 @@ def baseline_scores(
     # A config's rows at a time (as Python objects they are the largest thing the card holds).
     for config in TASKS:
         # The majority baseline reads train labels (entities' majority is all-O and needs none).
-        train = groups["train"].rows(config) if "train" in groups and config != "entities" \
-            else []
+        reads_train = config != "entities" and "train" in groups
+        train = groups["train"].rows(config) if reads_train else []
         for split in scored:
-            gold = groups[split].rows(config) if split != "train" or not train else train
+            gold = train if split == "train" and train else groups[split].rows(config)
             if not gold:
                 continue
             for name in NAMES:
