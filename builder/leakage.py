@@ -349,10 +349,9 @@ def _rows(fd: int, rows: np.ndarray, width: int) -> np.ndarray:
     mapped ~290 MB), so the check's memory grew with the corpus."""
     wanted, where = np.unique(rows, return_inverse=True)
     data = b"".join([os.pread(fd, width, r * width) for r in wanted.tolist()])
-    table = np.frombuffer(data, dtype=np.uint8).reshape(-1, width)
-    if len(table) != len(wanted):
+    if len(data) != len(wanted) * width:
         raise OSError(f"{fd}: short read of rows of {width} bytes")
-    return table[where.reshape(-1)]
+    return np.frombuffer(data, dtype=np.uint8).reshape(-1, width)[where.reshape(-1)]
 
 
 class LeakageIndex:

@@ -272,8 +272,9 @@ def test_rows_are_read_in_the_order_asked(tmp_path: Path) -> None:
     fd = os.open(tmp_path / "rows", os.O_RDONLY)
     try:
         got = leakage._rows(fd, np.array([3, 1, 3, 9, 0]), 6)
-        with pytest.raises(OSError, match="short read"):
-            leakage._rows(fd, np.array([10]), 6)
+        for past_the_end in ([10], [8], [2, 11]):
+            with pytest.raises(OSError, match="short read"):
+                leakage._rows(fd, np.array(past_the_end), 7)  # row 8 of 7 bytes: 4 bytes
     finally:
         os.close(fd)
     assert got.tolist() == data[[3, 1, 3, 9, 0]].tolist()
