@@ -11,7 +11,8 @@ Prints, side by side on the same file (rates in tasks/s):
    with the peak memory of its whole process tree (main process + workers, sampled 4 times a
    second; PSS summed, so pages shared by forked workers count once);
 
-then the ratios of 4 to the others, the load checks (``load_dataset`` and streaming of the
+then the ratios of 4 to the others, the build's CPU per task in parses of the floor (main process
+and workers) with the cores it kept busy, the load checks (``load_dataset`` and streaming of the
 ``documents`` config against a plain ``Dataset.to_parquet`` of the same rows), and one summary
 line in a fixed form::
 
@@ -31,6 +32,7 @@ import gc
 import io
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -154,11 +156,19 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def build(export: Path, articles: Path, out: Path, jobs: int) -> tuple[float, int, str]:
-    """Wall time and peak tree RSS of ``claimwire build`` as a user runs it, and its output."""
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes of this one and theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def build(export: Path, articles: Path, out: Path, jobs: int) -> tuple[float, int, float, str]:
+    """Wall time, peak tree RSS and CPU time (main process and workers) of ``claimwire build``
+    as a user runs it, and its output."""
     cmd = [sys.executable, "-m", "builder", "build", "--articles", str(articles),
            "--annotations", str(export), "--out", str(out), "--jobs", str(jobs)]
     peak = 0
+    cpu0 = _children_cpu()  # the build's workers are reaped by the build: their CPU counts too
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=HERE.parent)
@@ -182,7 +192,7 @@ def build(export: Path, articles: Path, out: Path, jobs: int) -> tuple[float, in
     sampler.join()
     if proc.returncode:
         raise SystemExit(f"claimwire build failed ({proc.returncode}):\n{stderr}")
-    return wall, peak, stdout
+    return wall, peak, _children_cpu() - cpu0, stdout
 
 
 def load_checks(release: Path, tmp: Path, repeat: int = 3) -> dict[str, float]:
@@ -262,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         cv_min, cv_conll = converter(cv_file, cv_n)
         nv_file, nv_n = sample(args.naive_sample)
         nv = naive(nv_file, nv_n)
-        wall, rss, _ = build(export, articles, tmp / "dist", args.jobs)
+        wall, rss, cpu, _ = build(export, articles, tmp / "dist", args.jobs)
         rate = n / wall
         release = next((tmp / "dist").iterdir())
         loads = {} if args.no_load else load_checks(release, tmp)
@@ -286,12 +296,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"build/floor {ratios['floor']:.2f} (target >= 0.5)   "
           f"build/converter {ratios['converter']:.1f} (target >= 3)   "
           f"build/conll {ratios['conll']:.1f}   build/naive {ratios['naive']:.0f}")
+    # Where the throughput target stands: with every core busy, 0.5x the floor allows a task at
+    # most 2 x cores parses of CPU (the floor's parse: one task's orjson.loads).
+    parses = cpu / n * fl
+    print(f"build CPU {cpu / n * 1e3:.2f} ms/task = {parses:.1f} parses of the floor, "
+          f"{cpu / wall:.2f} cores busy (0.5x the floor on {args.jobs} cores allows "
+          f"<= {2 * args.jobs:.1f} parses)")
     if loads:
         print(f"load_dataset documents: release {loads['load']:.1f} s, plain to_parquet "
               f"{loads['load_plain']:.1f} s; streaming every row: release {loads['stream']:.1f} s,"
               f" plain {loads['stream_plain']:.1f} s")
     result = {"tasks": n, "mb": round(size), "floor": fl, "converter_json_min": cv_min,
               "converter_conll": cv_conll, "naive": nv, "build": rate, "rss_mb": rss / 1e6,
+              "cpu_s": cpu,
               "jobs": args.jobs, **{f"{k}_s": v for k, v in loads.items()}}
     (work / "result.json").write_text(json.dumps(result, indent=1) + "\n")
     smaller = args.out / str(n // 10) / "result.json"

@@ -43,10 +43,14 @@ def test_run_prints_the_table_and_the_summary_line(tmp_path: Path, capsys):
                       "2 Converter JSON -> CONLL2003", "3 naive: json.load + jsonschema",
                       "4 claimwire build --jobs 2"]
     assert re.search(r"  all, peak RSS \d+ MB \(PSS, all processes\)$", out[6])
+    cpu = next(line for line in out if line.startswith("build CPU "))
+    assert re.fullmatch(r"build CPU \d+\.\d\d ms/task = \d+\.\d parses of the floor, \d+\.\d\d "
+                        r"cores busy \(0\.5x the floor on 2 cores allows <= 4\.0 parses\)", cpu)
+    assert float(cpu.split()[2]) > 0
     assert re.fullmatch(r"build/floor=\d+\.\d\d build/converter=\d+\.\d build/naive=\d+ "
                         r"rss=\d+MB load/plain=\d+\.\d\d stream/plain=\d+\.\d\d", out[-1])
     result = json.loads((tmp_path / "25" / "result.json").read_text())
     assert result["tasks"] == 25 and result["jobs"] == 2
     assert set(result) >= {"floor", "converter_json_min", "converter_conll", "naive", "build",
-                           "rss_mb", "load_s", "load_plain_s", "stream_s", "stream_plain_s"}
+                           "rss_mb", "cpu_s", "load_s", "load_plain_s", "stream_s", "stream_plain_s"}
     assert [p.name for p in (tmp_path / "25").iterdir() if p.name.startswith("claimwire-")] == []
