@@ -377,12 +377,12 @@ def build(
                 digests = [id_digest(o.article) if o.article is not None else 0
                            for o in batch.outcomes]
                 fresh: set[int] = set()  # the batch's articles, added to ``seen`` at its end
-                for outcome, digest, known in zip(batch.outcomes, digests, seen.known(digests),
-                                                  strict=True):
+                known = seen.contains(digests).tolist()
+                for outcome, digest, was in zip(batch.outcomes, digests, known, strict=True):
                     if outcome.error is not None and outcome.early:
                         raise outcome.error
                     assert outcome.article is not None
-                    if ((known or digest in fresh)
+                    if ((was or digest in fresh)
                             and (error := _duplicate(exports, outcome)) is not None):
                         raise error
                     if outcome.error is not None:

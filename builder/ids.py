@@ -46,20 +46,9 @@ class IdSet:
 
     def update(self, digests: Collection[int]) -> None:
         """Add every digest of ``digests``, with one search of the sorted array for all."""
-        self._recent.update(d for d, k in zip(digests, self.known(digests), strict=True)
-                            if not k)
+        self._recent.update(d for d, k in zip(digests, self.contains(digests).tolist(),
+                                              strict=True) if not k)
         self._fold()
-
-    def known(self, digests: Collection[int]) -> list[bool]:
-        """``digest in self`` for every digest of ``digests``, with one search of the sorted
-        array for all (a search per digest cost more than the lookup itself)."""
-        recent = self._recent
-        if not self._sorted.size:
-            return [d in recent for d in digests]
-        wanted = np.fromiter(digests, dtype=np.uint64, count=len(digests))
-        i = np.searchsorted(self._sorted, wanted).clip(max=self._sorted.size - 1)
-        return [found or d in recent
-                for found, d in zip((self._sorted[i] == wanted).tolist(), digests, strict=True)]
 
     def _fold(self) -> None:
         if len(self._recent) >= self.FOLD:
@@ -69,15 +58,18 @@ class IdSet:
             self._sorted = merged
             self._recent = set()
 
-    def contains(self, digests: np.ndarray) -> np.ndarray:
-        """For each digest of ``digests`` (uint64): is it in the set?"""
-        found = np.zeros(digests.size, dtype=bool)
+    def contains(self, digests: Collection[int]) -> np.ndarray:
+        """For each digest of ``digests``: is it in the set? One search of the sorted array for
+        all (a search per digest cost more than the lookup itself)."""
+        wanted = np.fromiter(digests, dtype=np.uint64, count=len(digests))
+        found = np.zeros(wanted.size, dtype=bool)
         if self._sorted.size:
-            i = np.searchsorted(self._sorted, digests).clip(max=self._sorted.size - 1)
-            found = self._sorted[i] == digests
+            i = np.searchsorted(self._sorted, wanted).clip(max=self._sorted.size - 1)
+            found = self._sorted[i] == wanted
         if self._recent:
-            recent = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
-            found |= np.isin(digests, recent)
+            recent = self._recent
+            found |= np.fromiter((d in recent for d in wanted.tolist()), dtype=bool,
+                                 count=wanted.size)
         return found
 
 
