@@ -41,11 +41,11 @@ import pyarrow as pa
 from .articles import RULES_FILE, CleaningRules, is_safe_article_id, load_rules, read_article
 from .card import render_card
 from .corpus import BatchCorpus, Corpus
-from .ids import IdSet, id_digest, missing
 from .croissant import croissant
 from .diff import release_notes
 from .errors import ClaimwireError, InvalidDataError, Problem
 from .features import CONFIGS
+from .ids import IdSet, id_digest, missing
 from .labelstudio import (
     RawTask,
     TaskRecord,

@@ -80,9 +80,9 @@ def baseline_scores(
             for name in NAMES:
                 preds = predict(name, config, gold, train or gold)
                 out[(split, name, config)] = headline(config, score(config, gold, preds))
-    order = {(s, n, c): k for k, (s, n, c) in enumerate(
-        (s, n, c) for s in scored for n in NAMES for c in TASKS)}
-    return scored, dict(sorted(out.items(), key=lambda item: order[item[0]]))
+    # in the card's order: split, baseline, config
+    return scored, {key: out[key] for split in scored for name in NAMES for config in TASKS
+                    if (key := (split, name, config)) in out}
 
 
 def baseline_table(scored: list[str], scores: dict[tuple[str, str, str], dict[str, float]],
