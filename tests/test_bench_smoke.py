@@ -54,3 +54,23 @@ def test_run_prints_the_table_and_the_summary_line(tmp_path: Path, capsys):
     assert set(result) >= {"floor", "converter_json_min", "converter_conll", "naive", "build",
                            "rss_mb", "cpu_s", "load_s", "load_plain_s", "stream_s", "stream_plain_s"}
     assert [p.name for p in (tmp_path / "25").iterdir() if p.name.startswith("claimwire-")] == []
+
+
+def test_stages_prints_every_step_and_what_they_allow(tmp_path: Path, capsys):
+    import stages
+
+    generate(40, tmp_path / "40", seed=4)
+    assert stages.main(["--tasks", "40", "--sample", "40", "--out", str(tmp_path),
+                        "--cores", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    steps = {line[:38].strip(): line[38:].split() for line in out[1:-2]}
+    assert list(steps)[0] == "floor: orjson.loads of the tasks"
+    assert {"leakage signatures (MinHash)", "hand-over: tasks out, tables back",
+            "Parquet write (zstd), every config"} <= set(steps)
+    costs = [float(cost.rstrip("x")) for _, _, cost in list(steps.values())[1:]]
+    total = float(out[-2].split()[-1].rstrip("x"))
+    assert out[-2].startswith("all steps but the floor")
+    assert abs(sum(costs) - total) <= 0.05 * len(costs)  # each cost is rounded to 0.1
+    allowed = re.fullmatch(r"on 2 cores these steps alone allow at most (\d+\.\d\d)x the floor "
+                           r"\(0\.5x allows <= 4\.0 parses a task\)", out[-1])
+    assert allowed and abs(float(allowed.group(1)) - 2 / total) < 0.01 + 2 / total * 0.05
