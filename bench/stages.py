@@ -19,7 +19,6 @@ import os
 import pickle
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,19 +26,21 @@ import orjson
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from run import best_of  # noqa: E402
 
 from builder.articles import RULES_FILE, load_rules, read_article  # noqa: E402
 from builder.build import BATCH_TASKS, _Context, _init, _process  # noqa: E402
 from builder.features import CONFIGS  # noqa: E402
 from builder.labelstudio import RawTask, parse_task  # noqa: E402
+from builder.leakage import signatures  # noqa: E402
 from builder.merge import merge  # noqa: E402
 from builder.release import SplitWriter  # noqa: E402
-from builder.leakage import signatures  # noqa: E402
 from builder.schemas import fast_check, validate_instance  # noqa: E402
 from builder.splits import SplitSpec  # noqa: E402
 from builder.stream import Slice, open_array, split_array  # noqa: E402
 from builder.views import Views  # noqa: E402
-
 
 REPEAT = 3  # runs of each step; the fastest counts (the least disturbed by the machine)
 
@@ -47,12 +48,7 @@ REPEAT = 3  # runs of each step; the fastest counts (the least disturbed by the 
 def timed(fn: Callable[[], object]) -> float:
     gc.disable()
     try:
-        times = []
-        for _ in range(REPEAT):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return min(times)
+        return best_of(fn, REPEAT)
     finally:
         gc.enable()
 
