@@ -3,10 +3,10 @@
     python bench/stages.py --tasks 10000 --sample 2000
 
 Each step runs over the whole sample on its own, in this process, with the garbage collector
-paused as in the build, three times (the fastest counts), and is reported in tasks/s and as a cost relative to the floor
-(``orjson.loads`` of the same tasks): a step at ``3.0x`` costs three parses. The sum is what one
-core spends per task; the build spreads it over ``--jobs`` processes plus the main process.
-The last line turns the sum into the most a build could reach on ``--cores`` cores, every core
+paused as in the build, three times (the fastest counts), and is reported in tasks/s and as a
+cost relative to the floor (``orjson.loads`` of the same tasks): a step at ``3.0x`` costs three
+parses. The sum is what one core spends per task; the build spreads it over ``--jobs``
+processes plus the main process. The last line turns the sum into the most a build could reach on ``--cores`` cores, every core
 busy with these steps and nothing else (no start-up, no whole-corpus step): ``cores / sum`` times
 the floor.
 """
@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
                 if not isinstance(piece, Slice) or piece.index >= n - 1:
                     break
 
+    def make_views() -> None:  # a batch of documents at a time, as the build does
+        views[:] = [Views(d, r) for d, r in batches]
+
     def arrow() -> None:
         tables.clear()
         for v in views:  # every config of a batch, then the next batch, as the build does
@@ -134,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         ("documents row + schema", lambda: [validate_instance("documents", d.to_row())
                                             for d in docs]),
         # Sentences, tokens and tags of a batch at once, then the tables from them.
-        ("task views: sentences, tokens, tags",
-         lambda: views.__setitem__(slice(None), [Views(d, r) for d, r in batches])),
+        ("task views: sentences, tokens, tags", make_views),
         ("Arrow tables, every config", arrow),
         ("leakage signatures (MinHash)", lambda: [signatures(t) for t in texts]),
         ("hand-over: tasks out, tables back", hand_over),
