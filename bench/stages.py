@@ -2,13 +2,13 @@
 
     python bench/stages.py --tasks 10000 --sample 2000
 
-Each step runs over the whole sample on its own, in this process, with the garbage collector
-paused as in the build, three times (the fastest counts), and is reported in tasks/s and as a
-cost relative to the floor (``orjson.loads`` of the same tasks): a step at ``3.0x`` costs three
-parses. The sum is what one core spends per task; the build spreads it over ``--jobs``
-processes plus the main process. The last line turns the sum into the most a build could reach on ``--cores`` cores, every core
-busy with these steps and nothing else (no start-up, no whole-corpus step): ``cores / sum`` times
-the floor.
+Each step runs over the whole sample on its own, in this process, with the garbage collector paused
+as in the build, three times (the fastest counts), and is reported in tasks/s and as a cost
+relative to the floor (``orjson.loads`` of the same tasks): a step at ``3.0x`` costs three parses.
+The sum is what one core spends per task; the build spreads it over ``--jobs`` processes plus the
+main process. The last line turns the sum into the most a build could reach on ``--cores`` cores,
+every core busy with these steps and nothing else (no start-up, no whole-corpus step): ``cores /
+sum`` times the floor.
 """
 
 from __future__ import annotations
