@@ -7,8 +7,8 @@ as in the build, three times (the fastest counts), and is reported in tasks/s an
 relative to the floor (``orjson.loads`` of the same tasks): a step at ``3.0x`` costs three parses.
 The sum is what one core spends per task; the build spreads it over ``--jobs`` processes plus the
 main process. The last line turns the sum into the most a build could reach on ``--cores`` cores,
-every core busy with these steps and nothing else (no start-up, no whole-corpus step): ``cores /
-sum`` times the floor.
+every core busy with these steps and nothing else (no start-up, no whole-corpus step): the
+floor times ``cores / sum``.
 """
 
 from __future__ import annotations
