@@ -51,7 +51,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 
-from builder.stream import Slice, open_array, split_array  # noqa: E402
+from builder.io.jsonarray import Slice, open_array, split_array  # noqa: E402
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -117,7 +117,7 @@ def converter(export: Path, n: int) -> tuple[float, float]:
 
 def naive(export: Path, n: int) -> float:
     """``json.load`` of the file, then python ``jsonschema`` on every task."""
-    from builder.schemas import reference_validator
+    from builder.contracts.schemas import reference_validator
 
     validator = reference_validator("labelstudio-task")
 

@@ -30,17 +30,17 @@ sys.path.insert(0, str(HERE))
 
 from run import best_of  # noqa: E402
 
-from builder.articles import RULES_FILE, load_rules, read_article  # noqa: E402
-from builder.build import BATCH_TASKS, _Context, _init, _process  # noqa: E402
-from builder.features import CONFIGS  # noqa: E402
-from builder.labelstudio import RawTask, parse_task  # noqa: E402
-from builder.leakage import signatures  # noqa: E402
-from builder.merge import merge  # noqa: E402
-from builder.release import SplitWriter  # noqa: E402
-from builder.schemas import fast_check, validate_instance  # noqa: E402
-from builder.splits import SplitSpec  # noqa: E402
-from builder.stream import Slice, open_array, split_array  # noqa: E402
-from builder.views import Views  # noqa: E402
+from builder.contracts.features import CONFIGS  # noqa: E402
+from builder.contracts.schemas import fast_check, validate_instance  # noqa: E402
+from builder.core.merge import merge  # noqa: E402
+from builder.core.splits import SplitSpec  # noqa: E402
+from builder.core.views import Views  # noqa: E402
+from builder.io.articles import RULES_FILE, load_rules, read_article  # noqa: E402
+from builder.io.exports import RawTask, parse_task  # noqa: E402
+from builder.io.jsonarray import Slice, open_array, split_array  # noqa: E402
+from builder.pipeline.build import BATCH_TASKS, _Context, _init, _process  # noqa: E402
+from builder.quality.leakage import signatures  # noqa: E402
+from builder.release.writer import SplitWriter  # noqa: E402
 
 REPEAT = 3  # runs of each step; the fastest counts (the least disturbed by the machine)
 

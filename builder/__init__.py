@@ -2,16 +2,51 @@
 
 Public API: :func:`build`, :func:`verify`, :func:`read_articles`, :func:`read_export`, the record
 types and the error hierarchy. The command line is ``claimwire`` (:mod:`builder.cli`).
+
+The package reads like its data flow; each subpackage's docstring says what it owns and what it
+may import (``tests/test_layers.py`` enforces it):
+
+- :mod:`builder.errors`, :mod:`builder.records`, :mod:`builder.version`: the error hierarchy, the
+  frozen records and the dataset version, imported by everything;
+- :mod:`builder.contracts`: what the data must look like (JSON Schemas, label sets, Features);
+- :mod:`builder.io`: reading articles and Label Studio exports;
+- :mod:`builder.quality`: agreement and near-duplicate measures over records;
+- :mod:`builder.core`: one task's annotations → one document (offsets, merge, adjudication),
+  splits and the task views;
+- :mod:`builder.release`: writing, verifying, reading and comparing a release;
+- :mod:`builder.benchmark`: the scorer and the baselines;
+- :mod:`builder.pipeline`: the whole build, its card and Croissant metadata, ``validate``;
+- :mod:`builder.labelstudio`: the Label Studio server, client and review tasks;
+- :mod:`builder.cli`: the ``claimwire`` command; the only place that parses arguments.
+
+Names are imported lazily (PEP 562), so ``import builder`` and ``claimwire --help`` stay light.
 """
 
-DATASET_VERSION = "0.1.1"
+from __future__ import annotations
 
-from .build import build  # noqa: E402
-from .errors import ClaimwireError, InvalidDataError, Problem, UsageError  # noqa: E402
-from .articles import read_articles  # noqa: E402
-from .labelstudio import read_export  # noqa: E402
-from .records import AnnotationInfo, Article, ArticleMeta, Claim, Document, Entity  # noqa: E402
-from .release import verify  # noqa: E402
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .version import DATASET_VERSION
+
+if TYPE_CHECKING:
+    from .errors import ClaimwireError, InvalidDataError, Problem, UsageError
+    from .io.articles import read_articles
+    from .io.exports import read_export
+    from .pipeline.build import build
+    from .records import AnnotationInfo, Article, ArticleMeta, Claim, Document, Entity
+    from .release.verify import verify
+
+_WHERE = {
+    "build": ".pipeline.build",
+    "verify": ".release.verify",
+    "read_articles": ".io.articles",
+    "read_export": ".io.exports",
+    **dict.fromkeys(("ClaimwireError", "InvalidDataError", "Problem", "UsageError"), ".errors"),
+    **dict.fromkeys(
+        ("AnnotationInfo", "Article", "ArticleMeta", "Claim", "Document", "Entity"), ".records"
+    ),
+}
 
 __all__ = [
     "DATASET_VERSION",
@@ -30,3 +65,15 @@ __all__ = [
     "read_export",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

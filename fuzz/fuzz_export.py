@@ -22,7 +22,7 @@ import atheris
 
 with atheris.instrument_imports(include=["builder"]):
     from builder.errors import ClaimwireError
-    from builder.labelstudio import read_export
+    from builder.io.exports import read_export
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="claimwire-fuzz-"))
 

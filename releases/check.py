@@ -26,8 +26,8 @@ RECORDS = ROOT / "releases"
 
 def rebuild(version: str, scratch: Path) -> bytes:
     """checksums.tsv of the current inputs built as ``version``."""
-    from builder.build import build
-    from builder.labelstudio import export_files
+    from builder.io.exports import export_files
+    from builder.pipeline.build import build
 
     exports = list(export_files(ROOT / "annotations" / "exports"))
     result = build(ROOT / "articles", exports, scratch, version)

@@ -17,10 +17,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from builder.articles import read_articles  # noqa: E402
-from builder.ls import connect, ensure_project, existing_tasks, pull_snapshot, push_tasks, task_for  # noqa: E402
-from builder.ls_server import LabelStudioServer, ensure_installed  # noqa: E402
-from builder.spec import load_spec, resolve  # noqa: E402
+from builder.io.articles import read_articles  # noqa: E402
+from builder.labelstudio.client import (  # noqa: E402
+    connect,
+    ensure_project,
+    existing_tasks,
+    pull_snapshot,
+    push_tasks,
+    task_for,
+)
+from builder.labelstudio.server import LabelStudioServer, ensure_installed  # noqa: E402
+from builder.labelstudio.spec import load_spec, resolve  # noqa: E402
 
 PROJECT = "claimwire gold"
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from builder.ls_server import LabelStudioServer, ls_executable
+from builder.labelstudio.server import LabelStudioServer, ls_executable
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio

@@ -1,0 +1,246 @@
+"""Reference baselines: floors that any system reported on claimwire should beat.
+
+- ``majority``: the most frequent decision of the ``train`` rows, for every row (entities: all
+  ``O``; claims: the majority ``is_claim``, and when that is true the whole sentence as the claim
+  with the most frequent claimer; stance: the most frequent label).
+- ``rules``: non-learned rules, one per task: a capitalised-span tagger with word-shape label
+  rules (entities); a reporting-verb cue rule for claim sentences, with the nearest capitalised
+  name as claimer (claims); a small cue lexicon (stance).
+
+Both write files in the predictions format (``schema/predictions.schema.json``), so they are
+scored by exactly the code path a submitted system goes through.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..contracts.labels import STANCES
+from ..errors import Problem, UsageError
+from ..release import reader
+from .scorer import (
+    TASKS,
+    default_release,
+    resolve_split,
+    score,
+    write_metrics,
+)
+
+NAMES = ("majority", "rules")
+
+Row = Mapping[str, Any]
+
+# Capitalised words that open sentences or titles rather than names.
+_STOP = frozenset(
+    [
+        "A", "An", "The", "This", "That", "These", "Those", "It", "Its", "He", "She", "We", "They",
+        "I", "You", "His", "Her", "Their", "Our", "My", "In", "On", "At", "For", "From", "By",
+        "With", "As", "But", "And", "Or", "If", "When", "While", "After", "Before", "Since", "Also",
+        "According", "Mr", "Mrs", "Ms", "Dr", "READ", "MORE", "Monday", "Tuesday", "Wednesday",
+        "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May",
+        "June", "July", "August", "September", "October", "November", "December"
+    ]
+)
+# Titles before a name: the claimer is the name after the last of them ("Treasury Secretary X").
+_TITLES = frozenset(
+    [
+        "President", "Minister", "Secretary", "Envoy", "Ambassador", "Col", "Col.", "Gen", "Gen.",
+        "General", "Spokesman", "Spokeswoman", "Chairman", "Director", "Senator", "Governor",
+        "Mayor", "Adviser", "Advisor", "Security", "Chief"
+    ]
+)
+_CONNECTORS = frozenset({"of", "de", "del", "la", "al", "and"})
+_ORG_WORDS = frozenset(
+    [
+        "Ministry", "Embassy", "Organization", "Organisation", "Times", "Treasury", "Party",
+        "Council", "Committee", "Agency", "Bank", "Company", "Corporation", "Corp", "Inc", "Ltd",
+        "University", "Department", "Army", "Forces", "Court", "Union", "Commission", "News",
+        "Press", "Post", "International", "Institute", "Association", "Office", "Congress",
+        "Parliament", "Senate", "Government", "Twitter", "Facebook", "Reuters"
+    ]
+)
+_NORP_END = re.compile(r"(?:ans?|ese|ish|ians?)$")
+
+_CUES = re.compile(
+    r"\b(?:said|says|say|told|tells|claimed|claims|stated|states|accused|accuses|announced|"
+    r"declared|argued|added|noted|wrote|insisted|warned|reported|denied|stressed|explained|"
+    r"confirmed|alleged|according to|believes?)\b"
+)
+_NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del)\s+)?[A-Z][\w’'.-]*)*")
+
+_AGAINST = re.compile(
+    r"\b(?:accus\w*|coup|treason|against|not|no longer|abandon\w*|harm\w*|sanction\w*|"
+    r"withdraw\w*|illegitimate|condemn\w*|reject\w*|untenable|invade|step(?:ped)? down|crimes?|"
+    r"action)\b", re.IGNORECASE)
+_FAVOR = re.compile(
+    r"\b(?:support\w*|recogni[sz]\w*|legitimate|welcom\w*|prais\w*|back(?:s|ed)?|help\w*|"
+    r"agree\w*|solved?)\b", re.IGNORECASE)
+
+
+def _capitalised(tok: str) -> bool:
+    return tok[:1].isupper() and tok not in _STOP and tok not in _TITLES
+
+
+def capitalised_spans(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """Token ranges of runs of capitalised words (joined by 'of', 'de'... between two of them)."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        if not _capitalised(tokens[i]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(tokens):
+            if _capitalised(tokens[j]):
+                j += 1
+            elif (tokens[j] in _CONNECTORS and j + 1 < len(tokens)
+                  and _capitalised(tokens[j + 1])):
+                j += 2
+            else:
+                break
+        spans.append((i, j))
+        i = j
+    return spans
+
+
+def entity_label(words: Sequence[str]) -> str:
+    """A label from the shape of a capitalised span alone (no gazetteer, nothing learned)."""
+    if any(w in _ORG_WORDS for w in words):
+        return "ORG"
+    if len(words) == 1:
+        w = words[0]
+        if w.isupper() and len(w) >= 3 and w.isalpha() and len(w) <= 5:
+            return "ORG"  # acronyms: OAS, NATO
+        if _NORP_END.search(w) and not w.isupper():
+            return "NORP"
+        return "GPE"
+    return "PER"
+
+
+def _rules_entities(row: Row) -> dict[str, Any]:
+    tokens = row["tokens"]
+    tags = ["O"] * len(tokens)
+    for s, e in capitalised_spans(tokens):
+        label = entity_label(tokens[s:e])
+        tags[s] = f"B-{label}"
+        for i in range(s + 1, e):
+            tags[i] = f"I-{label}"
+    return {"id": row["id"], "ner_tags": tags}
+
+
+def cue_claimer(sentence: str) -> tuple[bool, str | None]:
+    """(has a reporting cue, its claimer): the name right after the cue ("said Tarre"), else
+    the capitalised name nearest before the cue, else the first after it."""
+    cue = _CUES.search(sentence)
+    if cue is None:
+        return False, None
+    names = [(m, n) for m in _NAME.finditer(sentence) if (n := _clean_name(m.group()))]
+    inverted = [n for m, n in names if m.start() >= cue.end()
+                and not sentence[cue.end() : m.start()].strip()
+                and sentence[m.end() :].strip()[:1] in ("", ".", ",", ";")]
+    if inverted and cue.group() in ("said", "says"):  # '"No", said Tarre.' (not "told Sputnik")
+        return True, inverted[0]
+    before = [n for m, n in names if m.end() <= cue.start()]
+    after = [n for m, n in names if m.start() >= cue.end()]
+    return True, before[-1] if before else (after[0] if after else None)
+
+
+def _clean_name(span: str) -> str | None:
+    """Drop sentence openers and titles before a name, and a possessive after it."""
+    words = span.split()
+    while words and words[0] in _STOP:
+        words.pop(0)
+    titled = [k for k, w in enumerate(words) if w in _TITLES]
+    if titled:
+        words = words[titled[-1] + 1 :]
+    if words:
+        words[-1] = re.sub(r"[’']s$", "", words[-1].rstrip("."))
+    return " ".join(words) or None
+
+
+def _rules_claims(row: Row) -> dict[str, Any]:
+    found, claimer = cue_claimer(row["sentence"])
+    start = row["sentence_start"]
+    claims = [{"start": start, "end": start + len(row["sentence"]), "claimer": claimer}]
+    return {"id": row["id"], "is_claim": found, "claims": claims if found else []}
+
+
+def _rules_stance(row: Row) -> dict[str, Any]:
+    against = len(_AGAINST.findall(row["claim"]))
+    favor = len(_FAVOR.findall(row["claim"]))
+    label = "AGAINST" if against > favor else "FAVOR" if favor > against else "NEUTRAL"
+    return {"id": row["id"], "label": label}
+
+
+def _majority(config: str, rows: Sequence[Row], train: Sequence[Row]) -> list[dict[str, Any]]:
+    if config == "entities":
+        return [{"id": r["id"], "ner_tags": ["O"] * len(r["tokens"])} for r in rows]
+    if config == "stance":
+        counts = Counter(r["label"] for r in train)
+        label = max(STANCES, key=lambda s: (counts[s], -STANCES.index(s)))
+        return [{"id": r["id"], "label": label} for r in rows]
+    claim = Counter(bool(r["is_claim"]) for r in train).most_common(1)
+    is_claim = bool(claim and claim[0][0])
+    seen = {c["claim_id"]: c for r in train for c in r["claims"]}.values()
+    attributions = Counter(c["attribution"] for c in seen)
+    claimers = Counter(c["claimer"] for c in seen if c["claimer"] is not None)
+    claimer = None
+    if attributions["REPORTED"] > attributions["AUTHOR"] and claimers:
+        claimer = min(claimers, key=lambda n: (-claimers[n], n))
+    out = []
+    for r in rows:
+        start = r["sentence_start"]
+        spans = [{"start": start, "end": start + len(r["sentence"]), "claimer": claimer}]
+        out.append({"id": r["id"], "is_claim": is_claim, "claims": spans if is_claim else []})
+    return out
+
+
+_RULES = {"entities": _rules_entities, "claims": _rules_claims, "stance": _rules_stance}
+
+
+def predict(name: str, config: str, rows: Sequence[Row],
+            train: Sequence[Row] = ()) -> list[dict[str, Any]]:
+    """Prediction items of baseline ``name`` for gold ``rows`` of ``config``; ``train`` rows give
+    the majority baseline its counts (the rules read nothing but the row itself)."""
+    if name == "majority":
+        return _majority(config, rows, train)
+    if name == "rules":
+        return [_RULES[config](r) for r in rows]
+    raise UsageError(Problem(f"unknown baseline {name!r}", expected=" or ".join(NAMES)))
+
+
+def predictions_file(name: str, config: str, split: str, rows: Sequence[Row],
+                     train: Sequence[Row] = ()) -> dict[str, Any]:
+    return {"config": config, "split": split, "system": f"baseline:{name}",
+            "predictions": predict(name, config, rows, train)}
+
+
+def run(name: str, release: Path | None = None, split: str | None = None,
+        configs: Sequence[str] = TASKS, out: Path = Path("predictions")) -> list[dict[str, Any]]:
+    """Write ``<out>/<name>-<config>-<split>.json`` for each config, score it and write the
+    metrics beside it (``.metrics.json``). Returns the metrics documents."""
+    from ..release.writer import json_bytes
+
+    if name not in NAMES:
+        raise UsageError(Problem(f"unknown baseline {name!r}", expected=" or ".join(NAMES)))
+    release = release or default_release()
+    results = []
+    for config in configs:
+        chosen = resolve_split(release, config, split)
+        rows = reader.rows(release, config, chosen)
+        train = (reader.rows(release, config, "train")
+                 if "train" in reader.splits(release, config) else rows)
+        data = predictions_file(name, config, chosen, rows, train)
+        path = out / f"{name}-{config}-{chosen}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(json_bytes(data))
+        result = {"config": config, "split": chosen, "release": release.name,
+                  "system": data["system"], "predictions": str(path),
+                  "metrics": score(config, rows, data["predictions"], file=str(path))}
+        write_metrics(result, path.with_suffix(".metrics.json"))
+        results.append(result)
+    return results

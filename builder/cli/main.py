@@ -1,0 +1,232 @@
+"""The ``claimwire`` command line. Exit codes: 0 ok, 1 invalid data, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ClaimwireError, Problem, UsageError
+from ..version import DATASET_VERSION
+from . import benchmark, ls, quality
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+AUTO_JOBS_BYTES = 8 << 20  # below this, worker processes cost more than they save
+
+
+class _TaskBar:
+    """Tasks done, tasks/s and an ETA on a terminal; silent in CI and when stderr is piped.
+
+    A streamed export's task count is unknown until its end, so the total is estimated from the
+    bytes read so far and refined as the build goes.
+    """
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(desc="building", unit=" tasks", total=None, leave=False,
+                        disable=not sys.stderr.isatty() or bool(os.environ.get("CI")))
+
+    def __call__(self, tasks: int, done_bytes: int, total_bytes: int) -> None:
+        if done_bytes:
+            self.bar.total = max(tasks, round(tasks * total_bytes / done_bytes))
+        self.bar.update(tasks - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (0: auto), got {text!r}")
+    return n
+
+
+def _auto_jobs(exports: list[Path], jobs: int) -> int:
+    """``--jobs 0``: every available core, unless the exports are too small to be worth it."""
+    if jobs:
+        return jobs
+    from ..io.exports import export_files
+
+    size = 0
+    for f in (f for p in exports if p.exists() for f in export_files(p)):
+        size += f.stat().st_size
+        if size > AUTO_JOBS_BYTES:  # enough: a folder of a million files is not stat-ed twice
+            cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count())
+            return max(1, cores or 1)
+    return 1
+
+
+def _version(text: str) -> str:
+    parts = text.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected a semantic version like 0.1.0, got {text!r}")
+    return text
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from ..core.splits import SplitSpec
+    from ..io.storage import local_exports
+    from ..pipeline.build import build
+
+    bar = _TaskBar()
+    try:
+        with local_exports(args.annotations) as exports:
+            result = build(
+                articles_dir=args.articles,
+                exports=exports,
+                out=args.out,
+                version=args.version,
+                splits=SplitSpec.parse(args.splits),
+                progress=bar,
+                jobs=_auto_jobs(exports, args.jobs),
+            )
+    finally:
+        bar.close()
+    if result.created:
+        print(f"built {result.path}")
+    else:
+        print(f"up to date: {result.path} already holds exactly this build (nothing written)")
+    print(f"  articles: {result.articles} ({len(result.unannotated)} without annotation)")
+    for split, counts in result.counts.items():
+        if counts["documents"]:
+            print(
+                f"  {split:<10} {counts['documents']:>5} documents "
+                f"{counts['entities']:>6} entities {counts['claims']:>6} claims"
+            )
+    fixes = ", ".join(f"{k}={v}" for k, v in sorted(result.stats.fixes.items()))
+    print(f"  span fixes: {fixes or 'none'}; skipped annotations: {result.stats.cancelled}")
+    print("load it with:")
+    print(f'  from datasets import load_dataset; ds = load_dataset("{result.path}")')
+    return EXIT_OK
+
+
+def _shown(problems: list[Problem], names: dict[str, str]) -> list[Problem]:
+    """Problems with temporary copies of remote exports named by the URL the user gave."""
+    from dataclasses import replace
+
+    out = []
+    for p in problems:
+        for local, given in names.items():
+            if local != given and p.file and p.file.startswith(local):
+                p = replace(p, file=given + p.file[len(local):])
+        out.append(p)
+    return out
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..io.storage import local_exports
+    from ..pipeline.validate import validate_paths
+
+    with local_exports(args.paths) as paths:
+        problems, checked = validate_paths(paths, args.articles)
+        problems = _shown(problems, dict(zip(map(str, paths), args.paths)))
+    for p in problems:
+        print(_github(p) if args.format == "github" else str(p))
+    status = "invalid" if problems else "valid"
+    print(f"{status}: {checked} task(s) and article(s) checked, {len(problems)} problem(s)",
+          file=sys.stderr)
+    return EXIT_INVALID if problems else EXIT_OK
+
+
+def _github(p: Problem) -> str:
+    """A GitHub Actions workflow command: an annotation on the offending line."""
+    loc = f"file={p.file or ''}"
+    if p.line is not None:
+        loc += f",line={p.line}"
+        if p.column is not None:
+            loc += f",col={p.column}"
+    body = str(p).split(": ", 1)[-1]
+    body = body.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::error {loc},title=claimwire::{body}"
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from ..release.verify import verify
+
+    if not (args.release / "checksums.tsv").is_file():
+        raise UsageError(Problem("not a release folder (no checksums.tsv)", file=str(args.release),
+                                 fix="pass a folder like dist/claimwire-0.1.0"))
+    for line in verify(args.release, load=not args.no_load):
+        print(line)
+    print(f"verified {args.release}")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="claimwire",
+        description="Build, validate and verify the claimwire dataset: news articles annotated in "
+        "Label Studio with entities, claims and stance.",
+        epilog="Exit codes: 0 ok, 1 invalid data, 2 usage. Docs: README.md.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build a versioned Parquet release",
+                       description="Merge articles/ with Label Studio JSON exports, validate "
+                       "everything, and write dist/claimwire-<version>/ atomically.")
+    b.add_argument("--version", type=_version, default=DATASET_VERSION,
+                   help=f"release version (default {DATASET_VERSION})")
+    b.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default dist)")
+    b.add_argument("--articles", type=Path, default=Path("articles"),
+                   help="raw articles and sources.json (default articles)")
+    b.add_argument("--annotations", nargs="+", default=["annotations/exports"],
+                   help="Label Studio JSON exports: files, folders of per-task files as export "
+                   "storage writes them, or fsspec URLs (default annotations/exports)")
+    b.add_argument("--splits", default="train=80,validation=10,test=10",
+                   help="split shares in percent (default train=80,validation=10,test=10)")
+    b.add_argument("--jobs", type=_jobs, default=0, metavar="N",
+                   help="worker processes (default 0: every core for exports over 8 MB); the "
+                   "release is byte-identical for any N")
+    b.set_defaults(func=cmd_build)
+
+    v = sub.add_parser("validate", help="check exports and articles against the contracts",
+                       description="Validate Label Studio exports (files or folders) and raw "
+                       "articles; list every problem with file, line, task, JSON pointer.")
+    v.add_argument("paths", nargs="+",
+                   help="export files/folders (or fsspec URLs such as s3://bucket/exports/) or "
+                   "article folders")
+    v.add_argument("--articles", type=Path, default=Path("articles"),
+                   help="articles to check exports against (default articles; skipped if absent)")
+    v.add_argument("--format", choices=("text", "github"), default="text",
+                   help="github: workflow annotations on the offending lines of a pull request")
+    v.set_defaults(func=cmd_validate)
+
+    r = sub.add_parser("verify", help="check a release: checksums, split sizes, loading",
+                       description="Recompute every checksum, compare split sizes and load "
+                       "every config with datasets.load_dataset (offline).")
+    r.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
+    r.add_argument("--no-load", action="store_true", help="skip the load_dataset check")
+    r.set_defaults(func=cmd_verify)
+
+    ls.add_commands(sub)  # ls tasks, push, pull, serve
+    benchmark.add_commands(sub)  # evaluate, baseline, diff
+    quality.add_commands(sub)  # agreement, review, report
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ClaimwireError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    except OSError as exc:  # disk full, unwritable folder... outside a step that names it
+        where = f": {exc.filename}" if exc.filename is not None else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

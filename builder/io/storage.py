@@ -1,0 +1,121 @@
+"""Where exports come from: local files and folders, or any fsspec URL (``s3://``, ``gs://``,
+``memory://``, ``file://`` ...) of a JSON export or of a folder that Label Studio's export storage
+writes to.
+
+Export storage writes one file per task (the task format) or, in its older default, one file per
+annotation with the task nested under ``"task"``. Both are accepted: remote files are copied to a
+temporary folder, and per-annotation files are regrouped into one task file per task, so the
+reader downstream only ever sees local JSON exports. Problems are reported with the original URL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import ClaimwireError, InvalidDataError, Problem, UsageError
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def _annotation_file(data: Any) -> bool:
+    """A per-annotation storage file: an annotation with its task nested under ``task``."""
+    return (isinstance(data, dict) and "result" in data and "data" not in data
+            and isinstance(data.get("task"), dict) and isinstance(data["task"].get("data"), dict))
+
+
+def _regroup(files: list[Path], into: Path) -> list[Path]:
+    """Task files for a folder of per-annotation files; other files are passed through."""
+    tasks: dict[int, dict[str, Any]] = {}
+    passed: list[Path] = []
+    for file in files:
+        try:
+            data = orjson.loads(file.read_bytes())
+        except (orjson.JSONDecodeError, OSError):
+            passed.append(file)  # the reader reports it with line and column
+            continue
+        if not _annotation_file(data):
+            passed.append(file)
+            continue
+        task = data["task"]
+        entry = tasks.setdefault(int(task.get("id", 0)), {**task, "annotations": []})
+        entry["annotations"].append({k: v for k, v in data.items() if k != "task"})
+    if not tasks:
+        return files
+    into.mkdir(parents=True, exist_ok=True)
+    out = list(passed)
+    for task_id, task in sorted(tasks.items()):
+        task["annotations"].sort(key=lambda a: a.get("id", 0))
+        path = into / f"task-{task_id}.json"
+        path.write_bytes(orjson.dumps(task))
+        out.append(path)
+    return out
+
+
+def _fetch(source: str, into: Path) -> Path:
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(source)
+    except (ImportError, ValueError) as exc:
+        raise UsageError(Problem(f"cannot open {source}: {exc}", file=source,
+                                 fix="install the fsspec driver for that protocol "
+                                     "(e.g. s3fs, gcsfs) or copy the export locally")) from None
+    try:
+        if fs.isdir(root):
+            names = sorted(p for p in fs.find(root) if p.endswith(".json"))
+            for name in names:
+                target = into / Path(name).relative_to(root.rstrip("/") or "/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with fs.open(name, "rb") as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            return into
+        into.mkdir(parents=True, exist_ok=True)
+        target = into / Path(root).name
+        with fs.open(root, "rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        return target
+    except FileNotFoundError:
+        raise InvalidDataError(Problem("export not found", file=source)) from None
+
+
+@contextmanager
+def local_exports(sources: list[str]) -> Iterator[list[Path]]:
+    """Local paths for ``sources``; temporary copies are removed on exit."""
+    with tempfile.TemporaryDirectory(prefix="claimwire-exports-") as tmp:
+        names: dict[str, str] = {}  # local prefix -> what the user named
+        paths: list[Path] = []
+        for n, source in enumerate(sources):
+            local = Path(source)
+            if _is_url(source):
+                local = _fetch(source, Path(tmp) / f"src{n}")
+                names[str(local)] = source
+            if local.is_dir():
+                files = sorted(p for p in local.rglob("*.json") if p.is_file())
+                grouped = _regroup(files, Path(tmp) / f"grouped{n}")
+                if grouped is not files:
+                    names[str(Path(tmp) / f"grouped{n}")] = source
+                    folder = Path(tmp) / f"merged{n}"
+                    folder.mkdir()
+                    for k, f in enumerate(grouped):
+                        shutil.copyfile(f, folder / f"{k:06d}-{f.name}")
+                    names[str(folder)] = source
+                    local = folder
+            paths.append(local)
+        try:
+            yield paths
+        except ClaimwireError as exc:
+            for i, p in enumerate(exc.problems):
+                for prefix, shown in names.items():
+                    if p.file and p.file.startswith(prefix):
+                        exc.problems[i] = replace(p, file=shown + p.file[len(prefix):])
+            raise

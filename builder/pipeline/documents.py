@@ -1,0 +1,32 @@
+"""Merged documents of a set of exports, without writing a release (agreement, review)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..core.adjudicate import Policy, Version
+from ..core.merge import MergeStats, merge, versions
+from ..errors import InvalidDataError, Problem
+from ..io.articles import read_articles
+from ..io.exports import TaskRecord, place, read_tasks
+from ..records import Document
+
+
+def merged(
+    exports: list[Path], articles_dir: Path, adjudication: str | None
+) -> Iterator[tuple[TaskRecord, Document, list[Version]]]:
+    """(task, document, versions) for every task of ``exports`` with a usable annotation."""
+    policy = Policy.parse(adjudication) if adjudication else Policy.from_env()
+    articles = {x.id: x for x in read_articles(articles_dir)}
+    for task in read_tasks(exports):
+        article = articles.get(task.article_id)
+        if article is None:
+            raise InvalidDataError(place(Problem(
+                "annotation for an unknown article", file=task.file, task=task.id,
+                article=task.article_id, pointer=task.base + "/data/article_id",
+                fix="pass --articles with the folder that holds this article")))
+        doc = merge(article, task, policy=policy)
+        if doc is not None:
+            where = {"file": task.file, "task": task.id, "article": article.id}
+            yield task, doc, versions(article.text, task, where, MergeStats())

@@ -1,0 +1,24 @@
+"""What a build made: the release folder, its tables and counts (read by the card, Croissant and
+the command line)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.merge import MergeStats
+from ..release.writer import SplitTable
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    version: str
+    tables: list[SplitTable]
+    articles: int
+    unannotated: list[str]
+    stats: MergeStats
+    counts: dict[str, Counter[str]] = field(default_factory=dict)  # split -> what -> n
+    created: bool = True  # False: an identical release of this version was already there
+    tasks: int = 0  # tasks read from the exports

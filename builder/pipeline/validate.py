@@ -1,0 +1,64 @@
+"""``claimwire validate``: every problem in a set of exports and articles, not just the first."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..core.merge import merge
+from ..errors import ClaimwireError, Problem
+from ..io.articles import RULES_FILE, load_rules, read_article
+from ..io.exports import export_files, read_export, unknown_article
+from ..records import Article
+
+
+def _articles(folder: Path, problems: list[Problem]) -> dict[str, Article]:
+    out: dict[str, Article] = {}
+    try:
+        rules = load_rules(folder / RULES_FILE)
+    except ClaimwireError as exc:
+        problems.extend(exc.problems)
+        return out
+    for meta in sorted(folder.glob("*.json")):
+        if meta.name == RULES_FILE:
+            continue
+        try:
+            article = read_article(meta, rules)
+            out[article.id] = article
+        except ClaimwireError as exc:
+            problems.extend(exc.problems)
+    return out
+
+
+def validate_paths(paths: list[Path], articles_dir: Path | None) -> tuple[list[Problem], int]:
+    """Problems found and the number of tasks and articles checked."""
+    problems: list[Problem] = []
+    articles: dict[str, Article] = {}
+    checked = 0
+    targets: list[Iterable[Path]] = []  # export files, listed when read
+    for path in paths:
+        if path.is_dir() and (path / RULES_FILE).is_file():
+            articles_dir = path
+        elif not path.exists():
+            problems.append(Problem("no such file or folder", file=str(path)))
+        else:
+            targets.append(export_files(path))
+    if articles_dir is not None and (articles_dir / RULES_FILE).is_file():
+        articles = _articles(articles_dir, problems)
+        checked += len(articles)
+    for file in itertools.chain.from_iterable(targets):
+        try:
+            for task in read_export(file):
+                checked += 1
+                article = articles.get(task.article_id)
+                if article is not None:
+                    try:
+                        merge(article, task)
+                    except ClaimwireError as exc:
+                        problems.extend(exc.problems)
+                elif articles:
+                    problems.append(unknown_article(task, len(articles)))
+        except ClaimwireError as exc:
+            problems.extend(exc.problems)
+    return problems, checked

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: workspaces, synthetic corpora, fault injection, figures."""

@@ -1,0 +1,60 @@
+"""Shared helpers for tests: a scratch copy of the shipped inputs that a test may break."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from builder.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_ID = "000_e5b139a28bf6bbf6"
+
+
+@dataclass
+class Workspace:
+    root: Path
+
+    @property
+    def articles(self) -> Path:
+        return self.root / "articles"
+
+    @property
+    def export(self) -> Path:
+        return self.root / "exports" / "gold.json"
+
+    @property
+    def dist(self) -> Path:
+        return self.root / "dist"
+
+    def tasks(self) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = json.loads(self.export.read_text(encoding="utf-8"))
+        return data
+
+    def write_tasks(self, tasks: list[dict[str, Any]]) -> None:
+        self.export.write_text(json.dumps(tasks, indent=1, ensure_ascii=False), encoding="utf-8")
+
+    def build(self, *extra: str) -> int:
+        return main(["build", "--articles", str(self.articles), "--annotations",
+                     str(self.export.parent), "--out", str(self.dist), *extra])
+
+
+def workspace(tmp: Path) -> Workspace:
+    shutil.copytree(ROOT / "articles", tmp / "articles")
+    (tmp / "exports").mkdir()
+    shutil.copyfile(ROOT / "annotations" / "exports" / "gold.json", tmp / "exports" / "gold.json")
+    return Workspace(tmp)
+
+
+def ls_user(client: Any, name: str) -> int:
+    """The id of Label Studio user ``name``, created on first use (with a name and an email the
+    privacy tests look for)."""
+    for u in client.users.list():
+        if u.username == name:
+            return int(u.id)
+    return int(client.users.create(username=name, email=f"{name}@example.org",
+                                   first_name="Quintessa", last_name="Testperson",
+                                   password="x" * 16).id)
