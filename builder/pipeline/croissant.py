@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from datasets import ClassLabel, List, Value
-
-from ..contracts.features import FEATURES
+from ..contracts.features import features
 
 if TYPE_CHECKING:
     from .result import BuildResult
@@ -64,6 +62,8 @@ SPLIT_FROM_NAME = r"^(train|validation|test)-\d+-of-\d+\.parquet$"
 
 
 def _dtype(feature: Any) -> str | None:
+    from datasets import ClassLabel, Value
+
     if isinstance(feature, Value):
         return _TYPES[feature.dtype]
     if isinstance(feature, ClassLabel):
@@ -72,6 +72,8 @@ def _dtype(feature: Any) -> str | None:
 
 
 def _field(record_set: str, name: str, feature: Any, file_id: str) -> dict[str, Any] | None:
+    from datasets import ClassLabel, List
+
     repeated = isinstance(feature, List) and _dtype(feature.feature) is not None
     dtype = _dtype(feature.feature if repeated else feature)
     if dtype is None:
@@ -170,7 +172,7 @@ def responsible_ai(result: BuildResult) -> dict[str, Any]:
 def croissant(result: BuildResult) -> dict[str, Any]:
     distribution: list[dict[str, Any]] = []
     record_sets: list[dict[str, Any]] = []
-    for config in FEATURES:
+    for config in features():
         tables = [t for t in result.tables if t.config == config]
         if not tables:
             continue
@@ -183,7 +185,7 @@ def croissant(result: BuildResult) -> dict[str, Any]:
             "encodingFormat": "application/x-parquet",
             "includes": f"data/{config}/*.parquet",
         })
-        fields = [f for name, feat in FEATURES[config].items()
+        fields = [f for name, feat in features()[config].items()
                   if (f := _field(config, name, feat, file_id)) is not None]
         fields.append(_split_field(config, file_id))
         record_sets.append({"@type": "cr:RecordSet", "@id": config, "name": config,

@@ -8,14 +8,31 @@ build owns that version's staging folders: they are leftovers and can be removed
 The lock file is unlinked by its holder before it unlocks, so a finished build leaves nothing
 behind. A process that opened the file just before it was unlinked notices (the inode it locked
 is no longer the one at the path) and starts over.
+
+``fcntl`` exists on every POSIX system; on Windows ``msvcrt.locking`` takes its place (the lock
+file is then closed before it is unlinked, as Windows cannot unlink an open file). Where neither
+exists, importing works and taking a lock is a clear error.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from pathlib import Path
+from types import ModuleType
+
+from ..errors import OutputError, Problem
+
+fcntl: ModuleType | None
+msvcrt: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+try:
+    import msvcrt
+except ImportError:  # POSIX
+    msvcrt = None
 
 LOCK_SUFFIX = ".lock"
 PARTIAL_MARK = ".partial-"
@@ -36,12 +53,15 @@ class VersionLock:
     def acquire(self) -> bool:
         """Take the lock; False if another live process holds it."""
         for _ in range(_MAX_ATTEMPTS):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _lock(fd)
             except BlockingIOError:
                 os.close(fd)
                 return False
+            except BaseException:
+                os.close(fd)
+                raise
             try:
                 now = os.stat(self.path)
             except FileNotFoundError:
@@ -59,11 +79,34 @@ class VersionLock:
         """Unlink the lock file, then unlock (in that order, see the module docstring)."""
         if self._fd is None:
             return
+        if fcntl is None:  # Windows: an open file cannot be unlinked
+            os.close(self._fd)
+            self._fd = None
+            try:
+                self.path.unlink(missing_ok=True)
+            except PermissionError:  # another build opened it meanwhile; it removes it
+                pass
+            return
         try:
             self.path.unlink(missing_ok=True)
         finally:
             os.close(self._fd)
             self._fd = None
+
+
+def _lock(fd: int) -> None:
+    """An exclusive, non-blocking lock on ``fd``; BlockingIOError if another process has it."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    elif msvcrt is not None:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            raise BlockingIOError(*exc.args) from None
+    else:
+        raise OutputError(Problem(
+            "cannot lock the release folder: this platform has neither fcntl nor msvcrt",
+            fix="build on Linux, macOS or Windows; nothing was written"))
 
 
 def owner_name(entry: str) -> str | None:

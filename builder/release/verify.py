@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from ..contracts.features import FEATURES
+from ..contracts.features import features
 from ..errors import InvalidDataError, Problem
 from .writer import CHECKSUMS, SELF_DIGEST, sha256_file
 
@@ -108,7 +108,7 @@ def _load_all(root: Path) -> list[str]:
                     Problem(f"{config}/{split['name']} has {n} rows", file=str(root),
                             expected=str(split["num_examples"]))
                 )
-        if ds[next(iter(ds))].features != FEATURES[config]:
+        if ds[next(iter(ds))].features != features()[config]:
             raise InvalidDataError(
                 Problem(f"config {config} loads with other features than declared",
                         file=str(root))

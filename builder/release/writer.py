@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from ..contracts.features import CONFIGS, DEFAULT_CONFIG, FEATURES
+from ..contracts.features import CONFIGS, DEFAULT_CONFIG, features
 from ..errors import OutputError, Problem, UsageError
 from .locking import VersionLock, sweep
 
@@ -95,7 +95,7 @@ class SplitWriter:
         self.config, self.split = config, split
         self.rel = parquet_path(config, split)
         self.path = staging / self.rel
-        self.schema = FEATURES[config].arrow_schema
+        self.schema = features()[config].arrow_schema
         self.row_group_size = row_group_size or ROW_GROUP_ROWS[config]
         self.buffer: list[pa.Table] = []
         self.buffered = 0
@@ -178,7 +178,7 @@ def yaml_header(version: str, tables: list[SplitTable], extra: dict[str, Any]) -
         infos.append(
             {
                 "config_name": config,
-                "features": FEATURES[config]._to_yaml_list(),
+                "features": features()[config]._to_yaml_list(),
                 "splits": [
                     {"name": t.split, "num_bytes": t.num_bytes, "num_examples": t.num_examples}
                     for t in mine
@@ -224,10 +224,17 @@ def _output_error(exc: OSError, out: Path) -> OutputError:
     )
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and setting it back: there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class Staging:
     """A hidden temporary folder next to the final release; removed unless published.
 
-    Holds the version's lock (:mod:`builder.locking`) while it exists, so two builds of one
+    Holds the version's lock (:mod:`builder.release.locking`) while it exists, so two builds of one
     version never run at once, and sweeps staging folders left by builds that were killed.
     """
 
@@ -247,6 +254,9 @@ class Staging:
                 )
             sweep(final.parent, NAME, held=self.lock)
             self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+            # mkdtemp makes a private (0700) folder; the release is renamed from it and must be
+            # readable by others as any folder made under the user's umask is (0755 with 022)
+            os.chmod(self.path, 0o777 & ~_umask())
         except OSError as exc:
             self.lock.release()
             raise _output_error(exc, final.parent) from None

@@ -3,7 +3,7 @@
 from datasets import ClassLabel, List, Value
 from label_studio_sdk.label_interface import LabelInterface
 
-from builder.contracts.features import CONFIGS, FEATURES
+from builder.contracts.features import CONFIGS, features
 from builder.contracts.labels import (
     ATTRIBUTIONS,
     ENTITY_LABELS,
@@ -87,15 +87,15 @@ def _compatible(schema_t: object, feature_t: object) -> bool:
 def test_features_match_the_config_schemas():
     for config in CONFIGS:
         schema = load_schema(config)
-        features = FEATURES[config]
-        assert list(schema["properties"]) == list(features), config
-        assert set(schema["required"]) == set(features), config
+        feats = features()[config]
+        assert list(schema["properties"]) == list(feats), config
+        assert set(schema["required"]) == set(feats), config
         for name, prop in schema["properties"].items():
-            s, f = _schema_type(prop, schema), _feature_type(features[name])
+            s, f = _schema_type(prop, schema), _feature_type(feats[name])
             assert _compatible(s, f), (config, name, s, f)
 
 
 def test_class_label_names_come_from_the_label_sets():
-    assert FEATURES["entities"]["ner_tags"].feature.names == list(NER_TAGS)
-    assert FEATURES["stance"]["label"].names == list(STANCES)
+    assert features()["entities"]["ner_tags"].feature.names == list(NER_TAGS)
+    assert features()["stance"]["label"].names == list(STANCES)
     assert load_schema("entities")["properties"]["ner_tags"]["items"]["enum"] == list(NER_TAGS)

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from builder.cli.main import main
-from builder.contracts.features import FEATURES
+from builder.contracts.features import features
 from builder.contracts.schemas import load_schema, reference_validator
 from builder.core.adjudicate import Policy, Version, adjudicate, needs_review
 from builder.labelstudio.review import review_task
@@ -232,7 +232,7 @@ def _schema_columns(schema: dict, defs: dict) -> object:
 
 def test_documents_features_and_schema_have_the_same_columns():
     schema = load_schema("documents")
-    assert _columns(dict(FEATURES["documents"])) == _schema_columns(schema, schema["$defs"])
+    assert _columns(dict(features()["documents"])) == _schema_columns(schema, schema["$defs"])
 
 
 def test_release_rows_match_the_schema_reference_validator(doc):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from support.helpers import ROOT, SEED_ID
 from support.views_reference import claim_rows, entity_rows, sentences, stance_rows, task_rows
 
-from builder.contracts.features import CONFIGS, FEATURES
+from builder.contracts.features import CONFIGS, features
 from builder.contracts.labels import ENTITY_LABELS, NER_TAGS, STANCES
 from builder.core.merge import merge
 from builder.core.views import Views, split_tables
@@ -206,11 +206,11 @@ def test_tables_have_the_release_schema(bench_docs: list[Document]) -> None:
     views = Views(bench_docs[:20])
     for config in CONFIGS:
         table = views.table(config)
-        assert table.schema == FEATURES[config].arrow_schema
+        assert table.schema == features()[config].arrow_schema
         assert table.num_rows == views.row_offsets(config)[-1]
     documents = views.table("documents")
     expected = pa.Table.from_pylist([d.to_row() for d in bench_docs[:20]],
-                                    schema=FEATURES["documents"].arrow_schema)
+                                    schema=features()["documents"].arrow_schema)
     assert documents.equals(expected)
 
 

@@ -15,7 +15,7 @@ from support.views_reference import task_rows
 
 from builder import DATASET_VERSION, build
 from builder.cli.main import main
-from builder.contracts.features import FEATURES
+from builder.contracts.features import features
 from builder.core.ids import IdSet, id_digest, missing
 from builder.core.splits import SplitSpec
 from builder.core.views import split_tables
@@ -71,9 +71,9 @@ def test_every_span_matches_the_text(release: Path):
 
 
 def test_every_config_loads_with_declared_features(release: Path):
-    for config in FEATURES:
+    for config in features():
         ds = load_dataset(str(release), config)
-        assert ds["train"].features == FEATURES[config]
+        assert ds["train"].features == features()[config]
 
 
 def test_class_label_names_survive(release: Path):
@@ -89,9 +89,9 @@ def test_class_label_names_survive(release: Path):
 
 
 def test_streaming_works(release: Path):
-    for config in FEATURES:
+    for config in features():
         first = next(iter(load_dataset(str(release), config, streaming=True)["train"]))
-        assert set(first) == set(FEATURES[config])
+        assert set(first) == set(features()[config])
 
 
 def test_entities_view_tags_every_mention(release: Path):
