@@ -40,25 +40,87 @@ ANNOTATORS = 20
 SOURCE = "Synthetic Wire"
 
 FIRST = [
-    "Ana", "Boris", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas",
-    "Kira", "Luis", "Maya", "Nadia", "Omar",
+    "Ana",
+    "Boris",
+    "Carla",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Luis",
+    "Maya",
+    "Nadia",
+    "Omar",
 ]
 LAST = [
-    "Alvarez", "Becker", "Costa", "Duarte", "Evans", "Fischer", "Garcia", "Horvat", "Ivanova",
-    "Jensen", "Kowalski",
+    "Alvarez",
+    "Becker",
+    "Costa",
+    "Duarte",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Horvat",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
 ]
-ORGS = ["the Central Bank", "Reuters", "the Defense Ministry", "the Energy Agency",
-        "the United Nations", "the Red Cross", "Parliament", "the Supreme Court"]
+ORGS = [
+    "the Central Bank",
+    "Reuters",
+    "the Defense Ministry",
+    "the Energy Agency",
+    "the United Nations",
+    "the Red Cross",
+    "Parliament",
+    "the Supreme Court",
+]
 GPES = ["Venezuela", "Brazil", "Russia", "Washington", "Caracas", "Germany", "Kenya", "Peru"]
 LOCS = ["the Andes", "the Caribbean", "the Amazon basin", "the Black Sea", "the border region"]
 NORPS = ["Venezuelans", "Europeans", "conservatives", "socialists", "Brazilians"]
 EVENTS = ["the election", "the summit", "the referendum", "the strike", "the blackout"]
 POOLS = {"PER": None, "ORG": ORGS, "GPE": GPES, "LOC": LOCS, "NORP": NORPS, "EVENT": EVENTS}
 WORDS = [
-    "officials", "said", "talks", "would", "continue", "despite", "growing", "pressure", "from",
-    "abroad", "while", "analysts", "expect", "prices", "to", "rise", "sharply", "as",
-    "supplies", "remain", "limited", "and", "the", "new", "measures", "take", "effect", "next",
-    "month", "according", "to", "people", "familiar", "with", "the", "matter",
+    "officials",
+    "said",
+    "talks",
+    "would",
+    "continue",
+    "despite",
+    "growing",
+    "pressure",
+    "from",
+    "abroad",
+    "while",
+    "analysts",
+    "expect",
+    "prices",
+    "to",
+    "rise",
+    "sharply",
+    "as",
+    "supplies",
+    "remain",
+    "limited",
+    "and",
+    "the",
+    "new",
+    "measures",
+    "take",
+    "effect",
+    "next",
+    "month",
+    "according",
+    "to",
+    "people",
+    "familiar",
+    "with",
+    "the",
+    "matter",
 ]
 VERBS = ["said", "warned", "claimed", "insisted", "argued", "announced"]
 EMOJIS = ["🇻🇪", "😀", "🔥", "👍", "📈"]
@@ -91,7 +153,7 @@ class _Text:
 
     def filler(self, rng: random.Random, n: int) -> None:
         k = rng.randrange(0, len(WORDS) - n)
-        self.add(" ".join(WORDS[k: k + n]))
+        self.add(" ".join(WORDS[k : k + n]))
 
 
 def article(rng: random.Random, emoji: bool) -> tuple[str, list, list]:
@@ -121,8 +183,9 @@ def article(rng: random.Random, emoji: bool) -> tuple[str, list, list]:
                 start = t.length
                 label = rng.choice(labels[1:])
                 name = _name(rng, label)
-                target = t.entity(name if claimer is not None else name[0].upper() + name[1:],
-                                  label)
+                target = t.entity(
+                    name if claimer is not None else name[0].upper() + name[1:], label
+                )
                 n_entities += 1
                 t.add(" ")
                 t.filler(rng, rng.randrange(8, 14))
@@ -162,55 +225,130 @@ def results(rng: random.Random, text: str, entities: list, claims: list, utf16: 
     for k, (s, e, span, label) in enumerate(entities):
         rid = f"e{k:03d}"
         value = {"start": off(s), "end": off(e), "text": span, "labels": [label]}
-        out.append({"id": rid, "from_name": "entity", "to_name": "text", "type": "labels",
-                    "origin": "manual", "value": value})
+        out.append(
+            {
+                "id": rid,
+                "from_name": "entity",
+                "to_name": "text",
+                "type": "labels",
+                "origin": "manual",
+                "value": value,
+            }
+        )
         if rng.random() < PORTRAYAL:
-            out.append({"id": rid, "from_name": "portrayal", "to_name": "text",
-                        "type": "choices", "origin": "manual",
-                        "value": {"start": off(s), "end": off(e), "text": span,
-                                  "choices": [rng.choice(("POSITIVE", "NEGATIVE", "NEUTRAL"))]}})
+            out.append(
+                {
+                    "id": rid,
+                    "from_name": "portrayal",
+                    "to_name": "text",
+                    "type": "choices",
+                    "origin": "manual",
+                    "value": {
+                        "start": off(s),
+                        "end": off(e),
+                        "text": span,
+                        "choices": [rng.choice(("POSITIVE", "NEGATIVE", "NEUTRAL"))],
+                    },
+                }
+            )
     relations = []
     n_targets = 0
     for k, (s, e, span, claimer, targets) in enumerate(claims):
         rid = f"c{k}"
         base = {"start": off(s), "end": off(e), "text": span}
-        out.append({"id": rid, "from_name": "claim", "to_name": "text", "type": "labels",
-                    "origin": "manual", "value": {**base, "labels": ["CLAIM"]}})
-        out.append({"id": rid, "from_name": "stance", "to_name": "text", "type": "choices",
-                    "origin": "manual", "value": {
-                        **base, "choices": [rng.choice(("FAVOR", "AGAINST", "NEUTRAL"))]}})
-        out.append({"id": rid, "from_name": "attribution", "to_name": "text",
-                    "type": "choices", "origin": "manual",
-                    "value": {**base, "choices": ["REPORTED" if claimer is not None
-                                                  else "AUTHOR"]}})
+        out.append(
+            {
+                "id": rid,
+                "from_name": "claim",
+                "to_name": "text",
+                "type": "labels",
+                "origin": "manual",
+                "value": {**base, "labels": ["CLAIM"]},
+            }
+        )
+        out.append(
+            {
+                "id": rid,
+                "from_name": "stance",
+                "to_name": "text",
+                "type": "choices",
+                "origin": "manual",
+                "value": {**base, "choices": [rng.choice(("FAVOR", "AGAINST", "NEUTRAL"))]},
+            }
+        )
+        out.append(
+            {
+                "id": rid,
+                "from_name": "attribution",
+                "to_name": "text",
+                "type": "choices",
+                "origin": "manual",
+                "value": {**base, "choices": ["REPORTED" if claimer is not None else "AUTHOR"]},
+            }
+        )
         if claimer is not None:
-            relations.append({"from_id": rid, "to_id": f"e{claimer:03d}", "type": "relation",
-                              "direction": "right", "labels": ["claimer"]})
+            relations.append(
+                {
+                    "from_id": rid,
+                    "to_id": f"e{claimer:03d}",
+                    "type": "relation",
+                    "direction": "right",
+                    "labels": ["claimer"],
+                }
+            )
         if n_targets < N_TARGETS:
             n_targets += 1
-            relations.append({"from_id": rid, "to_id": f"e{targets[0]:03d}", "type": "relation",
-                              "direction": "right", "labels": ["target"]})
+            relations.append(
+                {
+                    "from_id": rid,
+                    "to_id": f"e{targets[0]:03d}",
+                    "type": "relation",
+                    "direction": "right",
+                    "labels": ["target"],
+                }
+            )
     return out + relations
 
 
 def _stamp(rng: random.Random, day: int) -> str:
-    return (f"2025-{1 + day % 12:02d}-{1 + day % 28:02d}T{rng.randrange(24):02d}:"
-            f"{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(10**6):06d}Z")
+    return (
+        f"2025-{1 + day % 12:02d}-{1 + day % 28:02d}T{rng.randrange(24):02d}:"
+        f"{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(10**6):06d}Z"
+    )
 
 
-def annotation(rng: random.Random, ann_id: int, task_id: int, result: list, *,
-               cancelled: bool = False, truth: bool = False) -> dict:
+def annotation(
+    rng: random.Random,
+    ann_id: int,
+    task_id: int,
+    result: list,
+    *,
+    cancelled: bool = False,
+    truth: bool = False,
+) -> dict:
     who = rng.randrange(1, ANNOTATORS + 1)
     created = _stamp(rng, task_id)
     return {
-        "id": ann_id, "completed_by": who, "result": [] if cancelled else result,
-        "was_cancelled": cancelled, "ground_truth": truth, "created_at": created,
-        "updated_at": created, "draft_created_at": None,
-        "lead_time": round(rng.uniform(30, 900), 3), "prediction": {},
+        "id": ann_id,
+        "completed_by": who,
+        "result": [] if cancelled else result,
+        "was_cancelled": cancelled,
+        "ground_truth": truth,
+        "created_at": created,
+        "updated_at": created,
+        "draft_created_at": None,
+        "lead_time": round(rng.uniform(30, 900), 3),
+        "prediction": {},
         "result_count": 0 if cancelled else len(result),
-        "unique_id": f"{rng.getrandbits(128):032x}", "import_id": None,
-        "last_action": None, "bulk_created": False, "task": task_id, "project": 1,
-        "updated_by": who, "parent_prediction": None, "parent_annotation": None,
+        "unique_id": f"{rng.getrandbits(128):032x}",
+        "import_id": None,
+        "last_action": None,
+        "bulk_created": False,
+        "task": task_id,
+        "project": 1,
+        "updated_by": who,
+        "parent_prediction": None,
+        "parent_annotation": None,
         "last_created_by": None,
     }
 
@@ -237,14 +375,31 @@ def task(rng: random.Random, task_id: int, article_id: str) -> tuple[dict, str, 
     created = _stamp(rng, task_id)
     digest = hashlib.sha256(text.encode()).hexdigest()
     t = {
-        "id": task_id, "annotations": anns, "drafts": [], "predictions": [],
-        "data": {"text": text, "article_id": article_id, "text_sha256": digest,
-                 "title": f"Synthetic article {task_id}", "source": SOURCE},
-        "meta": {}, "created_at": created, "updated_at": created, "allow_skip": True,
-        "inner_id": task_id, "total_annotations": len(anns) - cancelled,
-        "cancelled_annotations": cancelled, "total_predictions": 0, "comment_count": 0,
-        "unresolved_comment_count": 0, "last_comment_updated_at": None, "project": 1,
-        "updated_by": 1, "comment_authors": [],
+        "id": task_id,
+        "annotations": anns,
+        "drafts": [],
+        "predictions": [],
+        "data": {
+            "text": text,
+            "article_id": article_id,
+            "text_sha256": digest,
+            "title": f"Synthetic article {task_id}",
+            "source": SOURCE,
+        },
+        "meta": {},
+        "created_at": created,
+        "updated_at": created,
+        "allow_skip": True,
+        "inner_id": task_id,
+        "total_annotations": len(anns) - cancelled,
+        "cancelled_annotations": cancelled,
+        "total_predictions": 0,
+        "comment_count": 0,
+        "unresolved_comment_count": 0,
+        "last_comment_updated_at": None,
+        "project": 1,
+        "updated_by": 1,
+        "comment_authors": [],
     }
     return t, text, rng.random() < CRLF
 
@@ -277,11 +432,16 @@ def generate(n: int, out: Path, seed: int = 6, articles: bool = True) -> tuple[P
                 f.write(b", ")
             f.write(_dumps(t))
             if articles:
-                meta = {"id": article_id, "source": SOURCE, "title": t["data"]["title"],
-                        "language": "en", "license": "CC0-1.0 (synthetic)",
-                        "url": f"https://example.org/{article_id}",
-                        "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                        "group": f"story-{task_id // 3}"}
+                meta = {
+                    "id": article_id,
+                    "source": SOURCE,
+                    "title": t["data"]["title"],
+                    "language": "en",
+                    "license": "CC0-1.0 (synthetic)",
+                    "url": f"https://example.org/{article_id}",
+                    "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                    "group": f"story-{task_id // 3}",
+                }
                 (art_dir / f"{article_id}.json").write_bytes(orjson.dumps(meta))
                 raw = text.replace("\n", "\r\n") if crlf else text
                 (art_dir / f"{article_id}.txt").write_bytes(raw.encode())

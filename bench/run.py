@@ -109,8 +109,7 @@ def converter(export: Path, n: int) -> tuple[float, float]:
             for method in (c.convert_to_json_min, c.convert_to_conll2003):
                 out = Path(tmp) / method.__name__
                 out.mkdir()
-                t = best_of(lambda m=method, o=out: m(str(export), str(o), is_dir=False),
-                            repeat=1)
+                t = best_of(lambda m=method, o=out: m(str(export), str(o), is_dir=False), repeat=1)
                 rates.append(n / t)
     return rates[0], rates[1]
 
@@ -165,13 +164,26 @@ def _children_cpu() -> float:
 def build(export: Path, articles: Path, out: Path, jobs: int) -> tuple[float, int, float, str]:
     """Wall time, peak tree RSS and CPU time (main process and workers) of ``claimwire build``
     as a user runs it, and its output."""
-    cmd = [sys.executable, "-m", "builder", "build", "--articles", str(articles),
-           "--annotations", str(export), "--out", str(out), "--jobs", str(jobs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "builder",
+        "build",
+        "--articles",
+        str(articles),
+        "--annotations",
+        str(export),
+        "--out",
+        str(out),
+        "--jobs",
+        str(jobs),
+    ]
     peak = 0
     cpu0 = _children_cpu()  # the build's workers are reaped by the build: their CPU counts too
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=HERE.parent)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE.parent
+    )
     done = threading.Event()
 
     def sample() -> None:
@@ -238,14 +250,27 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tasks", type=int, default=10_000, help="export size (default 10000)")
     p.add_argument("--out", type=Path, default=HERE / "out", help="work folder (bench/out)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="claimwire build --jobs (default: every core)")
-    p.add_argument("--sample", type=int, default=20_000,
-                   help="tasks for the floor above this size (default 20000)")
-    p.add_argument("--converter-sample", type=int, default=2_000,
-                   help="tasks given to the Converter (default 2000)")
-    p.add_argument("--naive-sample", type=int, default=1_000,
-                   help="tasks for the naive builder (default 1000)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="claimwire build --jobs (default: every core)",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=20_000,
+        help="tasks for the floor above this size (default 20000)",
+    )
+    p.add_argument(
+        "--converter-sample",
+        type=int,
+        default=2_000,
+        help="tasks given to the Converter (default 2000)",
+    )
+    p.add_argument(
+        "--naive-sample", type=int, default=1_000, help="tasks for the naive builder (default 1000)"
+    )
     p.add_argument("--no-load", action="store_true", help="skip the load_dataset checks")
     p.add_argument("--seed", type=int, default=6)
     args = p.parse_args(argv)
@@ -258,10 +283,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         generate(n, work, args.seed)
         (work / "generated").write_text(f"{n} {args.seed}\n")
-        print(f"generated {n} tasks in {time.perf_counter() - t0:.0f} s "
-              f"({export.stat().st_size / 1e6:.0f} MB)", file=sys.stderr)
+        print(
+            f"generated {n} tasks in {time.perf_counter() - t0:.0f} s "
+            f"({export.stat().st_size / 1e6:.0f} MB)",
+            file=sys.stderr,
+        )
     tmp = Path(tempfile.mkdtemp(prefix="claimwire-bench-", dir=work))
     try:
+
         def sample(k: int) -> tuple[Path, int]:
             k = min(k, n)
             return (export if k == n else prefix(export, k, tmp / f"first-{k}.json")), k
@@ -284,43 +313,71 @@ def main(argv: list[str] | None = None) -> int:
         ("2 Converter JSON -> JSON_MIN", cv_min, f"first {cv_n} tasks" if cv_n < n else "all"),
         ("2 Converter JSON -> CONLL2003", cv_conll, f"first {cv_n} tasks" if cv_n < n else "all"),
         ("3 naive: json.load + jsonschema", nv, f"first {nv_n} tasks" if nv_n < n else "all"),
-        (f"4 claimwire build --jobs {args.jobs}", rate,
-         f"all, peak RSS {rss / 1e6:.0f} MB (PSS, all processes)"),
+        (
+            f"4 claimwire build --jobs {args.jobs}",
+            rate,
+            f"all, peak RSS {rss / 1e6:.0f} MB (PSS, all processes)",
+        ),
     ]
     print(f"export: {n} tasks, {size:.0f} MB ({export})")
     print(f"{'':<36} {'tasks/s':>10}  on")
     for label, value, note in rows:
         print(f"{label:<36} {value:>10,.0f}  {note}")
-    ratios = {"floor": rate / fl, "converter": rate / cv_min, "conll": rate / cv_conll,
-              "naive": rate / nv}
-    print(f"build/floor {ratios['floor']:.2f} (target >= 0.5)   "
-          f"build/converter {ratios['converter']:.1f} (target >= 3)   "
-          f"build/conll {ratios['conll']:.1f}   build/naive {ratios['naive']:.0f}")
+    ratios = {
+        "floor": rate / fl,
+        "converter": rate / cv_min,
+        "conll": rate / cv_conll,
+        "naive": rate / nv,
+    }
+    print(
+        f"build/floor {ratios['floor']:.2f} (target >= 0.5)   "
+        f"build/converter {ratios['converter']:.1f} (target >= 3)   "
+        f"build/conll {ratios['conll']:.1f}   build/naive {ratios['naive']:.0f}"
+    )
     # Where the throughput target stands: with every core busy, 0.5x the floor allows a task at
     # most 2 x cores parses of CPU (the floor's parse: one task's orjson.loads).
     parses = cpu / n * fl
-    print(f"build CPU {cpu / n * 1e3:.2f} ms/task = {parses:.1f} parses of the floor, "
-          f"{cpu / wall:.2f} cores busy (0.5x the floor on {args.jobs} cores allows "
-          f"<= {2 * args.jobs:.1f} parses)")
+    print(
+        f"build CPU {cpu / n * 1e3:.2f} ms/task = {parses:.1f} parses of the floor, "
+        f"{cpu / wall:.2f} cores busy (0.5x the floor on {args.jobs} cores allows "
+        f"<= {2 * args.jobs:.1f} parses)"
+    )
     if loads:
-        print(f"load_dataset documents: release {loads['load']:.1f} s, plain to_parquet "
-              f"{loads['load_plain']:.1f} s; streaming every row: release {loads['stream']:.1f} s,"
-              f" plain {loads['stream_plain']:.1f} s")
-    result = {"tasks": n, "mb": round(size), "floor": fl, "converter_json_min": cv_min,
-              "converter_conll": cv_conll, "naive": nv, "build": rate, "rss_mb": rss / 1e6,
-              "cpu_s": cpu,
-              "jobs": args.jobs, **{f"{k}_s": v for k, v in loads.items()}}
+        print(
+            f"load_dataset documents: release {loads['load']:.1f} s, plain to_parquet "
+            f"{loads['load_plain']:.1f} s; streaming every row: release {loads['stream']:.1f} s,"
+            f" plain {loads['stream_plain']:.1f} s"
+        )
+    result = {
+        "tasks": n,
+        "mb": round(size),
+        "floor": fl,
+        "converter_json_min": cv_min,
+        "converter_conll": cv_conll,
+        "naive": nv,
+        "build": rate,
+        "rss_mb": rss / 1e6,
+        "cpu_s": cpu,
+        "jobs": args.jobs,
+        **{f"{k}_s": v for k, v in loads.items()},
+    }
     (work / "result.json").write_text(json.dumps(result, indent=1) + "\n")
     smaller = args.out / str(n // 10) / "result.json"
     if n >= 10 and smaller.is_file():
         before = json.loads(smaller.read_text())
-        print(f"RSS {rss / 1e6:.0f} MB at {n} tasks vs {before['rss_mb']:.0f} MB at {n // 10}: "
-              f"x{rss / 1e6 / before['rss_mb']:.2f} (target <= 1.5)")
-    line = (f"build/floor={ratios['floor']:.2f} build/converter={ratios['converter']:.1f} "
-            f"build/naive={ratios['naive']:.0f} rss={rss / 1e6:.0f}MB")
+        print(
+            f"RSS {rss / 1e6:.0f} MB at {n} tasks vs {before['rss_mb']:.0f} MB at {n // 10}: "
+            f"x{rss / 1e6 / before['rss_mb']:.2f} (target <= 1.5)"
+        )
+    line = (
+        f"build/floor={ratios['floor']:.2f} build/converter={ratios['converter']:.1f} "
+        f"build/naive={ratios['naive']:.0f} rss={rss / 1e6:.0f}MB"
+    )
     if loads:
-        line += (f" load/plain={loads['load'] / loads['load_plain']:.2f}"
-                 f" stream/plain={loads['stream'] / loads['stream_plain']:.2f}")
+        line += (
+            f" load/plain={loads['load'] / loads['load_plain']:.2f}"
+            f" stream/plain={loads['stream'] / loads['stream_plain']:.2f}"
+        )
     print(line)
     return 0
 

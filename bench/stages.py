@@ -58,8 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", type=int, default=10_000, help="which bench/out/<tasks> export")
     p.add_argument("--sample", type=int, default=2_000, help="tasks measured (default 2000)")
     p.add_argument("--out", type=Path, default=HERE / "out")
-    p.add_argument("--cores", type=int, default=os.cpu_count() or 1,
-                   help="cores the budget line counts (default: this machine's)")
+    p.add_argument(
+        "--cores",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="cores the budget line counts (default: this machine's)",
+    )
     args = p.parse_args(argv)
     work = args.out / str(args.tasks)
     export, articles = work / "export.json", work / "articles"
@@ -84,14 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = [d.to_row() for d in docs]
     # As in the build: the views and tables of a batch of documents at a time, the tables
     # made from the views just made.
-    batches = [(docs[i: i + BATCH_TASKS], rows[i: i + BATCH_TASKS])
-               for i in range(0, len(docs), BATCH_TASKS)]
+    batches = [
+        (docs[i : i + BATCH_TASKS], rows[i : i + BATCH_TASKS])
+        for i in range(0, len(docs), BATCH_TASKS)
+    ]
     views: list[Views] = []
     tables: dict[str, list] = {}
     # What crosses between the main process and a worker, per batch: the raw tasks out, the
     # batch's tables and aggregates back (pickled as the pool does, without the pipe).
     _init(_Context(articles, rules, len(arts), SplitSpec()), worker=False)
-    items = [raws[i: i + BATCH_TASKS] for i in range(0, n, BATCH_TASKS)]
+    items = [raws[i : i + BATCH_TASKS] for i in range(0, n, BATCH_TASKS)]
     results = [_process(batch) for batch in items]
     texts = [[d.article.text for d in batch] for batch, _ in batches]
 
@@ -130,12 +136,18 @@ def main(argv: list[str] | None = None) -> int:
         ("scan: cut the array into tasks", scan),
         ("parse each task (orjson)", lambda: [orjson.loads(p.data) for p in pieces]),
         ("task schema (jsonschema-rs)", lambda: [is_valid(t) for t in parsed]),
-        ("read + clean the article", lambda: [read_article(articles / f"{t.article_id}.json",
-                                                           rules) for t in tasks]),
-        ("merge (spans, choices, relations)",
-         lambda: [merge(a, t) for a, t in zip(arts, tasks, strict=True)]),
-        ("documents row + schema", lambda: [validate_instance("documents", d.to_row())
-                                            for d in docs]),
+        (
+            "read + clean the article",
+            lambda: [read_article(articles / f"{t.article_id}.json", rules) for t in tasks],
+        ),
+        (
+            "merge (spans, choices, relations)",
+            lambda: [merge(a, t) for a, t in zip(arts, tasks, strict=True)],
+        ),
+        (
+            "documents row + schema",
+            lambda: [validate_instance("documents", d.to_row()) for d in docs],
+        ),
         # Sentences, tokens and tags of a batch at once, then the tables from them.
         ("task views: sentences, tokens, tags", make_views),
         ("Arrow tables, every config", arrow),
@@ -159,8 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'all steps but the floor':<38} {n / total:>9,.0f} tasks/s  {parses:>5.1f}x")
     # With every core busy and nothing else to do, a build runs at cores / parses x the floor:
     # 0.5x the floor allows a task at most 2 x cores parses.
-    print(f"on {args.cores} cores these steps alone allow at most {args.cores / parses:.2f}x the "
-          f"floor (0.5x allows <= {2 * args.cores:.1f} parses a task)")
+    print(
+        f"on {args.cores} cores these steps alone allow at most {args.cores / parses:.2f}x the "
+        f"floor (0.5x allows <= {2 * args.cores:.1f} parses a task)"
+    )
     return 0
 
 

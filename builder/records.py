@@ -1,8 +1,8 @@
 """The small frozen records that flow through the build.
 
-Offset convention (stated once, used everywhere): ``start``/``end`` are half-open ``[start, end)``
-indexes in Python code points over the cleaned article ``text``, and ``text[start:end] == span.text``
-always holds for a record that leaves :mod:`builder.merge`.
+Offset convention (stated once, used everywhere): ``start``/``end`` are half-open
+``[start, end)`` indexes in Python code points over the cleaned article ``text``, and
+``text[start:end] == span.text`` always holds for a record that leaves :mod:`builder.core.merge`.
 """
 
 from __future__ import annotations
@@ -73,8 +73,16 @@ class _EntityInit:
 
     __slots__ = ("id", "start", "end", "text", "label", "portrayal", "decided_by")
 
-    def __init__(self, id: str, start: int, end: int, text: str, label: str,
-                 portrayal: str | None = None, decided_by: str = "single") -> None:
+    def __init__(
+        self,
+        id: str,
+        start: int,
+        end: int,
+        text: str,
+        label: str,
+        portrayal: str | None = None,
+        decided_by: str = "single",
+    ) -> None:
         self.id = id
         self.start = start
         self.end = end
@@ -88,12 +96,30 @@ class _EntityInit:
 class _ClaimInit:
     """``new_claim(...)`` is ``Claim(...)``, faster."""
 
-    __slots__ = ("id", "start", "end", "text", "claimer_id", "target_ids", "attribution",
-                 "stance", "decided_by")
+    __slots__ = (
+        "id",
+        "start",
+        "end",
+        "text",
+        "claimer_id",
+        "target_ids",
+        "attribution",
+        "stance",
+        "decided_by",
+    )
 
-    def __init__(self, id: str, start: int, end: int, text: str, claimer_id: str | None,
-                 target_ids: tuple[str, ...], attribution: str, stance: str,
-                 decided_by: str = "single") -> None:
+    def __init__(
+        self,
+        id: str,
+        start: int,
+        end: int,
+        text: str,
+        claimer_id: str | None,
+        target_ids: tuple[str, ...],
+        attribution: str,
+        stance: str,
+        decided_by: str = "single",
+    ) -> None:
         self.id = id
         self.start = start
         self.end = end
@@ -119,10 +145,20 @@ def decided(region: Region, rule: str) -> Region:
     if region.decided_by == rule:
         return region
     if isinstance(region, Entity):
-        return new_entity(region.id, region.start, region.end, region.text, region.label,
-                          region.portrayal, rule)
-    return new_claim(region.id, region.start, region.end, region.text, region.claimer_id,
-                     region.target_ids, region.attribution, region.stance, rule)
+        return new_entity(
+            region.id, region.start, region.end, region.text, region.label, region.portrayal, rule
+        )
+    return new_claim(
+        region.id,
+        region.start,
+        region.end,
+        region.text,
+        region.claimer_id,
+        region.target_ids,
+        region.attribution,
+        region.stance,
+        rule,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +215,9 @@ class Document:
     claims: tuple[Claim, ...]
     annotation: AnnotationInfo
     text_sha256: str
-    notes: tuple[str, ...] = field(default=())  # non-fatal fixes (trimmed spans...), for the summary
+    notes: tuple[str, ...] = field(
+        default=()
+    )  # non-fatal fixes (trimmed spans...), for the summary
 
     @property
     def id(self) -> str:
@@ -229,14 +267,25 @@ class Document:
                 "adjudication": self.annotation.adjudication,
                 "agreement": self.annotation.agreement,
                 "spans": [
-                    {"annotator_a": s.annotator_a, "annotator_b": s.annotator_b, "kind": s.kind,
-                     "label": s.label, "n_a": s.n_a, "n_b": s.n_b, "exact": s.exact,
-                     "overlap": s.overlap}
+                    {
+                        "annotator_a": s.annotator_a,
+                        "annotator_b": s.annotator_b,
+                        "kind": s.kind,
+                        "label": s.label,
+                        "n_a": s.n_a,
+                        "n_b": s.n_b,
+                        "exact": s.exact,
+                        "overlap": s.overlap,
+                    }
                     for s in self.annotation.spans
                 ],
                 "labels": [
-                    {"unit": u.unit, "attribute": u.attribute, "annotator": u.annotator,
-                     "value": u.value}
+                    {
+                        "unit": u.unit,
+                        "attribute": u.attribute,
+                        "annotator": u.annotator,
+                        "value": u.value,
+                    }
                     for u in self.annotation.labels
                 ],
             },

@@ -43,16 +43,25 @@ def check(version: str | None = None, records: Path = RECORDS) -> tuple[bool, st
     with tempfile.TemporaryDirectory() as scratch:
         built = rebuild(version, Path(scratch))
     if not record.is_file():
-        return True, (f"{version} is not recorded yet; record it when it is released: "
-                      "python releases/check.py --record")
+        return True, (
+            f"{version} is not recorded yet; record it when it is released: "
+            "python releases/check.py --record"
+        )
     recorded = record.read_bytes()
     if built == recorded:
         return True, f"{version}: the rebuild matches releases/{record.name} byte for byte"
-    diff = "".join(difflib.unified_diff(
-        recorded.decode().splitlines(keepends=True), built.decode().splitlines(keepends=True),
-        f"releases/{record.name}", "rebuild"))
-    return False, (f"{version} is released and these inputs would change it; bump the version "
-                   f"(pyproject.toml and builder.DATASET_VERSION) or restore the inputs\n{diff}")
+    diff = "".join(
+        difflib.unified_diff(
+            recorded.decode().splitlines(keepends=True),
+            built.decode().splitlines(keepends=True),
+            f"releases/{record.name}",
+            "rebuild",
+        )
+    )
+    return False, (
+        f"{version} is released and these inputs would change it; bump the version "
+        f"(pyproject.toml and builder.DATASET_VERSION) or restore the inputs\n{diff}"
+    )
 
 
 def record(version: str | None = None, records: Path = RECORDS) -> str:

@@ -39,16 +39,22 @@ def main() -> int:
     with LabelStudioServer() as server, tempfile.TemporaryDirectory() as tmp:
         client = connect(server.url, server.api_key)
         project_id, _ = ensure_project(client, PROJECT)
-        push_tasks(client, project_id, [task_for(articles[load_spec(s)["article_id"]])
-                                        for s in specs])
+        push_tasks(
+            client, project_id, [task_for(articles[load_spec(s)["article_id"]]) for s in specs]
+        )
         tasks = existing_tasks(client, project_id)
         me = client.users.whoami()
         for path in specs:
             spec = load_spec(path)
             article = articles[spec["article_id"]]
             result = resolve(spec, article.text, file=str(path))
-            client.annotations.create(tasks[article.id][0], result=result, completed_by=me.id,
-                                      ground_truth=True, was_cancelled=False)
+            client.annotations.create(
+                tasks[article.id][0],
+                result=result,
+                completed_by=me.id,
+                ground_truth=True,
+                was_cancelled=False,
+            )
         export = pull_snapshot(client, project_id, Path(tmp), PROJECT)
         target = ROOT / "annotations" / "exports" / "gold.json"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -11,14 +11,22 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.helpers import ROOT
 
 PACKAGE = ROOT / "builder"
 # Lowest first. The root modules are imported by everything; each subpackage may import only
 # the root modules, its own modules and the subpackages before it.
-LAYERS = ("contracts", "io", "quality", "core", "release", "benchmark", "pipeline",
-          "labelstudio", "cli")
+LAYERS = (
+    "contracts",
+    "io",
+    "quality",
+    "core",
+    "release",
+    "benchmark",
+    "pipeline",
+    "labelstudio",
+    "cli",
+)
 ROOT_MODULES = ("builder.errors", "builder.records", "builder.version", "builder.markdown")
 HEAVY = ("datasets", "pandas", "pyarrow")
 
@@ -49,7 +57,8 @@ def _imports(path: Path, root: Path = ROOT) -> list[tuple[str, int, bool]]:
             for a in node.names:
                 sub = f"{module}.{a.name}"
                 is_module = (root / Path(*sub.split("."))).with_suffix(".py").is_file() or (
-                    root / Path(*sub.split(".")) / "__init__.py").is_file()
+                    root / Path(*sub.split(".")) / "__init__.py"
+                ).is_file()
                 out.append((sub if is_module else module, node.lineno, id(node) in top))
     return out
 
@@ -71,8 +80,11 @@ def _rank(module: str) -> int:
 def layer_violations(graph: dict[str, list[tuple[str, int, bool]]]) -> list[str]:
     found = []
     for module, imports in graph.items():
-        if module in ("builder", "builder.__main__") or module.count(".") == 1 and \
-                module.split(".")[1] in LAYERS:
+        if (
+            module in ("builder", "builder.__main__")
+            or module.count(".") == 1
+            and module.split(".")[1] in LAYERS
+        ):
             continue  # the lazy public API, ``python -m builder``, and the package docstrings
         rank = _rank(module)
         for target, line, _ in imports:
@@ -92,8 +104,9 @@ def layer_violations(graph: dict[str, list[tuple[str, int, bool]]]) -> list[str]
 
 def cycles(graph: dict[str, list[tuple[str, int, bool]]]) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan)."""
-    edges = {m: sorted({t for t, _, _ in imps if t in graph and t != m}) for m, imps in
-             graph.items()}
+    edges = {
+        m: sorted({t for t, _, _ in imps if t in graph and t != m}) for m, imps in graph.items()
+    }
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -137,8 +150,12 @@ def test_there_is_no_import_cycle():
 
 
 def test_datasets_is_imported_only_inside_functions():
-    found = [f"{m}:{line}" for m, imps in _graph().items() for t, line, top in imps
-             if top and t.split(".")[0] == "datasets"]
+    found = [
+        f"{m}:{line}"
+        for m, imps in _graph().items()
+        for t, line, top in imps
+        if top and t.split(".")[0] == "datasets"
+    ]
     assert found == []
 
 
@@ -147,7 +164,8 @@ def test_a_sideways_import_is_caught(tmp_path: Path):
     graph = _graph()
     graph["builder.core.planted"] = [("builder.pipeline.build", 3, False)]
     assert layer_violations(graph) == [
-        "builder.core.planted:3 imports builder.pipeline.build (not a lower layer)"]
+        "builder.core.planted:3 imports builder.pipeline.build (not a lower layer)"
+    ]
     assert cycles(graph) == []
     # merge -> planted -> pipeline.build -> (already) core.merge closes a cycle
     graph["builder.core.merge"] = [*graph["builder.core.merge"], ("builder.core.planted", 9, False)]
@@ -165,13 +183,20 @@ def test_a_function_level_import_is_read_from_source(tmp_path: Path):
     imports = _imports(src, tmp_path)
     assert imports == [("builder.pipeline.build", 2, False)]
     assert layer_violations({"builder.core.x": imports}) == [
-        "builder.core.x:2 imports builder.pipeline.build (not a lower layer)"]
+        "builder.core.x:2 imports builder.pipeline.build (not a lower layer)"
+    ]
 
 
-@pytest.mark.parametrize("argv", [
-    ["--help"], ["validate", "--help"], ["build", "--help"], ["ls", "--help"],
-    ["validate", "annotations/exports", "--articles", "articles"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["validate", "--help"],
+        ["build", "--help"],
+        ["ls", "--help"],
+        ["validate", "annotations/exports", "--articles", "articles"],
+    ],
+)
 def test_the_command_line_starts_without_heavy_libraries(argv: list[str]):
     """``claimwire --help`` and ``validate`` (a pre-commit hook) import none of pyarrow, pandas
     or ``datasets``."""
@@ -180,6 +205,7 @@ def test_the_command_line_starts_without_heavy_libraries(argv: list[str]):
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     )
-    out = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "[]"

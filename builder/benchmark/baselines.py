@@ -37,30 +37,138 @@ Row = Mapping[str, Any]
 # Capitalised words that open sentences or titles rather than names.
 _STOP = frozenset(
     [
-        "A", "An", "The", "This", "That", "These", "Those", "It", "Its", "He", "She", "We", "They",
-        "I", "You", "His", "Her", "Their", "Our", "My", "In", "On", "At", "For", "From", "By",
-        "With", "As", "But", "And", "Or", "If", "When", "While", "After", "Before", "Since", "Also",
-        "According", "Mr", "Mrs", "Ms", "Dr", "READ", "MORE", "Monday", "Tuesday", "Wednesday",
-        "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May",
-        "June", "July", "August", "September", "October", "November", "December"
+        "A",
+        "An",
+        "The",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "It",
+        "Its",
+        "He",
+        "She",
+        "We",
+        "They",
+        "I",
+        "You",
+        "His",
+        "Her",
+        "Their",
+        "Our",
+        "My",
+        "In",
+        "On",
+        "At",
+        "For",
+        "From",
+        "By",
+        "With",
+        "As",
+        "But",
+        "And",
+        "Or",
+        "If",
+        "When",
+        "While",
+        "After",
+        "Before",
+        "Since",
+        "Also",
+        "According",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "READ",
+        "MORE",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ]
 )
 # Titles before a name: the claimer is the name after the last of them ("Treasury Secretary X").
 _TITLES = frozenset(
     [
-        "President", "Minister", "Secretary", "Envoy", "Ambassador", "Col", "Col.", "Gen", "Gen.",
-        "General", "Spokesman", "Spokeswoman", "Chairman", "Director", "Senator", "Governor",
-        "Mayor", "Adviser", "Advisor", "Security", "Chief"
+        "President",
+        "Minister",
+        "Secretary",
+        "Envoy",
+        "Ambassador",
+        "Col",
+        "Col.",
+        "Gen",
+        "Gen.",
+        "General",
+        "Spokesman",
+        "Spokeswoman",
+        "Chairman",
+        "Director",
+        "Senator",
+        "Governor",
+        "Mayor",
+        "Adviser",
+        "Advisor",
+        "Security",
+        "Chief",
     ]
 )
 _CONNECTORS = frozenset({"of", "de", "del", "la", "al", "and"})
 _ORG_WORDS = frozenset(
     [
-        "Ministry", "Embassy", "Organization", "Organisation", "Times", "Treasury", "Party",
-        "Council", "Committee", "Agency", "Bank", "Company", "Corporation", "Corp", "Inc", "Ltd",
-        "University", "Department", "Army", "Forces", "Court", "Union", "Commission", "News",
-        "Press", "Post", "International", "Institute", "Association", "Office", "Congress",
-        "Parliament", "Senate", "Government", "Twitter", "Facebook", "Reuters"
+        "Ministry",
+        "Embassy",
+        "Organization",
+        "Organisation",
+        "Times",
+        "Treasury",
+        "Party",
+        "Council",
+        "Committee",
+        "Agency",
+        "Bank",
+        "Company",
+        "Corporation",
+        "Corp",
+        "Inc",
+        "Ltd",
+        "University",
+        "Department",
+        "Army",
+        "Forces",
+        "Court",
+        "Union",
+        "Commission",
+        "News",
+        "Press",
+        "Post",
+        "International",
+        "Institute",
+        "Association",
+        "Office",
+        "Congress",
+        "Parliament",
+        "Senate",
+        "Government",
+        "Twitter",
+        "Facebook",
+        "Reuters",
     ]
 )
 _NORP_END = re.compile(r"(?:ans?|ese|ish|ians?)$")
@@ -75,10 +183,14 @@ _NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del)\s+)?[A-Z][\w’'.-]*
 _AGAINST = re.compile(
     r"\b(?:accus\w*|coup|treason|against|not|no longer|abandon\w*|harm\w*|sanction\w*|"
     r"withdraw\w*|illegitimate|condemn\w*|reject\w*|untenable|invade|step(?:ped)? down|crimes?|"
-    r"action)\b", re.IGNORECASE)
+    r"action)\b",
+    re.IGNORECASE,
+)
 _FAVOR = re.compile(
     r"\b(?:support\w*|recogni[sz]\w*|legitimate|welcom\w*|prais\w*|back(?:s|ed)?|help\w*|"
-    r"agree\w*|solved?)\b", re.IGNORECASE)
+    r"agree\w*|solved?)\b",
+    re.IGNORECASE,
+)
 
 
 def _capitalised(tok: str) -> bool:
@@ -97,8 +209,7 @@ def capitalised_spans(tokens: Sequence[str]) -> list[tuple[int, int]]:
         while j < len(tokens):
             if _capitalised(tokens[j]):
                 j += 1
-            elif (tokens[j] in _CONNECTORS and j + 1 < len(tokens)
-                  and _capitalised(tokens[j + 1])):
+            elif tokens[j] in _CONNECTORS and j + 1 < len(tokens) and _capitalised(tokens[j + 1]):
                 j += 2
             else:
                 break
@@ -139,9 +250,13 @@ def cue_claimer(sentence: str) -> tuple[bool, str | None]:
     if cue is None:
         return False, None
     names = [(m, n) for m in _NAME.finditer(sentence) if (n := _clean_name(m.group()))]
-    inverted = [n for m, n in names if m.start() >= cue.end()
-                and not sentence[cue.end() : m.start()].strip()
-                and sentence[m.end() :].strip()[:1] in ("", ".", ",", ";")]
+    inverted = [
+        n
+        for m, n in names
+        if m.start() >= cue.end()
+        and not sentence[cue.end() : m.start()].strip()
+        and sentence[m.end() :].strip()[:1] in ("", ".", ",", ";")
+    ]
     if inverted and cue.group() in ("said", "says"):  # '"No", said Tarre.' (not "told Sputnik")
         return True, inverted[0]
     before = [n for m, n in names if m.end() <= cue.start()]
@@ -202,8 +317,9 @@ def _majority(config: str, rows: Sequence[Row], train: Sequence[Row]) -> list[di
 _RULES = {"entities": _rules_entities, "claims": _rules_claims, "stance": _rules_stance}
 
 
-def predict(name: str, config: str, rows: Sequence[Row],
-            train: Sequence[Row] = ()) -> list[dict[str, Any]]:
+def predict(
+    name: str, config: str, rows: Sequence[Row], train: Sequence[Row] = ()
+) -> list[dict[str, Any]]:
     """Prediction items of baseline ``name`` for gold ``rows`` of ``config``; ``train`` rows give
     the majority baseline its counts (the rules read nothing but the row itself)."""
     if name == "majority":
@@ -213,14 +329,24 @@ def predict(name: str, config: str, rows: Sequence[Row],
     raise UsageError(Problem(f"unknown baseline {name!r}", expected=" or ".join(NAMES)))
 
 
-def predictions_file(name: str, config: str, split: str, rows: Sequence[Row],
-                     train: Sequence[Row] = ()) -> dict[str, Any]:
-    return {"config": config, "split": split, "system": f"baseline:{name}",
-            "predictions": predict(name, config, rows, train)}
+def predictions_file(
+    name: str, config: str, split: str, rows: Sequence[Row], train: Sequence[Row] = ()
+) -> dict[str, Any]:
+    return {
+        "config": config,
+        "split": split,
+        "system": f"baseline:{name}",
+        "predictions": predict(name, config, rows, train),
+    }
 
 
-def run(name: str, release: Path | None = None, split: str | None = None,
-        configs: Sequence[str] = TASKS, out: Path = Path("predictions")) -> list[dict[str, Any]]:
+def run(
+    name: str,
+    release: Path | None = None,
+    split: str | None = None,
+    configs: Sequence[str] = TASKS,
+    out: Path = Path("predictions"),
+) -> list[dict[str, Any]]:
     """Write ``<out>/<name>-<config>-<split>.json`` for each config, score it and write the
     metrics beside it (``.metrics.json``). Returns the metrics documents."""
     from ..release.writer import json_bytes
@@ -232,15 +358,23 @@ def run(name: str, release: Path | None = None, split: str | None = None,
     for config in configs:
         chosen = resolve_split(release, config, split)
         rows = reader.rows(release, config, chosen)
-        train = (reader.rows(release, config, "train")
-                 if "train" in reader.splits(release, config) else rows)
+        train = (
+            reader.rows(release, config, "train")
+            if "train" in reader.splits(release, config)
+            else rows
+        )
         data = predictions_file(name, config, chosen, rows, train)
         path = out / f"{name}-{config}-{chosen}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(json_bytes(data))
-        result = {"config": config, "split": chosen, "release": release.name,
-                  "system": data["system"], "predictions": str(path),
-                  "metrics": score(config, rows, data["predictions"], file=str(path))}
+        result = {
+            "config": config,
+            "split": chosen,
+            "release": release.name,
+            "system": data["system"],
+            "predictions": str(path),
+            "metrics": score(config, rows, data["predictions"], file=str(path)),
+        }
         write_metrics(result, path.with_suffix(".metrics.json"))
         results.append(result)
     return results

@@ -53,10 +53,14 @@ def default_release() -> Path:
 
 def check_release(release: Path) -> None:
     if not (release / "checksums.tsv").is_file():
-        raise UsageError(Problem(
-            "not a release folder (no checksums.tsv)", file=str(release),
-            expected="a folder written by `claimwire build`, e.g. dist/claimwire-0.1.0",
-            fix="build it with `make build`, or pass --release DIR"))
+        raise UsageError(
+            Problem(
+                "not a release folder (no checksums.tsv)",
+                file=str(release),
+                expected="a folder written by `claimwire build`, e.g. dist/claimwire-0.1.0",
+                fix="build it with `make build`, or pass --release DIR",
+            )
+        )
 
 
 def resolve_split(release: Path, config: str, split: str | None) -> str:
@@ -68,10 +72,14 @@ def resolve_split(release: Path, config: str, split: str | None) -> str:
     if wanted in present:
         return wanted
     how = f"--split {wanted}" if split else "the default split (test)"
-    raise UsageError(Problem(
-        f"{how} is not in this release's {config} config", file=str(release),
-        expected="one of the splits present: " + (", ".join(present) or "none"),
-        fix=f"pass --split {present[0]}" if present else "rebuild the release"))
+    raise UsageError(
+        Problem(
+            f"{how} is not in this release's {config} config",
+            file=str(release),
+            expected="one of the splits present: " + (", ".join(present) or "none"),
+            fix=f"pass --split {present[0]}" if present else "rebuild the release",
+        )
+    )
 
 
 def load_predictions(path: Path) -> dict[str, Any]:
@@ -79,16 +87,31 @@ def load_predictions(path: Path) -> dict[str, Any]:
     try:
         data = orjson.loads(path.read_bytes())
     except FileNotFoundError:
-        raise UsageError(Problem("predictions file not found", file=str(path),
-                                 fix="pass the file written by your system or by "
-                                 "`claimwire baseline`")) from None
+        raise UsageError(
+            Problem(
+                "predictions file not found",
+                file=str(path),
+                fix="pass the file written by your system or by `claimwire baseline`",
+            )
+        ) from None
     except orjson.JSONDecodeError as exc:
-        raise InvalidDataError(Problem(f"predictions file is not valid JSON: {exc.msg}",
-                                       file=str(path), line=exc.lineno, column=exc.colno,
-                                       fix="fix the JSON syntax at that position")) from None
+        raise InvalidDataError(
+            Problem(
+                f"predictions file is not valid JSON: {exc.msg}",
+                file=str(path),
+                line=exc.lineno,
+                column=exc.colno,
+                fix="fix the JSON syntax at that position",
+            )
+        ) from None
     except OSError as exc:
-        raise UsageError(Problem(f"cannot read the predictions file: {exc.strerror}",
-                                 file=str(path), fix="pass a predictions JSON file")) from None
+        raise UsageError(
+            Problem(
+                f"cannot read the predictions file: {exc.strerror}",
+                file=str(path),
+                fix="pass a predictions JSON file",
+            )
+        ) from None
     problems = [p.located(file=str(path)) for p in iter_problems(SCHEMA, data)]
     if problems:
         fix = f"write predictions as described in {SCHEMA_FILE}"
@@ -103,7 +126,9 @@ def _with_fix(p: Problem, fix: str) -> Problem:
 
 
 def align(
-    config: str, gold: Sequence[Mapping[str, Any]], predictions: Sequence[Mapping[str, Any]],
+    config: str,
+    gold: Sequence[Mapping[str, Any]],
+    predictions: Sequence[Mapping[str, Any]],
     file: str = "<predictions>",
 ) -> dict[str, Mapping[str, Any]]:
     """Predictions by row id, refusing duplicates, unknown ids, missing rows and (entities) tag
@@ -115,35 +140,54 @@ def align(
         where = {"file": file, "pointer": f"/predictions/{k}"}
         rid = pred["id"]
         if rid in out:
-            problems.append(Problem(f"row {rid!r} is predicted twice", **where,
-                                    fix="keep one prediction per row"))
+            problems.append(
+                Problem(
+                    f"row {rid!r} is predicted twice", **where, fix="keep one prediction per row"
+                )
+            )
             continue
         row = gold_by_id.get(rid)
         if row is None:
-            problems.append(Problem(f"row {rid!r} is not in this split of the {config} config",
-                                    pointer=f"/predictions/{k}/id", file=file,
-                                    expected="an `id` of the gold rows", found=repr(rid),
-                                    fix="predict the split you evaluate on (--split)"))
+            problems.append(
+                Problem(
+                    f"row {rid!r} is not in this split of the {config} config",
+                    pointer=f"/predictions/{k}/id",
+                    file=file,
+                    expected="an `id` of the gold rows",
+                    found=repr(rid),
+                    fix="predict the split you evaluate on (--split)",
+                )
+            )
             continue
         if config == "entities":
             problems.extend(_check_tags(row, pred, k, file))
         elif config == "claims":
             for j, c in enumerate(pred.get("claims", [])):
                 if c["start"] >= c["end"]:
-                    problems.append(Problem(
-                        "empty or reversed claim span", file=file,
-                        pointer=f"/predictions/{k}/claims/{j}",
-                        expected="start < end (half-open code-point offsets over the article)",
-                        found=f"start={c['start']}, end={c['end']}"))
+                    problems.append(
+                        Problem(
+                            "empty or reversed claim span",
+                            file=file,
+                            pointer=f"/predictions/{k}/claims/{j}",
+                            expected="start < end (half-open code-point offsets over the article)",
+                            found=f"start={c['start']}, end={c['end']}",
+                        )
+                    )
         out[rid] = pred
     missing = [rid for rid in gold_by_id if rid not in out]
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
-        problems.append(Problem(f"{len(missing)} of {len(gold_by_id)} rows have no prediction",
-                                file=file, pointer="/predictions", found=shown,
-                                expected="exactly one prediction per row of the split",
-                                fix="predict every row; an empty prediction is O tags, "
-                                "is_claim false or a stance label"))
+        problems.append(
+            Problem(
+                f"{len(missing)} of {len(gold_by_id)} rows have no prediction",
+                file=file,
+                pointer="/predictions",
+                found=shown,
+                expected="exactly one prediction per row of the split",
+                fix="predict every row; an empty prediction is O tags, "
+                "is_claim false or a stance label",
+            )
+        )
     if problems:
         raise InvalidDataError(problems)
     return out
@@ -155,16 +199,27 @@ def _check_tags(
     tags = pred["ner_tags"]
     problems = []
     if len(tags) != len(row["tokens"]):
-        problems.append(Problem(
-            f"row {row['id']!r} has {len(row['tokens'])} tokens but {len(tags)} tags", file=file,
-            pointer=f"/predictions/{k}/ner_tags", expected=f"{len(row['tokens'])} tags, one per "
-            "token of the row", found=f"{len(tags)} tags",
-            fix="tag the release's tokens (the `tokens` column), do not re-tokenise"))
+        problems.append(
+            Problem(
+                f"row {row['id']!r} has {len(row['tokens'])} tokens but {len(tags)} tags",
+                file=file,
+                pointer=f"/predictions/{k}/ner_tags",
+                expected=f"{len(row['tokens'])} tags, one per token of the row",
+                found=f"{len(tags)} tags",
+                fix="tag the release's tokens (the `tokens` column), do not re-tokenise",
+            )
+        )
     for j, tag in enumerate(tags):
         if tag not in NER_TAGS:
-            problems.append(Problem("unknown tag", file=file,
-                                    pointer=f"/predictions/{k}/ner_tags/{j}",
-                                    expected="one of " + ", ".join(NER_TAGS), found=repr(tag)))
+            problems.append(
+                Problem(
+                    "unknown tag",
+                    file=file,
+                    pointer=f"/predictions/{k}/ner_tags/{j}",
+                    expected="one of " + ", ".join(NER_TAGS),
+                    found=repr(tag),
+                )
+            )
     return problems
 
 
@@ -198,8 +253,9 @@ def iob2_spans(tags: Iterable[str]) -> list[tuple[str, int, int]]:
     return out
 
 
-def score_entities(gold: Sequence[Mapping[str, Any]],
-                   preds: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def score_entities(
+    gold: Sequence[Mapping[str, Any]], preds: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
     gold_spans = {(r["id"], *s) for r in gold for s in iob2_spans(r["ner_tags"])}
     pred_spans = {(r["id"], *s) for r in gold for s in iob2_spans(preds[r["id"]]["ner_tags"])}
     labels = sorted({s[1] for s in gold_spans | pred_spans})
@@ -208,8 +264,10 @@ def score_entities(gold: Sequence[Mapping[str, Any]],
         g = {s for s in gold_spans if s[1] == label}
         p = {s for s in pred_spans if s[1] == label}
         per_label[label] = prf(len(g & p), len(p), len(g))
-    macro = {m: (sum(v[m] for v in per_label.values()) / len(labels) if labels else 0.0)
-             for m in ("precision", "recall", "f1")}
+    macro = {
+        m: (sum(v[m] for v in per_label.values()) / len(labels) if labels else 0.0)
+        for m in ("precision", "recall", "f1")
+    }
     return {
         "micro": prf(len(gold_spans & pred_spans), len(pred_spans), len(gold_spans)),
         "macro": macro,
@@ -227,12 +285,12 @@ def _chars(spans: Iterable[tuple[int, int]]) -> set[int]:
     return {i for s, e in spans for i in range(s, e)}
 
 
-def score_claims(gold: Sequence[Mapping[str, Any]],
-                 preds: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def score_claims(
+    gold: Sequence[Mapping[str, Any]], preds: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
     truth = [bool(r["is_claim"]) for r in gold]
     guess = [bool(preds[r["id"]]["is_claim"]) for r in gold]
-    detection = prf(sum(t and g for t, g in zip(truth, guess, strict=True)), sum(guess),
-                    sum(truth))
+    detection = prf(sum(t and g for t, g in zip(truth, guess, strict=True)), sum(guess), sum(truth))
 
     gold_claims: dict[str, dict[str, tuple[int, int, str, str | None]]] = defaultdict(dict)
     pred_claims: dict[str, dict[tuple[int, int], str | None]] = defaultdict(dict)
@@ -252,8 +310,11 @@ def score_claims(gold: Sequence[Mapping[str, Any]],
         p_spans = sorted(pred_claims[doc].items())
         gc = _chars((s, e) for s, e, _, _ in g_spans)
         pc = _chars(span for span, _ in p_spans)
-        overlap, gold_chars, pred_chars = overlap + len(gc & pc), gold_chars + len(gc), \
-            pred_chars + len(pc)
+        overlap, gold_chars, pred_chars = (
+            overlap + len(gc & pc),
+            gold_chars + len(gc),
+            pred_chars + len(pc),
+        )
         for _, _, attribution, _ in g_spans:
             n_gold[attribution] += 1
         for _, claimer in p_spans:
@@ -265,7 +326,8 @@ def score_claims(gold: Sequence[Mapping[str, Any]],
                 hits["AUTHOR"] += pred_claimer is None
             else:
                 hits["REPORTED"] += pred_claimer is not None and _norm(pred_claimer) == _norm(
-                    gold_claimer)
+                    gold_claimer
+                )
     claimer = {a: prf(hits[a], n_pred[a], n_gold[a]) for a in ("REPORTED", "AUTHOR")}
     claimer["all"] = prf(sum(hits.values()), sum(n_pred.values()), sum(n_gold.values()))
     return {
@@ -297,12 +359,16 @@ def _match(gold: list[tuple[int, int]], pred: list[tuple[int, int]]) -> list[tup
     return out
 
 
-def score_stance(gold: Sequence[Mapping[str, Any]],
-                 preds: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def score_stance(
+    gold: Sequence[Mapping[str, Any]], preds: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
     pairs = [(r["label"], preds[r["id"]]["label"]) for r in gold]
     per_label = {
-        lab: prf(sum(t == g == lab for t, g in pairs), sum(g == lab for _, g in pairs),
-                 sum(t == lab for t, _ in pairs))
+        lab: prf(
+            sum(t == g == lab for t, g in pairs),
+            sum(g == lab for _, g in pairs),
+            sum(t == lab for t, _ in pairs),
+        )
         for lab in STANCES
     }
     return {
@@ -317,15 +383,20 @@ def score_stance(gold: Sequence[Mapping[str, Any]],
 SCORERS = {"entities": score_entities, "claims": score_claims, "stance": score_stance}
 
 
-def score(config: str, gold: Sequence[Mapping[str, Any]],
-          predictions: Sequence[Mapping[str, Any]], file: str = "<predictions>") -> dict[str, Any]:
+def score(
+    config: str,
+    gold: Sequence[Mapping[str, Any]],
+    predictions: Sequence[Mapping[str, Any]],
+    file: str = "<predictions>",
+) -> dict[str, Any]:
     """Metrics of ``predictions`` (items of a predictions file) against gold rows of ``config``
     (rows as in the release, label names not ints). Used by the CLI and by the card."""
     return SCORERS[config](gold, align(config, gold, predictions, file))
 
 
-def evaluate(config: str, predictions: Path, release: Path | None = None,
-             split: str | None = None) -> dict[str, Any]:
+def evaluate(
+    config: str, predictions: Path, release: Path | None = None, split: str | None = None
+) -> dict[str, Any]:
     """Score a predictions file against a release: the importable form of ``claimwire
     evaluate``. Returns the metrics document that the command prints and writes."""
     if config not in TASKS:
@@ -333,18 +404,33 @@ def evaluate(config: str, predictions: Path, release: Path | None = None,
     release = release or default_release()
     data = load_predictions(predictions)
     if data["config"] != config:
-        raise UsageError(Problem(
-            f"the predictions are for the {data['config']} config, not {config}",
-            file=str(predictions), pointer="/config", fix=f"pass --config {data['config']}"))
+        raise UsageError(
+            Problem(
+                f"the predictions are for the {data['config']} config, not {config}",
+                file=str(predictions),
+                pointer="/config",
+                fix=f"pass --config {data['config']}",
+            )
+        )
     split = resolve_split(release, config, split)
     if data.get("split") not in (None, split):
-        raise UsageError(Problem(
-            f"the predictions are for the {data['split']} split, not {split}",
-            file=str(predictions), pointer="/split", fix=f"pass --split {data['split']}"))
+        raise UsageError(
+            Problem(
+                f"the predictions are for the {data['split']} split, not {split}",
+                file=str(predictions),
+                pointer="/split",
+                fix=f"pass --split {data['split']}",
+            )
+        )
     gold = reader.rows(release, config, split)
     metrics = score(config, gold, data["predictions"], file=str(predictions))
-    return {"config": config, "split": split, "release": release.name,
-            "system": data.get("system"), "metrics": metrics}
+    return {
+        "config": config,
+        "split": split,
+        "release": release.name,
+        "system": data.get("system"),
+        "metrics": metrics,
+    }
 
 
 def headline(config: str, metrics: Mapping[str, Any]) -> dict[str, float]:
@@ -352,32 +438,45 @@ def headline(config: str, metrics: Mapping[str, Any]) -> dict[str, float]:
     if config == "entities":
         return {"micro F1": metrics["micro"]["f1"], "macro F1": metrics["macro"]["f1"]}
     if config == "claims":
-        return {"sentence F1": metrics["detection"]["f1"],
-                "span overlap F1": metrics["span_overlap"]["f1"],
-                "claimer F1 (reported)": metrics["claimer"]["REPORTED"]["f1"],
-                "claimer F1 (author)": metrics["claimer"]["AUTHOR"]["f1"]}
-    return {"macro F1": metrics["macro_f1"], "F_avg": metrics["f_avg"],
-            "accuracy": metrics["accuracy"]}
+        return {
+            "sentence F1": metrics["detection"]["f1"],
+            "span overlap F1": metrics["span_overlap"]["f1"],
+            "claimer F1 (reported)": metrics["claimer"]["REPORTED"]["f1"],
+            "claimer F1 (author)": metrics["claimer"]["AUTHOR"]["f1"],
+        }
+    return {
+        "macro F1": metrics["macro_f1"],
+        "F_avg": metrics["f_avg"],
+        "accuracy": metrics["accuracy"],
+    }
 
 
 def summary_lines(result: Mapping[str, Any]) -> list[str]:
     config = result["config"]
-    lines = [f"{config} / {result['split']} ({result['release']})"
-             + (f", system {result['system']}" if result.get("system") else "")]
+    lines = [
+        f"{config} / {result['split']} ({result['release']})"
+        + (f", system {result['system']}" if result.get("system") else "")
+    ]
     for name, value in headline(config, result["metrics"]).items():
         lines.append(f"  {name:<24} {100 * value:6.2f}")
     m = result["metrics"]
     per = m.get("per_label", {})
     if config == "claims":
-        per = {"detection": m["detection"], "span overlap (chars)": m["span_overlap"],
-               **{f"claimer {k}": v for k, v in m["claimer"].items()}}
+        per = {
+            "detection": m["detection"],
+            "span overlap (chars)": m["span_overlap"],
+            **{f"claimer {k}": v for k, v in m["claimer"].items()},
+        }
     for label, v in per.items():
-        lines.append(f"  {label:<24} P {100 * v['precision']:6.2f}  R {100 * v['recall']:6.2f}"
-                     f"  F1 {100 * v['f1']:6.2f}  (gold {v['gold']}, predicted {v['predicted']})")
+        lines.append(
+            f"  {label:<24} P {100 * v['precision']:6.2f}  R {100 * v['recall']:6.2f}"
+            f"  F1 {100 * v['f1']:6.2f}  (gold {v['gold']}, predicted {v['predicted']})"
+        )
     return lines
 
 
 def write_metrics(result: Mapping[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-                     + b"\n")
+    path.write_bytes(
+        orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )

@@ -15,36 +15,61 @@ TASKS = ("entities", "claims", "stance")
 def add_commands(sub: Any) -> None:
     """Register the benchmark commands on the ``claimwire`` sub-command parser."""
     e = sub.add_parser(
-        "evaluate", help="score a predictions file against a release (the official scorer)",
+        "evaluate",
+        help="score a predictions file against a release (the official scorer)",
         description="Score predictions (format: schema/predictions.schema.json) against one "
-        "config and split of a release; print the metrics and write them as JSON.")
+        "config and split of a release; print the metrics and write them as JSON.",
+    )
     e.add_argument("--config", required=True, choices=TASKS)
-    e.add_argument("--split", default=None,
-                   help="split to score (default: test; a small release may only have train)")
+    e.add_argument(
+        "--split",
+        default=None,
+        help="split to score (default: test; a small release may only have train)",
+    )
     e.add_argument("--predictions", type=Path, required=True, help="predictions JSON file")
-    e.add_argument("--release", type=Path, default=None,
-                   help="release folder (default dist/claimwire-<package version>)")
-    e.add_argument("--output", type=Path, default=None,
-                   help="metrics JSON to write (default: <predictions>.metrics.json)")
+    e.add_argument(
+        "--release",
+        type=Path,
+        default=None,
+        help="release folder (default dist/claimwire-<package version>)",
+    )
+    e.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="metrics JSON to write (default: <predictions>.metrics.json)",
+    )
     e.set_defaults(func=cmd_evaluate)
 
     b = sub.add_parser(
-        "baseline", help="write (and score) the predictions of a reference baseline",
+        "baseline",
+        help="write (and score) the predictions of a reference baseline",
         description="majority: the most frequent train decision; rules: a capitalised-span "
-        "tagger, a reporting-verb cue rule for claims and claimers, a stance cue lexicon.")
+        "tagger, a reporting-verb cue rule for claims and claimers, a stance cue lexicon.",
+    )
     b.add_argument("name", choices=("majority", "rules"))
     b.add_argument("--config", choices=(*TASKS, "all"), default="all")
     b.add_argument("--split", default=None, help="split to predict (default: test)")
-    b.add_argument("--release", type=Path, default=None,
-                   help="release folder (default dist/claimwire-<package version>)")
-    b.add_argument("--out", type=Path, default=Path("predictions"),
-                   help="folder for <name>-<config>-<split>.json (default predictions)")
+    b.add_argument(
+        "--release",
+        type=Path,
+        default=None,
+        help="release folder (default dist/claimwire-<package version>)",
+    )
+    b.add_argument(
+        "--out",
+        type=Path,
+        default=Path("predictions"),
+        help="folder for <name>-<config>-<split>.json (default predictions)",
+    )
     b.set_defaults(func=cmd_baseline)
 
     d = sub.add_parser(
-        "diff", help="list what changed between two releases",
+        "diff",
+        help="list what changed between two releases",
         description="Articles added, removed, changed or moved between splits, and the counts "
-        "per entity label, stance and attribution, between release OLD and release NEW.")
+        "per entity label, stance and attribution, between release OLD and release NEW.",
+    )
     d.add_argument("old", type=Path)
     d.add_argument("new", type=Path)
     d.add_argument("--json", action="store_true", help="print the diff as JSON")

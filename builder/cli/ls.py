@@ -37,8 +37,10 @@ def cmd_push(args: argparse.Namespace) -> int:
     print(f"project {args.project!r} (id {project_id}): {action}")
     if args.release is not None:
         created, added, skipped = push_release(client, project_id, args.release, args.as_)
-        print(f"release {args.release.name} as {args.as_}: {created} new task(s), "
-              f"{added} added to existing task(s), {skipped} already there")
+        print(
+            f"release {args.release.name} as {args.as_}: {created} new task(s), "
+            f"{added} added to existing task(s), {skipped} already there"
+        )
         return 0
     if args.as_ != "annotations":
         raise UsageError(Problem("--as goes with --release", fix="add --release DIR"))
@@ -59,10 +61,15 @@ def cmd_pull(args: argparse.Namespace) -> int:
     client = connect()
     project = find_project(client, args.project)
     if project is None:
-        raise UsageError(Problem(f"no project named {args.project!r} on the server",
-                                 fix="check the name, or create it with `claimwire ls push`"))
-    bar = tqdm(desc="snapshot", unit="B", unit_scale=True, disable=not sys.stderr.isatty(),
-               leave=False)
+        raise UsageError(
+            Problem(
+                f"no project named {args.project!r} on the server",
+                fix="check the name, or create it with `claimwire ls push`",
+            )
+        )
+    bar = tqdm(
+        desc="snapshot", unit="B", unit_scale=True, disable=not sys.stderr.isatty(), leave=False
+    )
 
     def progress(stage: str, received: int) -> None:
         bar.set_description(stage)
@@ -79,54 +86,82 @@ def cmd_pull(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..labelstudio.server import main as serve
 
-    argv = [*(["--data-dir", str(args.data_dir)] if args.data_dir else []),
-            *(["--port", str(args.port)] if args.port else [])]
+    argv = [
+        *(["--data-dir", str(args.data_dir)] if args.data_dir else []),
+        *(["--port", str(args.port)] if args.port else []),
+    ]
     return serve(argv)
 
 
 def add_commands(sub: Any) -> None:
     ls = sub.add_parser(
-        "ls", help="Label Studio round trip: tasks out, annotations back, releases back in",
+        "ls",
+        help="Label Studio round trip: tasks out, annotations back, releases back in",
         description="Talk to the Label Studio server named by LABEL_STUDIO_URL with the key in "
         "LABEL_STUDIO_API_KEY (or a file named by LABEL_STUDIO_API_KEY_FILE). The key is never "
-        "printed or written.")
+        "printed or written.",
+    )
     lsub = ls.add_subparsers(dest="ls_command", required=True, metavar="LS_COMMAND")
 
-    t = lsub.add_parser("tasks", help="write Label Studio import JSON for articles",
-                        description="Make one task per article (text, article id, text sha256), "
-                        "optionally with pre-annotations.")
+    t = lsub.add_parser(
+        "tasks",
+        help="write Label Studio import JSON for articles",
+        description="Make one task per article (text, article id, text sha256), "
+        "optionally with pre-annotations.",
+    )
     t.add_argument("ids", nargs="*", metavar="ARTICLES", help="article ids (default: all)")
     t.add_argument("--articles", type=Path, default=Path("articles"), help="articles folder")
     t.add_argument("--out", type=Path, required=True, help="where to write the tasks JSON")
-    t.add_argument("--predictions", type=Path,
-                   help="a release folder, or a JSON span-spec file (see annotations/gold/)")
+    t.add_argument(
+        "--predictions",
+        type=Path,
+        help="a release folder, or a JSON span-spec file (see annotations/gold/)",
+    )
     t.set_defaults(func=cmd_tasks)
 
-    p = lsub.add_parser("push", help="create/update the project and import missing tasks",
-                        description="Create the project with our labeling config if missing, "
-                        "update the config if it changed compatibly, and import only tasks that "
-                        "are not there yet (running it twice creates nothing new). With "
-                        "--release, put a release back for review or correction.")
+    p = lsub.add_parser(
+        "push",
+        help="create/update the project and import missing tasks",
+        description="Create the project with our labeling config if missing, "
+        "update the config if it changed compatibly, and import only tasks that "
+        "are not there yet (running it twice creates nothing new). With "
+        "--release, put a release back for review or correction.",
+    )
     p.add_argument("--project", default=DEFAULT_PROJECT, help=f"(default {DEFAULT_PROJECT!r})")
     p.add_argument("--articles", type=Path, default=Path("articles"), help="articles folder")
     p.add_argument("--tasks", type=Path, help="a tasks JSON made by `claimwire ls tasks`")
     p.add_argument("--release", type=Path, help="a release folder to push back")
-    p.add_argument("--as", dest="as_", choices=("annotations", "predictions"),
-                   default="annotations", help="how to push a release (default annotations)")
+    p.add_argument(
+        "--as",
+        dest="as_",
+        choices=("annotations", "predictions"),
+        default="annotations",
+        help="how to push a release (default annotations)",
+    )
     p.set_defaults(func=cmd_push)
 
-    q = lsub.add_parser("pull", help="download a full JSON snapshot export",
-                        description="Make a snapshot export (predictions expanded, annotator ids "
-                        "only), stream it to disk and move it into place atomically.")
+    q = lsub.add_parser(
+        "pull",
+        help="download a full JSON snapshot export",
+        description="Make a snapshot export (predictions expanded, annotator ids "
+        "only), stream it to disk and move it into place atomically.",
+    )
     q.add_argument("--project", default=DEFAULT_PROJECT, help=f"(default {DEFAULT_PROJECT!r})")
-    q.add_argument("--out", type=Path, default=Path("annotations/exports"),
-                   help="folder for the export (default annotations/exports)")
+    q.add_argument(
+        "--out",
+        type=Path,
+        default=Path("annotations/exports"),
+        help="folder for the export (default annotations/exports)",
+    )
     q.set_defaults(func=cmd_pull)
 
-    s = lsub.add_parser("serve", help="run a local Label Studio on 127.0.0.1 for annotating",
-                        description="Install Label Studio 1.23.2 in its own venv if needed and "
-                        "start it on 127.0.0.1 with an admin user; prints the two variables to "
-                        "export (the token stays in a 0600 file). Ctrl-C stops it.")
+    s = lsub.add_parser(
+        "serve",
+        help="run a local Label Studio on 127.0.0.1 for annotating",
+        description="Install Label Studio 1.23.2 in its own venv if needed and "
+        "start it on 127.0.0.1 with an admin user; prints the two variables to "
+        "export (the token stays in a 0600 file). Ctrl-C stops it.",
+    )
     s.add_argument("--data-dir", type=Path, help="keep projects here (default: a temp dir)")
     s.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
     s.set_defaults(func=cmd_serve)

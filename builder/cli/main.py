@@ -26,8 +26,13 @@ class _TaskBar:
     def __init__(self) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(desc="building", unit=" tasks", total=None, leave=False,
-                        disable=not sys.stderr.isatty() or bool(os.environ.get("CI")))
+        self.bar = tqdm(
+            desc="building",
+            unit=" tasks",
+            total=None,
+            leave=False,
+            disable=not sys.stderr.isatty() or bool(os.environ.get("CI")),
+        )
 
     def __call__(self, tasks: int, done_bytes: int, total_bytes: int) -> None:
         if done_bytes:
@@ -58,8 +63,9 @@ def _auto_jobs(exports: list[Path], jobs: int) -> int:
     for f in (f for p in exports if p.exists() for f in export_files(p)):
         size += f.stat().st_size
         if size > AUTO_JOBS_BYTES:  # enough: a folder of a million files is not stat-ed twice
-            cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                     else os.cpu_count())
+            cores = (
+                len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+            )
             return max(1, cores or 1)
     return 1
 
@@ -116,7 +122,7 @@ def _shown(problems: list[Problem], names: dict[str, str]) -> list[Problem]:
     for p in problems:
         for local, given in names.items():
             if local != given and p.file and p.file.startswith(local):
-                p = replace(p, file=given + p.file[len(local):])
+                p = replace(p, file=given + p.file[len(local) :])
         out.append(p)
     return out
 
@@ -127,12 +133,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     with local_exports(args.paths) as paths:
         problems, checked = validate_paths(paths, args.articles)
-        problems = _shown(problems, dict(zip(map(str, paths), args.paths)))
+        problems = _shown(problems, dict(zip(map(str, paths), args.paths, strict=True)))
     for p in problems:
         print(_github(p) if args.format == "github" else str(p))
     status = "invalid" if problems else "valid"
-    print(f"{status}: {checked} task(s) and article(s) checked, {len(problems)} problem(s)",
-          file=sys.stderr)
+    print(
+        f"{status}: {checked} task(s) and article(s) checked, {len(problems)} problem(s)",
+        file=sys.stderr,
+    )
     return EXIT_INVALID if problems else EXIT_OK
 
 
@@ -152,8 +160,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from ..release.verify import verify
 
     if not (args.release / "checksums.tsv").is_file():
-        raise UsageError(Problem("not a release folder (no checksums.tsv)", file=str(args.release),
-                                 fix="pass a folder like dist/claimwire-0.1.0"))
+        raise UsageError(
+            Problem(
+                "not a release folder (no checksums.tsv)",
+                file=str(args.release),
+                fix="pass a folder like dist/claimwire-0.1.0",
+            )
+        )
     for line in verify(args.release, load=not args.no_load):
         print(line)
     print(f"verified {args.release}")
@@ -169,39 +182,79 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    b = sub.add_parser("build", help="build a versioned Parquet release",
-                       description="Merge articles/ with Label Studio JSON exports, validate "
-                       "everything, and write dist/claimwire-<version>/ atomically.")
-    b.add_argument("--version", type=_version, default=DATASET_VERSION,
-                   help=f"release version (default {DATASET_VERSION})")
+    b = sub.add_parser(
+        "build",
+        help="build a versioned Parquet release",
+        description="Merge articles/ with Label Studio JSON exports, validate "
+        "everything, and write dist/claimwire-<version>/ atomically.",
+    )
+    b.add_argument(
+        "--version",
+        type=_version,
+        default=DATASET_VERSION,
+        help=f"release version (default {DATASET_VERSION})",
+    )
     b.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default dist)")
-    b.add_argument("--articles", type=Path, default=Path("articles"),
-                   help="raw articles and sources.json (default articles)")
-    b.add_argument("--annotations", nargs="+", default=["annotations/exports"],
-                   help="Label Studio JSON exports: files, folders of per-task files as export "
-                   "storage writes them, or fsspec URLs (default annotations/exports)")
-    b.add_argument("--splits", default="train=80,validation=10,test=10",
-                   help="split shares in percent (default train=80,validation=10,test=10)")
-    b.add_argument("--jobs", type=_jobs, default=0, metavar="N",
-                   help="worker processes (default 0: every core for exports over 8 MB); the "
-                   "release is byte-identical for any N")
+    b.add_argument(
+        "--articles",
+        type=Path,
+        default=Path("articles"),
+        help="raw articles and sources.json (default articles)",
+    )
+    b.add_argument(
+        "--annotations",
+        nargs="+",
+        default=["annotations/exports"],
+        help="Label Studio JSON exports: files, folders of per-task files as export "
+        "storage writes them, or fsspec URLs (default annotations/exports)",
+    )
+    b.add_argument(
+        "--splits",
+        default="train=80,validation=10,test=10",
+        help="split shares in percent (default train=80,validation=10,test=10)",
+    )
+    b.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=0,
+        metavar="N",
+        help="worker processes (default 0: every core for exports over 8 MB); the "
+        "release is byte-identical for any N",
+    )
     b.set_defaults(func=cmd_build)
 
-    v = sub.add_parser("validate", help="check exports and articles against the contracts",
-                       description="Validate Label Studio exports (files or folders) and raw "
-                       "articles; list every problem with file, line, task, JSON pointer.")
-    v.add_argument("paths", nargs="+",
-                   help="export files/folders (or fsspec URLs such as s3://bucket/exports/) or "
-                   "article folders")
-    v.add_argument("--articles", type=Path, default=Path("articles"),
-                   help="articles to check exports against (default articles; skipped if absent)")
-    v.add_argument("--format", choices=("text", "github"), default="text",
-                   help="github: workflow annotations on the offending lines of a pull request")
+    v = sub.add_parser(
+        "validate",
+        help="check exports and articles against the contracts",
+        description="Validate Label Studio exports (files or folders) and raw "
+        "articles; list every problem with file, line, task, JSON pointer.",
+    )
+    v.add_argument(
+        "paths",
+        nargs="+",
+        help="export files/folders (or fsspec URLs such as s3://bucket/exports/) or "
+        "article folders",
+    )
+    v.add_argument(
+        "--articles",
+        type=Path,
+        default=Path("articles"),
+        help="articles to check exports against (default articles; skipped if absent)",
+    )
+    v.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="github: workflow annotations on the offending lines of a pull request",
+    )
     v.set_defaults(func=cmd_validate)
 
-    r = sub.add_parser("verify", help="check a release: checksums, split sizes, loading",
-                       description="Recompute every checksum, compare split sizes and load "
-                       "every config with datasets.load_dataset (offline).")
+    r = sub.add_parser(
+        "verify",
+        help="check a release: checksums, split sizes, loading",
+        description="Recompute every checksum, compare split sizes and load "
+        "every config with datasets.load_dataset (offline).",
+    )
     r.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
     r.add_argument("--no-load", action="store_true", help="skip the load_dataset check")
     r.set_defaults(func=cmd_verify)

@@ -15,41 +15,77 @@ def add_commands(sub: Any) -> None:
     """Register ``agreement``, ``review`` and ``report`` on the ``claimwire`` parser."""
 
     def common(p: Any) -> None:
-        p.add_argument("exports", type=Path, nargs="*", default=[Path("annotations/exports")],
-                       help="Label Studio JSON exports: files or folders "
-                       "(default annotations/exports)")
-        p.add_argument("--articles", type=Path, default=Path("articles"),
-                       help="raw articles (default articles)")
-        p.add_argument("--adjudication", default=None,
-                       help="ordered rules, default ground_truth,majority,most_recent "
-                       "(or CLAIMWIRE_ADJUDICATION)")
+        p.add_argument(
+            "exports",
+            type=Path,
+            nargs="*",
+            default=[Path("annotations/exports")],
+            help="Label Studio JSON exports: files or folders (default annotations/exports)",
+        )
+        p.add_argument(
+            "--articles",
+            type=Path,
+            default=Path("articles"),
+            help="raw articles (default articles)",
+        )
+        p.add_argument(
+            "--adjudication",
+            default=None,
+            help="ordered rules, default ground_truth,majority,most_recent "
+            "(or CLAIMWIRE_ADJUDICATION)",
+        )
 
-    a = sub.add_parser("agreement", help="inter-annotator agreement of exports",
-                       description="Span F1, link agreement, Krippendorff's alpha and Cohen's "
-                       "kappa, overall, per annotator pair, per annotator and per article.")
+    a = sub.add_parser(
+        "agreement",
+        help="inter-annotator agreement of exports",
+        description="Span F1, link agreement, Krippendorff's alpha and Cohen's "
+        "kappa, overall, per annotator pair, per annotator and per article.",
+    )
     common(a)
     a.add_argument("--format", choices=("markdown", "json"), default="markdown")
     a.set_defaults(func=cmd_agreement)
 
-    r = sub.add_parser("review", help="write Label Studio review tasks for disagreements",
-                       description="Tasks whose agreement is below --threshold (or that needed "
-                       "the tie rule) become review tasks with every version as a prediction.")
+    r = sub.add_parser(
+        "review",
+        help="write Label Studio review tasks for disagreements",
+        description="Tasks whose agreement is below --threshold (or that needed "
+        "the tie rule) become review tasks with every version as a prediction.",
+    )
     common(r)
-    r.add_argument("--threshold", type=float, default=0.9,
-                   help="review documents with agreement below this (default 0.9)")
-    r.add_argument("--out", type=Path, default=Path("annotations/review/review-tasks.json"),
-                   help="review tasks JSON (default annotations/review/review-tasks.json)")
-    r.add_argument("--push", metavar="PROJECT", default=None,
-                   help="also attach the predictions to the tasks of this Label Studio project "
-                   "(LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY)")
+    r.add_argument(
+        "--threshold",
+        type=float,
+        default=0.9,
+        help="review documents with agreement below this (default 0.9)",
+    )
+    r.add_argument(
+        "--out",
+        type=Path,
+        default=Path("annotations/review/review-tasks.json"),
+        help="review tasks JSON (default annotations/review/review-tasks.json)",
+    )
+    r.add_argument(
+        "--push",
+        metavar="PROJECT",
+        default=None,
+        help="also attach the predictions to the tasks of this Label Studio project "
+        "(LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY)",
+    )
     r.set_defaults(func=cmd_review)
 
-    p = sub.add_parser("report", help="write the HTML quality report of a release",
-                       description="A self-contained HTML page: counts, label plots, agreement, "
-                       "weakest articles and an annotated-article viewer.")
+    p = sub.add_parser(
+        "report",
+        help="write the HTML quality report of a release",
+        description="A self-contained HTML page: counts, label plots, agreement, "
+        "weakest articles and an annotated-article viewer.",
+    )
     p.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output file (default <release>.report.html beside the release)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output file (default <release>.report.html beside the release)",
+    )
     p.set_defaults(func=cmd_report)
 
 
@@ -57,8 +93,10 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     from ..pipeline.documents import merged
     from ..quality.agreement import DocAgreement, markdown, summarize
 
-    docs = [DocAgreement.from_document(d) for _, d, _ in
-            merged(args.exports, args.articles, args.adjudication)]
+    docs = [
+        DocAgreement.from_document(d)
+        for _, d, _ in merged(args.exports, args.articles, args.adjudication)
+    ]
     s = summarize(docs)
     if args.format == "json":
         print(json.dumps(dataclasses.asdict(s), indent=2, sort_keys=True))
@@ -79,17 +117,25 @@ def cmd_review(args: argparse.Namespace) -> int:
             review.append(review_task(doc, task.id, versions, annotation_results(doc.to_row())))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(args.out, review)
-    print(f"wrote {args.out}: {len(review)} review task(s) (agreement below {args.threshold} "
-          "or settled by the tie rule)")
+    print(
+        f"wrote {args.out}: {len(review)} review task(s) (agreement below {args.threshold} "
+        "or settled by the tie rule)"
+    )
     if args.push:
         client = connect()
         project = find_project(client, args.push)
         if project is None:
-            raise UsageError(Problem(f"no Label Studio project titled {args.push!r}",
-                                     fix="pass the title of the project the export came from"))
+            raise UsageError(
+                Problem(
+                    f"no Label Studio project titled {args.push!r}",
+                    fix="pass the title of the project the export came from",
+                )
+            )
         n = push_review(client, int(project.id), review)
-        print(f"attached {n} prediction(s) to {len(review)} task(s) of {args.push!r}; settle "
-              "each in Label Studio (submit as ground truth), then pull and build")
+        print(
+            f"attached {n} prediction(s) to {len(review)} task(s) of {args.push!r}; settle "
+            "each in Label Studio (submit as ground truth), then pull and build"
+        )
     return 0
 
 

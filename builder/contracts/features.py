@@ -42,13 +42,28 @@ def features() -> dict[str, Features]:
                 "text": _STR,
                 "text_sha256": _STR,
                 "entities": List(
-                    {"id": _STR, "start": _INT, "end": _INT, "text": _STR, "label": _STR,
-                     "portrayal": _STR, "decided_by": _STR}
+                    {
+                        "id": _STR,
+                        "start": _INT,
+                        "end": _INT,
+                        "text": _STR,
+                        "label": _STR,
+                        "portrayal": _STR,
+                        "decided_by": _STR,
+                    }
                 ),
                 "claims": List(
-                    {"id": _STR, "start": _INT, "end": _INT, "text": _STR, "claimer_id": _STR,
-                     "target_ids": List(_STR), "attribution": _STR, "stance": _STR,
-                     "decided_by": _STR}
+                    {
+                        "id": _STR,
+                        "start": _INT,
+                        "end": _INT,
+                        "text": _STR,
+                        "claimer_id": _STR,
+                        "target_ids": List(_STR),
+                        "attribution": _STR,
+                        "stance": _STR,
+                        "decided_by": _STR,
+                    }
                 ),
                 "annotation": {
                     "n_annotators": _INT,
@@ -56,8 +71,16 @@ def features() -> dict[str, Features]:
                     "adjudication": _STR,
                     "agreement": Value("float64"),
                     "spans": List(
-                        {"annotator_a": _STR, "annotator_b": _STR, "kind": _STR, "label": _STR,
-                         "n_a": _INT, "n_b": _INT, "exact": _INT, "overlap": _INT}
+                        {
+                            "annotator_a": _STR,
+                            "annotator_b": _STR,
+                            "kind": _STR,
+                            "label": _STR,
+                            "n_a": _INT,
+                            "n_b": _INT,
+                            "exact": _INT,
+                            "overlap": _INT,
+                        }
                     ),
                     "labels": List(
                         {"unit": _STR, "attribute": _STR, "annotator": _STR, "value": _STR}
@@ -85,8 +108,14 @@ def features() -> dict[str, Features]:
                 "sentence_start": _INT,
                 "is_claim": Value("bool"),
                 "claims": List(
-                    {"claim_id": _STR, "start": _INT, "end": _INT, "text": _STR,
-                     "attribution": _STR, "claimer": _STR}
+                    {
+                        "claim_id": _STR,
+                        "start": _INT,
+                        "end": _INT,
+                        "text": _STR,
+                        "attribution": _STR,
+                        "claimer": _STR,
+                    }
                 ),
             }
         ),

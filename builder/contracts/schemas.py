@@ -53,13 +53,17 @@ def fast_check(name: str) -> Callable[[Any], bool]:
     ``fast_validator(name).is_valid``, from an equivalent formulation that jsonschema-rs decides
     faster (see :func:`_dispatched`). Errors are always listed from the schema itself."""
     schema = _dispatched(load_schema(name))
-    if schema == load_schema(name) or _mentions(schema, ("unevaluatedProperties",
-                                                         "unevaluatedItems")):
+    if schema == load_schema(name) or _mentions(
+        schema, ("unevaluatedProperties", "unevaluatedItems")
+    ):
         # (unevaluated* would see the properties an ``if`` evaluated: not rewritten then)
         return fast_validator(name).is_valid  # type: ignore[no-any-return]
     registry = jsonschema_rs.Registry(_resources())
-    return jsonschema_rs.validator_for(schema, registry=registry,  # type: ignore[no-any-return]
-                                       validate_formats=True).is_valid
+    return jsonschema_rs.validator_for(
+        schema,
+        registry=registry,  # type: ignore[no-any-return]
+        validate_formats=True,
+    ).is_valid
 
 
 _OBJECT_ONLY = {"properties", "required", "additionalProperties"}  # no-ops on non-objects
@@ -94,14 +98,23 @@ def _dispatched(schema: Any) -> Any:
     keys = set()
     for b in branches:
         cond = b.get("if") if isinstance(b, dict) else None
-        if not (isinstance(cond, dict) and set(b) == {"if", "then"}
-                and isinstance(b["then"], dict) and set(b["then"]) <= _OBJECT_ONLY
-                and set(cond) == {"properties", "required"}
-                and isinstance(cond["properties"], dict) and len(cond["properties"]) == 1):
+        if not (
+            isinstance(cond, dict)
+            and set(b) == {"if", "then"}
+            and isinstance(b["then"], dict)
+            and set(b["then"]) <= _OBJECT_ONLY
+            and set(cond) == {"properties", "required"}
+            and isinstance(cond["properties"], dict)
+            and len(cond["properties"]) == 1
+        ):
             return out
-        (key, const), = cond["properties"].items()
-        if not (cond["required"] == [key] and isinstance(const, dict) and set(const) == {"const"}
-                and isinstance(const["const"], str)):
+        ((key, const),) = cond["properties"].items()
+        if not (
+            cond["required"] == [key]
+            and isinstance(const, dict)
+            and set(const) == {"const"}
+            and isinstance(const["const"], str)
+        ):
             return out
         keys.add(key)
     if len(keys) != 1:
@@ -110,14 +123,22 @@ def _dispatched(schema: Any) -> Any:
     consts = [b["if"]["properties"][key]["const"] for b in branches]
     properties, required = out.get("properties"), out.get("required")
     allowed = properties.get(key) if isinstance(properties, dict) else None
-    if not (isinstance(required, list) and key in required and isinstance(allowed, dict)
-            and set(allowed) == {"enum"} and isinstance(allowed["enum"], list)
-            and all(isinstance(x, str) for x in allowed["enum"])
-            and sorted(allowed["enum"]) == sorted(consts) and len(set(consts)) == len(consts)):
+    if not (
+        isinstance(required, list)
+        and key in required
+        and isinstance(allowed, dict)
+        and set(allowed) == {"enum"}
+        and isinstance(allowed["enum"], list)
+        and all(isinstance(x, str) for x in allowed["enum"])
+        and sorted(allowed["enum"]) == sorted(consts)
+        and len(set(consts)) == len(consts)
+    ):
         return out
     del out["allOf"]
-    out["anyOf"] = [{"properties": {key: {"const": b["if"]["properties"][key]["const"]}},
-                     "allOf": [b["then"]]} for b in branches]
+    out["anyOf"] = [
+        {"properties": {key: {"const": b["if"]["properties"][key]["const"]}}, "allOf": [b["then"]]}
+        for b in branches
+    ]
     return out
 
 
@@ -143,8 +164,11 @@ def iter_problems(name: str, instance: Any, base: str = "") -> Iterator[Problem]
     try:
         errors = list(fast_validator(name).iter_errors(instance))
     except ValueError as exc:  # jsonschema-rs refuses values nested deeper than it recurses
-        yield Problem(f"cannot validate this value: {exc}", pointer=base,
-                      expected=f"a value of schema/{name}.schema.json, not nested hundreds deep")
+        yield Problem(
+            f"cannot validate this value: {exc}",
+            pointer=base,
+            expected=f"a value of schema/{name}.schema.json, not nested hundreds deep",
+        )
         return
     for err in errors:
         yield Problem(

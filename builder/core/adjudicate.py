@@ -54,11 +54,15 @@ class Policy:
         names = tuple(p.strip() for p in text.split(",") if p.strip())
         unknown = [n for n in names if n not in RULES]
         if unknown or not names or len(set(names)) != len(names):
-            raise UsageError(Problem(
-                f"bad adjudication policy {text!r} (from {source})",
-                expected="a comma-separated ordered subset of " + ",".join(RULES),
-                found=", ".join(unknown) if unknown else text,
-                fix=f"e.g. {','.join(DEFAULT_POLICY)} (the default) or ground_truth,most_recent"))
+            raise UsageError(
+                Problem(
+                    f"bad adjudication policy {text!r} (from {source})",
+                    expected="a comma-separated ordered subset of " + ",".join(RULES),
+                    found=", ".join(unknown) if unknown else text,
+                    fix=f"e.g. {','.join(DEFAULT_POLICY)} (the default) or "
+                    "ground_truth,most_recent",
+                )
+            )
         if "most_recent" not in names:
             names = (*names, "most_recent")
         return cls(names)
@@ -224,7 +228,8 @@ def _majority(vote: list[Version]) -> Gold:
         stance, t1 = _plurality([(vote[p], c.stance) for p, c in regions.items()], latest_first)
         (attribution, claimer), t2 = _plurality(
             [(vote[p], (c.attribution, entity_of(p, c.claimer_id))) for p, c in regions.items()],
-            latest_first)
+            latest_first,
+        )
         target_votes: dict[EKey, list[Version]] = {}
         for p, c in regions.items():
             for t in {entity_of(p, t) for t in c.target_ids}:
@@ -238,11 +243,21 @@ def _majority(vote: list[Version]) -> Gold:
             if outcome:
                 targets.append(t)
         source = regions[max(regions)]  # the most recent holder's region lends its id and text
-        claims_out.append((key, {
-            "region": source, "stance": stance, "attribution": attribution, "claimer": claimer,
-            "targets": targets,
-            "decided_by": "tie_most_recent" if (how == "tie_most_recent" or t1 or t2 or t3)
-            else "majority"}))
+        claims_out.append(
+            (
+                key,
+                {
+                    "region": source,
+                    "stance": stance,
+                    "attribution": attribution,
+                    "claimer": claimer,
+                    "targets": targets,
+                    "decided_by": "tie_most_recent"
+                    if (how == "tie_most_recent" or t1 or t2 or t3)
+                    else "majority",
+                },
+            )
+        )
 
     linked = {k for _, c in claims_out for k in [c["claimer"], *c["targets"]] if k is not None}
     entities: dict[EKey, Entity] = {}
@@ -251,22 +266,42 @@ def _majority(vote: list[Version]) -> Gold:
         how = _kept_at(regions, n)
         if how is None and key not in linked:
             continue
-        portrayal, tie = _plurality([(vote[p], e.portrayal) for p, e in regions.items()],
-                                    latest_first)
+        portrayal, tie = _plurality(
+            [(vote[p], e.portrayal) for p, e in regions.items()], latest_first
+        )
         source = regions[max(regions)]
         how_decided = "linked" if how is None else "tie_most_recent" if tie else how
-        entities[key] = new_entity(fresh(source.id), source.start, source.end, source.text,
-                                   source.label, portrayal, how_decided)
+        entities[key] = new_entity(
+            fresh(source.id),
+            source.start,
+            source.end,
+            source.text,
+            source.label,
+            portrayal,
+            how_decided,
+        )
     claims = []
     for _, c in claims_out:
         r: Claim = c["region"]
-        claims.append(new_claim(
-            fresh(r.id), r.start, r.end, r.text,
-            entities[c["claimer"]].id if c["claimer"] is not None else None,
-            tuple(entities[t].id for t in c["targets"]), c["attribution"], c["stance"],
-            c["decided_by"]))
-    return Gold(tuple(sorted(entities.values(), key=_ORDER)), tuple(sorted(claims, key=_ORDER)),
-                "majority", None)
+        claims.append(
+            new_claim(
+                fresh(r.id),
+                r.start,
+                r.end,
+                r.text,
+                entities[c["claimer"]].id if c["claimer"] is not None else None,
+                tuple(entities[t].id for t in c["targets"]),
+                c["attribution"],
+                c["stance"],
+                c["decided_by"],
+            )
+        )
+    return Gold(
+        tuple(sorted(entities.values(), key=_ORDER)),
+        tuple(sorted(claims, key=_ORDER)),
+        "majority",
+        None,
+    )
 
 
 _ORDER = attrgetter("start", "end", "id")

@@ -10,8 +10,9 @@ import numpy as np
 
 
 def id_digest(article_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest(),
-                          "little")
+    return int.from_bytes(
+        hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest(), "little"
+    )
 
 
 class IdSet:
@@ -46,8 +47,9 @@ class IdSet:
 
     def update(self, digests: Collection[int]) -> None:
         """Add every digest of ``digests``, with one search of the sorted array for all."""
-        self._recent.update(d for d, k in zip(digests, self.contains(digests).tolist(),
-                                              strict=True) if not k)
+        self._recent.update(
+            d for d, k in zip(digests, self.contains(digests).tolist(), strict=True) if not k
+        )
         self._fold()
 
     def _fold(self) -> None:
@@ -68,13 +70,13 @@ class IdSet:
             found = self._sorted[i] == wanted
         if self._recent:
             recent = self._recent
-            found |= np.fromiter((d in recent for d in wanted.tolist()), dtype=bool,
-                                 count=wanted.size)
+            found |= np.fromiter(
+                (d in recent for d in wanted.tolist()), dtype=bool, count=wanted.size
+            )
         return found
 
 
-def missing(ids: Iterable[str], present: IdSet, absent: IdSet, chunk: int = 1 << 16
-            ) -> list[str]:
+def missing(ids: Iterable[str], present: IdSet, absent: IdSet, chunk: int = 1 << 16) -> list[str]:
     """The ids of ``ids`` that are not in ``present`` or are in ``absent``, in their order;
     ``ids`` is read a chunk at a time, so it is never held whole."""
     out: list[str] = []

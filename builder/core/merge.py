@@ -55,8 +55,9 @@ def pseudonym(annotator: Any, salt: str | None = None) -> str:
     if found is None:
         if len(_pseudonyms) >= 4096:
             _pseudonyms.clear()
-        found = _pseudonyms[(salt, key)] = \
+        found = _pseudonyms[(salt, key)] = (
             "ann-" + hashlib.sha256(f"{salt}\x00{key}".encode()).hexdigest()[:12]
+        )
     return found
 
 
@@ -78,8 +79,9 @@ class MergeStats:
         self.fixes[fix] = self.fixes.get(fix, 0) + 1
 
 
-def versions(text: str, task: TaskRecord, where: dict[str, Any],
-             stats: MergeStats) -> list[Version]:
+def versions(
+    text: str, task: TaskRecord, where: dict[str, Any], stats: MergeStats
+) -> list[Version]:
     """Every usable annotation of ``task``, parsed and checked; problems of all are collected."""
     out: list[Version] = []
     problems: list[Problem] = []
@@ -87,20 +89,34 @@ def versions(text: str, task: TaskRecord, where: dict[str, Any],
         if a.get("was_cancelled", False):
             continue
         try:
-            entities, claims = _regions(text, a["result"], f"{task.base}/annotations/{i}/result",
-                                        where, stats)
+            entities, claims = _regions(
+                text, a["result"], f"{task.base}/annotations/{i}/result", where, stats
+            )
         except InvalidDataError as exc:
             problems.extend(exc.problems)
             continue
-        out.append(Version(i, pseudonym(a.get("completed_by")), recency(a),
-                           bool(a.get("ground_truth")), entities, claims, tuple(a["result"])))
+        out.append(
+            Version(
+                i,
+                pseudonym(a.get("completed_by")),
+                recency(a),
+                bool(a.get("ground_truth")),
+                entities,
+                claims,
+                tuple(a["result"]),
+            )
+        )
     if problems:
         raise InvalidDataError(problems)
     return out
 
 
-def merge(article: Article, task: TaskRecord, stats: MergeStats | None = None,
-          policy: Policy | None = None) -> Document | None:
+def merge(
+    article: Article,
+    task: TaskRecord,
+    stats: MergeStats | None = None,
+    policy: Policy | None = None,
+) -> Document | None:
     """The release document for ``article``, or None if every annotation was skipped.
 
     ``policy`` defaults to ``CLAIMWIRE_ADJUDICATION`` or the default policy.
@@ -134,8 +150,9 @@ def merge(article: Article, task: TaskRecord, stats: MergeStats | None = None,
     labels: list[UnitLabel] = []
     if len(independent) >= 2:
         for a, b in itertools.combinations(sorted(independent, key=lambda v: v.annotator), 2):
-            spans += span_counts(a.annotator, (a.entities, a.claims),
-                                 b.annotator, (b.entities, b.claims))
+            spans += span_counts(
+                a.annotator, (a.entities, a.claims), b.annotator, (b.entities, b.claims)
+            )
         for v in sorted(independent, key=lambda v: v.annotator):
             labels += unit_labels(v.annotator, (v.entities, v.claims), gold.entities, gold.claims)
         labels.sort(key=lambda u: (u.unit, u.attribute, u.annotator))
@@ -144,9 +161,12 @@ def merge(article: Article, task: TaskRecord, stats: MergeStats | None = None,
         entities=gold.entities,
         claims=gold.claims,
         annotation=AnnotationInfo(
-            n_annotators=len(annotators), annotator_ids=tuple(annotators),
-            adjudication=gold.rule, agreement=document_agreement(spans),
-            spans=tuple(spans), labels=tuple(labels),
+            n_annotators=len(annotators),
+            annotator_ids=tuple(annotators),
+            adjudication=gold.rule,
+            agreement=document_agreement(spans),
+            spans=tuple(spans),
+            labels=tuple(labels),
         ),
         text_sha256=digest,
     )
@@ -177,15 +197,24 @@ def _regions(
             continue
         rid = r["id"]
         if rid in spans:
-            bad("two regions share this id", j, "/id", found=repr(rid),
-                fix="export again; if it persists, delete one of the regions in Label Studio")
+            bad(
+                "two regions share this id",
+                j,
+                "/id",
+                found=repr(rid),
+                fix="export again; if it persists, delete one of the regions in Label Studio",
+            )
             continue
         v = r["value"]
         s, e, recorded = v["start"], v["end"], v["text"]
         # The common case, decided without slicing the text: text[s:e] == recorded (startswith
         # at s >= 0 also keeps e within the text) and no whitespace at either end to trim.
-        if (s >= 0 and e - s == len(recorded) and text.startswith(recorded, s)
-                and len(recorded.strip()) == e - s):
+        if (
+            s >= 0
+            and e - s == len(recorded)
+            and text.startswith(recorded, s)
+            and len(recorded.strip()) == e - s
+        ):
             spans[rid] = (r["from_name"], s, e, recorded, v["labels"][0], j)
             continue
         resolved = resolve_span(text, s, e, recorded)
@@ -196,17 +225,25 @@ def _regions(
                 j,
                 "/value",
                 expected=f"text[{s}:{e}] == {recorded!r}",
-                found=repr(actual) if actual is not None else
-                f"offsets outside the text (length {n}) or reversed",
-                fix="re-select the span in Label Studio; offsets are code points into the task text",
+                found=repr(actual)
+                if actual is not None
+                else f"offsets outside the text (length {n}) or reversed",
+                fix="re-select the span in Label Studio; offsets are code points into the "
+                "task text",
             )
             # Keep the region so its choices and relations are still checked (no cascade).
             spans[rid] = (r["from_name"], s, e, recorded, v["labels"][0], j)
             continue
         for fix in resolved.fixes:
             stats.add(fix)
-        spans[rid] = (r["from_name"], resolved.start, resolved.end, resolved.text,
-                      v["labels"][0], j)
+        spans[rid] = (
+            r["from_name"],
+            resolved.start,
+            resolved.end,
+            resolved.text,
+            v["labels"][0],
+            j,
+        )
 
     chosen: dict[str, dict[str, str]] = {control: {} for control in CHOICE_TARGET}
     relations: list[tuple[int, dict[str, Any]]] = []
@@ -220,12 +257,21 @@ def _regions(
         control = r["from_name"]
         wanted = CHOICE_TARGET[control]
         if region is None:
-            bad(f"per-region choice {control!r} attaches to no region", j, "/id",
-                found=repr(rid), expected=f"the id of a {wanted} region",
-                fix="delete the orphan choice in Label Studio (select the region, then choose)")
+            bad(
+                f"per-region choice {control!r} attaches to no region",
+                j,
+                "/id",
+                found=repr(rid),
+                expected=f"the id of a {wanted} region",
+                fix="delete the orphan choice in Label Studio (select the region, then choose)",
+            )
         elif region[0] != wanted:
-            bad(f"{control!r} belongs on a {wanted} region, not on {region[0]!r}", j,
-                "/from_name", fix=f"remove the {control} choice from that region")
+            bad(
+                f"{control!r} belongs on a {wanted} region, not on {region[0]!r}",
+                j,
+                "/from_name",
+                fix=f"remove the {control} choice from that region",
+            )
         else:
             chosen[control][rid] = r["value"]["choices"][0]
 
@@ -235,27 +281,43 @@ def _regions(
         a, b = spans.get(r["from_id"]), spans.get(r["to_id"])
         if a is None or b is None:
             missing = r["from_id"] if a is None else r["to_id"]
-            bad("relation points to a region that does not exist", j,
-                "/from_id" if a is None else "/to_id", found=repr(missing),
-                fix="delete the relation in Label Studio and draw it again")
+            bad(
+                "relation points to a region that does not exist",
+                j,
+                "/from_id" if a is None else "/to_id",
+                found=repr(missing),
+                fix="delete the relation in Label Studio and draw it again",
+            )
             continue
         claim_id, entity_id = r["from_id"], r["to_id"]
         if a[0] == "entity" and b[0] == "claim":
             claim_id, entity_id = entity_id, claim_id
         elif not (a[0] == "claim" and b[0] == "entity"):
-            bad("a relation links a claim and an entity", j, expected="claim -> entity",
-                found=f"{a[0]} -> {b[0]}", fix="redraw it from the claim to the entity")
+            bad(
+                "a relation links a claim and an entity",
+                j,
+                expected="claim -> entity",
+                found=f"{a[0]} -> {b[0]}",
+                fix="redraw it from the claim to the entity",
+            )
             continue
         if r["labels"][0] == "claimer":
             if claim_id in claimer and claimer[claim_id] != entity_id:
-                bad("a claim has more than one claimer", j, expected="one claimer relation",
-                    fix="keep the relation to the entity that asserts the claim")
+                bad(
+                    "a claim has more than one claimer",
+                    j,
+                    expected="one claimer relation",
+                    fix="keep the relation to the entity that asserts the claim",
+                )
             claimer[claim_id] = entity_id
         elif entity_id not in targets.setdefault(claim_id, []):
             targets[claim_id].append(entity_id)
 
-    portrayals, stances, attributions = (chosen["portrayal"], chosen["stance"],
-                                         chosen["attribution"])
+    portrayals, stances, attributions = (
+        chosen["portrayal"],
+        chosen["stance"],
+        chosen["attribution"],
+    )
     entities: list[Entity] = []
     claims: list[Claim] = []
     for rid, (kind, s, e, span_text, label, j) in spans.items():
@@ -264,20 +326,44 @@ def _regions(
             continue
         stance, attribution = stances.get(rid), attributions.get(rid)
         if stance is None:
-            bad("claim has no stance", j, expected="a per-region stance choice",
-                fix="select the claim in Label Studio and pick its stance")
+            bad(
+                "claim has no stance",
+                j,
+                expected="a per-region stance choice",
+                fix="select the claim in Label Studio and pick its stance",
+            )
         if attribution is None:
-            bad("claim has no attribution", j, expected="a per-region attribution choice",
-                fix="select the claim in Label Studio and pick its attribution")
+            bad(
+                "claim has no attribution",
+                j,
+                expected="a per-region attribution choice",
+                fix="select the claim in Label Studio and pick its attribution",
+            )
         if attribution == "REPORTED" and rid not in claimer:
-            bad("a REPORTED claim needs a claimer relation", j,
-                fix="draw a 'claimer' relation from the claim to the entity that asserts it")
+            bad(
+                "a REPORTED claim needs a claimer relation",
+                j,
+                fix="draw a 'claimer' relation from the claim to the entity that asserts it",
+            )
         if attribution == "AUTHOR" and rid in claimer:
-            bad("an AUTHOR claim has a claimer relation", j,
-                fix="either mark it REPORTED or delete the claimer relation")
+            bad(
+                "an AUTHOR claim has a claimer relation",
+                j,
+                fix="either mark it REPORTED or delete the claimer relation",
+            )
         if stance and attribution:
-            claims.append(new_claim(rid, s, e, span_text, claimer.get(rid),
-                                    tuple(targets.get(rid, ())), attribution, stance))
+            claims.append(
+                new_claim(
+                    rid,
+                    s,
+                    e,
+                    span_text,
+                    claimer.get(rid),
+                    tuple(targets.get(rid, ())),
+                    attribution,
+                    stance,
+                )
+            )
     if problems:
         raise InvalidDataError(problems)
     entities.sort(key=_ORDER)
@@ -294,8 +380,8 @@ def _text_mismatch(article: Article, task: TaskRecord, where: dict[str, Any]) ->
     return Problem(
         f"task text differs from the cleaned article (first difference at character {i})",
         pointer=task.base + "/data/text",
-        expected=repr(a[max(0, i - 20): i + 20]),
-        found=repr(b[max(0, i - 20): i + 20]),
+        expected=repr(a[max(0, i - 20) : i + 20]),
+        found=repr(b[max(0, i - 20) : i + 20]),
         fix="the article or its cleaning rules changed after the task was made: regenerate the "
         "task with `claimwire ls tasks` and carry the annotation over, or restore the article",
         **where,

@@ -31,7 +31,7 @@ def _collapse(s: str) -> str:
     return " ".join(s.split())
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 @lru_cache(maxsize=8)
@@ -45,7 +45,8 @@ def _astral_units(text: str) -> tuple[int, ...]:
 
 
 def utf16_to_codepoint(text: str, unit: int) -> int | None:
-    """Code-point index of UTF-16 offset ``unit`` in ``text``; None if it splits a surrogate pair."""
+    """Code-point index of UTF-16 offset ``unit`` in ``text``; None if it splits a surrogate
+    pair."""
     astral = _astral_units(text)
     if unit < 0 or unit > len(text) + len(astral):
         return None

@@ -35,7 +35,49 @@ from ..records import Claim, Document, Entity
 
 # Abbreviations after which a full stop does not end a sentence ("Col. Jose Luis Silva").
 _ABBREVIATIONS = frozenset(
-    ["Mr", "Mrs", "Ms", "Dr", "Prof", "Col", "Gen", "Lt", "Sgt", "Capt", "Maj", "Adm", "Gov", "Sen", "Rep", "Sec", "Pres", "St", "Jr", "Sr", "Inc", "Co", "Corp", "Ltd", "No", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "U.S", "U.K", "U.N", "E.U"]
+    [
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "Prof",
+        "Col",
+        "Gen",
+        "Lt",
+        "Sgt",
+        "Capt",
+        "Maj",
+        "Adm",
+        "Gov",
+        "Sen",
+        "Rep",
+        "Sec",
+        "Pres",
+        "St",
+        "Jr",
+        "Sr",
+        "Inc",
+        "Co",
+        "Corp",
+        "Ltd",
+        "No",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Sept",
+        "Oct",
+        "Nov",
+        "Dec",
+        "U.S",
+        "U.K",
+        "U.N",
+        "E.U",
+    ]
 )
 _JOINERS = "-’'"  # join two runs of word characters into one token
 _STOPS = ".!?"  # may end a sentence
@@ -128,8 +170,9 @@ class Views:
         # All texts in one string, each followed by a NUL that is in no sentence and no token.
         self.text = text = "\0".join(texts) + "\0"
         if len(text) > _MAX_TEXT:  # the offsets are int32
-            raise ValueError(f"{len(texts)} texts of {len(text)} characters: too long to be "
-                             "viewed at once")
+            raise ValueError(
+                f"{len(texts)} texts of {len(text)} characters: too long to be viewed at once"
+            )
         self.base = np.cumsum(lens + 1) - lens - 1  # where each text starts
         self.nul = self.base + lens if len(texts) else np.zeros(1, dtype=np.int64)
         if text.isascii():
@@ -142,8 +185,9 @@ class Views:
             self.cps = cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
             # ASCII as above, the few others from the table.
             wide = np.flatnonzero(cps >= 0x80)
-            codes = np.frombuffer(cps.astype(np.uint8).tobytes().translate(_ASCII),
-                                  dtype=np.uint8).copy()
+            codes = np.frombuffer(
+                cps.astype(np.uint8).tobytes().translate(_ASCII), dtype=np.uint8
+            ).copy()
             classes = _CLASSES[cps[wide]]
             if not classes.all():
                 for cp in np.unique(cps[wide][classes == 0]).tolist():
@@ -196,8 +240,8 @@ class Views:
                 ends = np.insert(ends, np.searchsorted(ends, cuts), cuts)
                 first = np.searchsorted(starts, np.concatenate([self.ent_start, self.ent_end]))
         self.tok_start, self.tok_end = starts, ends
-        self.ent_first = first[:len(ents)]  # tokens of entity e: ent_first[e]:ent_past[e]
-        self.ent_past = first[len(ents):]
+        self.ent_first = first[: len(ents)]  # tokens of entity e: ent_first[e]:ent_past[e]
+        self.ent_past = first[len(ents) :]
 
     def _sentences(self, codes: np.ndarray) -> None:
         """Every non-space character is in a token and no token crosses a sentence boundary,
@@ -210,12 +254,16 @@ class Views:
         quoted = _marked(cps[stop + 1], _CLOSE_Q)
         end = stop + 1 + quoted
         doc = np.searchsorted(self.base, end, side="right") - 1
-        nxt = starts[np.minimum(np.searchsorted(starts, end), len(starts) - 1)] \
-            if len(starts) else end  # the first character after the whitespace...
+        nxt = (
+            starts[np.minimum(np.searchsorted(starts, end), len(starts) - 1)]
+            if len(starts)
+            else end
+        )  # the first character after the whitespace...
         ok = ((codes[end] & _SPACE) != 0) & (nxt > end) & (nxt < self.nul[doc])  # ...in the text
         after = np.minimum(nxt + 1, len(cps) - 1)
-        ok &= _marked(cps[nxt], _CAPITAL) | (_marked(cps[nxt], _OPEN_Q)
-                                             & _marked(cps[after], _CAPITAL))
+        ok &= _marked(cps[nxt], _CAPITAL) | (
+            _marked(cps[nxt], _OPEN_Q) & _marked(cps[after], _CAPITAL)
+        )
         end, quoted, stop, doc = end[ok], quoted[ok], stop[ok], doc[ok]
         # ...unless an unquoted full stop ends an abbreviation: only one after another full
         # stop, or after the last part of an abbreviation, can.
@@ -245,26 +293,27 @@ class Views:
         are the last part of an abbreviation."""
         runs, text = self.run_start, self.text
         start = runs[np.maximum(np.searchsorted(runs, at) - 1, 0)]
-        short = np.flatnonzero((start < at) & (at - start <= _TAIL_LEN)
-                               & _marked(self.cps[start], _CAPITAL))
+        short = np.flatnonzero(
+            (start < at) & (at - start <= _TAIL_LEN) & _marked(self.cps[start], _CAPITAL)
+        )
         found = np.zeros(len(at), dtype=bool)
-        found[short] = [text[a:b] in _TAILS
-                        for a, b in zip(start[short].tolist(), at[short].tolist(), strict=True)]
+        found[short] = [
+            text[a:b] in _TAILS
+            for a, b in zip(start[short].tolist(), at[short].tolist(), strict=True)
+        ]
         return found
 
-    def _abbreviations(self, ends: np.ndarray, docs: np.ndarray,
-                       which: np.ndarray) -> list[int]:
+    def _abbreviations(self, ends: np.ndarray, docs: np.ndarray, which: np.ndarray) -> list[int]:
         """``which[k]`` for every full stop ending at ``ends[k]`` that ends an abbreviation."""
         text = self.text
         out = []
-        for k, p, low in zip(which.tolist(), ends.tolist(), self.base[docs].tolist(),
-                             strict=True):
+        for k, p, low in zip(which.tolist(), ends.tolist(), self.base[docs].tolist(), strict=True):
             # The word ending here: after the last whitespace before it or the text's start,
             # looked for near it first.
-            word = text[max(low, p - 24): p].rsplit(None, 1)
+            word = text[max(low, p - 24) : p].rsplit(None, 1)
             if len(word) == 1 and p - 24 > low:
                 word = text[low:p].rsplit(None, 1)
-            if word and word[-1].rstrip(".").lstrip("(\"“") in _ABBREVIATIONS:
+            if word and word[-1].rstrip(".").lstrip('("“') in _ABBREVIATIONS:
                 out.append(k)
         return out
 
@@ -303,8 +352,9 @@ class Views:
         if self._wide is not None:  # code point to UTF-8 byte offsets: add the extra bytes
             wide, extra = self._wide  # of the wide characters before each offset
             after = np.searchsorted(bounds, wide, side="right")
-            bounds += np.cumsum(np.bincount(after, weights=extra, minlength=2 * n + 1)[:2 * n]
-                                ).astype(np.int64)
+            bounds += np.cumsum(
+                np.bincount(after, weights=extra, minlength=2 * n + 1)[: 2 * n]
+            ).astype(np.int64)
         bounds = bounds.astype(np.int32)
         # Every piece and every gap between two, then only the pieces.
         both = pa.StringArray.from_buffers(2 * n - 1, pa.py_buffer(bounds), self._utf8)
@@ -317,7 +367,8 @@ class Views:
     def _sentence_ids(self) -> tuple[pa.Array, pa.Array]:
         """``<document id>/s<k>`` and the document id of every sentence."""
         doc_ids = pa.array([d.article.id for d in self.docs], type=_STR).take(
-            pa.array(self.sent_doc))
+            pa.array(self.sent_doc)
+        )
         k = pc.cast(pa.array(self.sent_index), _STR)
         return pc.binary_join_element_wise(doc_ids, k, "/s"), doc_ids
 
@@ -338,16 +389,22 @@ class Views:
     @cached_property
     def _by_id(self) -> list[dict[str, Entity] | None]:
         """The entities of each document by id (None: not needed, no claimer and no target)."""
-        return [{e.id: e for e in d.entities}
-                if any(c.claimer_id or c.target_ids for c in d.claims) else None
-                for d in self.docs]
+        return [
+            {e.id: e for e in d.entities}
+            if any(c.claimer_id or c.target_ids for c in d.claims)
+            else None
+            for d in self.docs
+        ]
 
     @cached_property
     def _claimers(self) -> list[str | None]:
         """The claimer's name of every claim (None: no claimer)."""
         by_id = self._by_id
-        return [by_id[i][c.claimer_id].text if c.claimer_id else None  # type: ignore[index]
-                for i, d in enumerate(self.docs) for c in d.claims]
+        return [
+            by_id[i][c.claimer_id].text if c.claimer_id else None  # type: ignore[index]
+            for i, d in enumerate(self.docs)
+            for c in d.claims
+        ]
 
     # --- tables -----------------------------------------------------------------------------
 
@@ -370,8 +427,9 @@ class Views:
         # as one struct array a little faster than column by column (Table.from_pylist).
         rows = self.rows if self.rows is not None else [d.to_row() for d in self.docs]
         schema = arrow_schema("documents")
-        return pa.Table.from_struct_array(pa.array(rows, type=pa.struct(list(schema)))) \
-            .replace_schema_metadata(schema.metadata)
+        return pa.Table.from_struct_array(
+            pa.array(rows, type=pa.struct(list(schema)))
+        ).replace_schema_metadata(schema.metadata)
 
     def _entities(self) -> pa.Table:
         ids, doc_ids = self._sentence_ids
@@ -415,8 +473,7 @@ class Views:
             self._strings(self.sent_start, self.sent_end),
             self._local(self.sent_start, self.sent_doc),
             pa.array(per_sentence > 0, type=pa.bool_()),
-            pa.ListArray.from_arrays(_i32(np.concatenate([[0], np.cumsum(per_sentence)])),
-                                     values),
+            pa.ListArray.from_arrays(_i32(np.concatenate([[0], np.cumsum(per_sentence)])), values),
         ]
         return pa.Table.from_arrays(columns, schema=arrow_schema("claims"))
 
@@ -427,29 +484,48 @@ class Views:
         which = [i for i, c in enumerate(claims) if c.target_ids]
         if which:
             doc_, k0_, k1_ = doc.tolist(), k0.tolist(), k1.tolist()
-            starts, ends, base = (self.sent_start.tolist(), self.sent_end.tolist(),
-                                  self.base.tolist())
+            starts, ends, base = (
+                self.sent_start.tolist(),
+                self.sent_end.tolist(),
+                self.base.tolist(),
+            )
         for i in which:
             c, d = claims[i], doc_[i]
             entities = by_id[d]
             assert entities is not None
             # The sentences the claim overlaps, or the claim itself if none.
             a, b = k0_[i], k1_[i]
-            context = text[starts[a]: ends[b - 1]] if b > a else \
-                text[base[d] + c.start: base[d] + c.end]
+            context = (
+                text[starts[a] : ends[b - 1]]
+                if b > a
+                else text[base[d] + c.start : base[d] + c.end]
+            )
             doc_id = docs[d].id
-            rows.extend((f"{doc_id}/{c.id}/{t}", doc_id, c.id, c.text, entities[t].text,
-                         entities[t].label, claimers[i], context, _STANCE[c.stance])
-                        for t in c.target_ids)
+            rows.extend(
+                (
+                    f"{doc_id}/{c.id}/{t}",
+                    doc_id,
+                    c.id,
+                    c.text,
+                    entities[t].text,
+                    entities[t].label,
+                    claimers[i],
+                    context,
+                    _STANCE[c.stance],
+                )
+                for t in c.target_ids
+            )
         schema = arrow_schema("stance")
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
         return pa.Table.from_arrays(
             [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
-            schema=schema)
+            schema=schema,
+        )
 
 
-def split_tables(docs: Sequence[Document], rows: Sequence[dict[str, Any]],
-                 splits: Sequence[str]) -> dict[tuple[str, str], pa.Table]:
+def split_tables(
+    docs: Sequence[Document], rows: Sequence[dict[str, Any]], splits: Sequence[str]
+) -> dict[tuple[str, str], pa.Table]:
     """One table per (config, split) of ``docs`` (``rows``: their ``documents`` rows,
     ``splits``: their splits), rows in document order; splits without rows left out. Made in
     one pass over all the documents and cut by split, which is cheaper than a pass per split.

@@ -64,8 +64,11 @@ def clean_lines(raw: str, rules: CleaningRules) -> list[tuple[int, str, str]]:
             cut = True
         dropped_by = next((p.pattern for p in rules.drop_lines if p.search(stripped)), None)
         after = next(
-            (a.pattern for a, u in rules.drop_line_after
-             if a.search(previous) and not u.search(stripped)),
+            (
+                a.pattern
+                for a, u in rules.drop_line_after
+                if a.search(previous) and not u.search(stripped)
+            ),
             None,
         )
         if cut:
@@ -103,8 +106,7 @@ def clean(raw: str, rules: CleaningRules) -> str:
         if not stripped:
             continue
         if not (drop_lines and any(p.search(stripped) for p in drop_lines)) and not (
-            drop_after and any(a.search(previous) and not u.search(stripped)
-                               for a, u in drop_after)
+            drop_after and any(a.search(previous) and not u.search(stripped) for a, u in drop_after)
         ):
             kept.append(stripped)
         previous = stripped
@@ -197,9 +199,13 @@ RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$
 
 def is_safe_article_id(article_id: object) -> bool:
     """Whether ``article_id`` can only ever name a file inside the articles folder."""
-    return (isinstance(article_id, str) and SAFE_ID.fullmatch(article_id) is not None
-            and ".." not in article_id and not RESERVED.match(article_id)
-            and not article_id.endswith("."))
+    return (
+        isinstance(article_id, str)
+        and SAFE_ID.fullmatch(article_id) is not None
+        and ".." not in article_id
+        and not RESERVED.match(article_id)
+        and not article_id.endswith(".")
+    )
 
 
 def check_article_id(article_id: str, **where: object) -> None:

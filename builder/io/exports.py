@@ -72,8 +72,7 @@ def _walk(folder: Path) -> Iterator[Path]:
                 files.append(entry.name)
     files.sort()
     folders.sort()
-    for name, is_folder in heapq.merge(((n, False) for n in files),
-                                       ((n, True) for n in folders)):
+    for name, is_folder in heapq.merge(((n, False) for n in files), ((n, True) for n in folders)):
         if is_folder:
             yield from _walk(folder / name)
         else:
@@ -275,8 +274,10 @@ def _element(file: Path, pointer: str) -> tuple[str, str, int, int] | None:
     key = (str(file), index)
     if key not in _located:
         with f:
-            piece = next((p for p in split_array(f, start)
-                          if isinstance(p, Slice) and p.index == index), None)
+            piece = next(
+                (p for p in split_array(f, start) if isinstance(p, Slice) and p.index == index),
+                None,
+            )
         if piece is None:
             return None
         line, column = file_position(file, piece.offset)

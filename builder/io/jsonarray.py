@@ -65,8 +65,9 @@ def _positions(words: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """The positions of the set bits of ``words``, in order (only non-zero words are unpacked);
     ``rows`` are the word numbers of ``words`` when they are a selection."""
     nonzero = words.nonzero()[0]
-    bits = np.unpackbits(words[nonzero].astype(_U64, copy=False).view(np.uint8),
-                         bitorder="little").view(bool)
+    bits = np.unpackbits(
+        words[nonzero].astype(_U64, copy=False).view(np.uint8), bitorder="little"
+    ).view(bool)
     hits = bits.nonzero()[0]
     if rows is not None:
         nonzero = rows[nonzero]
@@ -77,11 +78,10 @@ def _row_words(arr: np.ndarray, byte: int, rows: np.ndarray) -> np.ndarray:
     """The words of ``arr == byte`` numbered ``rows`` (ascending) only."""
     full = len(arr) // 64
     inner = rows[rows < full]
-    bits = np.packbits(arr[:full * 64].reshape(full, 64)[inner] == byte, axis=1,
-                       bitorder="little")
+    bits = np.packbits(arr[: full * 64].reshape(full, 64)[inner] == byte, axis=1, bitorder="little")
     if len(inner) < len(rows):  # the last word, not a whole one
         tail = np.zeros(64, np.uint8)
-        tail[:len(arr) - full * 64] = arr[full * 64:]
+        tail[: len(arr) - full * 64] = arr[full * 64 :]
         bits = np.concatenate((bits, np.packbits(tail == byte, bitorder="little")[None]))
     return bits.view(_U64).ravel()
 
@@ -217,9 +217,7 @@ def _structure(buf: bytes, scratch: np.ndarray | None = None) -> tuple[np.ndarra
     return found[level == 1], end
 
 
-def split_array(
-    f: BinaryIO, start: int = 0, block: int | None = None
-) -> Iterator[Slice | Damage]:
+def split_array(f: BinaryIO, start: int = 0, block: int | None = None) -> Iterator[Slice | Damage]:
     """Every element of the JSON array whose ``[`` is at byte ``start - 1`` of ``f``.
 
     Yields :class:`Slice` per element, in order, then stops; a :class:`Damage` (always last) when
@@ -256,14 +254,14 @@ def split_array(
         if end >= 0:  # the bracket that closes the array, or a stray brace
             data = buf[begin:end]
             if buf[end] != _CLOSE[0]:  # a stray brace: orjson will say where
-                yield Slice(index, carry_at + begin, buf[begin:end + 1])
+                yield Slice(index, carry_at + begin, buf[begin : end + 1])
                 return
             if not _blank(data):
                 yield Slice(index, carry_at + begin, data)
             elif index:
                 yield Damage(index, carry_at + end, "a comma before the closing bracket")
                 return
-            rest = buf[end + 1:].strip(_WHITESPACE)
+            rest = buf[end + 1 :].strip(_WHITESPACE)
             while not rest and not eof:  # whitespace up to the end of the file, whatever the block
                 more = f.read(block)
                 eof, rest = not more, more.strip(_WHITESPACE)
@@ -316,7 +314,7 @@ def file_position(path: Path, offset: int) -> tuple[int, int]:
             newlines = chunk.count(b"\n")
             if newlines:
                 line += newlines
-                last = chunk[chunk.rfind(b"\n") + 1:]
+                last = chunk[chunk.rfind(b"\n") + 1 :]
             else:
                 last += chunk
     return line, len(last.decode("utf-8", errors="replace")) + 1

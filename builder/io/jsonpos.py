@@ -101,6 +101,7 @@ def loads(raw: bytes, file: str, fix: str) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidDataError(
-            Problem(f"malformed JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno,
-                    fix=fix)
+            Problem(
+                f"malformed JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno, fix=fix
+            )
         ) from None

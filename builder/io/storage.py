@@ -29,8 +29,13 @@ def _is_url(source: str) -> bool:
 
 def _annotation_file(data: Any) -> bool:
     """A per-annotation storage file: an annotation with its task nested under ``task``."""
-    return (isinstance(data, dict) and "result" in data and "data" not in data
-            and isinstance(data.get("task"), dict) and isinstance(data["task"].get("data"), dict))
+    return (
+        isinstance(data, dict)
+        and "result" in data
+        and "data" not in data
+        and isinstance(data.get("task"), dict)
+        and isinstance(data["task"].get("data"), dict)
+    )
 
 
 def _regroup(files: list[Path], into: Path) -> list[Path]:
@@ -67,9 +72,14 @@ def _fetch(source: str, into: Path) -> Path:
     try:
         fs, root = fsspec.core.url_to_fs(source)
     except (ImportError, ValueError) as exc:
-        raise UsageError(Problem(f"cannot open {source}: {exc}", file=source,
-                                 fix="install the fsspec driver for that protocol "
-                                     "(e.g. s3fs, gcsfs) or copy the export locally")) from None
+        raise UsageError(
+            Problem(
+                f"cannot open {source}: {exc}",
+                file=source,
+                fix="install the fsspec driver for that protocol "
+                "(e.g. s3fs, gcsfs) or copy the export locally",
+            )
+        ) from None
     try:
         if fs.isdir(root):
             names = sorted(p for p in fs.find(root) if p.endswith(".json"))
@@ -117,5 +127,5 @@ def local_exports(sources: list[str]) -> Iterator[list[Path]]:
             for i, p in enumerate(exc.problems):
                 for prefix, shown in names.items():
                     if p.file and p.file.startswith(prefix):
-                        exc.problems[i] = replace(p, file=shown + p.file[len(prefix):])
+                        exc.problems[i] = replace(p, file=shown + p.file[len(prefix) :])
             raise

@@ -31,7 +31,11 @@ from ..records import Article
 from ..release.reader import read_release_rows
 from .retry import DEFAULT, IncompleteDownload, describe, retrying, transient
 
-URL_ENV, KEY_ENV, KEY_FILE_ENV = "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_API_KEY_FILE"
+URL_ENV, KEY_ENV, KEY_FILE_ENV = (
+    "LABEL_STUDIO_URL",
+    "LABEL_STUDIO_API_KEY",
+    "LABEL_STUDIO_API_KEY_FILE",
+)
 
 # Snapshot options: annotator ids only (no emails or names), predictions expanded in full so a
 # re-import never meets bare prediction ids (which Label Studio answers with HTTP 500 after
@@ -54,8 +58,9 @@ def connect(url: str | None = None, api_key: str | None = None) -> Any:
             try:
                 api_key = Path(key_file).read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise UsageError(Problem(f"cannot read {KEY_FILE_ENV}: {exc.strerror}",
-                                         file=key_file)) from None
+                raise UsageError(
+                    Problem(f"cannot read {KEY_FILE_ENV}: {exc.strerror}", file=key_file)
+                ) from None
     if not url or not api_key:
         raise UsageError(
             Problem(
@@ -78,8 +83,10 @@ def call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         body = getattr(exc, "body", None)
         detail = f"HTTP {status}: {str(body)[:300]}" if status else type(exc).__name__
         raise LabelStudioError(
-            Problem(f"Label Studio refused or failed to {what} ({detail})",
-                    fix="check the server is running and the API key is valid")
+            Problem(
+                f"Label Studio refused or failed to {what} ({detail})",
+                fix="check the server is running and the API key is valid",
+            )
         ) from None
 
 
@@ -105,8 +112,10 @@ def _create(what: str, send: Callable[[], Any], landed: Callable[[], Any]) -> An
             delay = next(delays, None)
             if delay is None:
                 return call(what, _reraise, failure.exc)
-            _notify(f"Label Studio: {what} failed ({describe(failure.exc)}); checking what "
-                    f"arrived, retrying in {delay:g} s (attempt {attempt + 1} of {DEFAULT.attempts})")
+            _notify(
+                f"Label Studio: {what} failed ({describe(failure.exc)}); checking what "
+                f"arrived, retrying in {delay:g} s (attempt {attempt + 1} of {DEFAULT.attempts})"
+            )
             time.sleep(delay)
             attempt += 1
             done = landed()
@@ -135,8 +144,11 @@ def _reraise(exc: Exception) -> Any:
     raise exc
 
 
-def task_for(article: Article, predictions: list[dict[str, Any]] | None = None,
-             model_version: str = "claimwire") -> dict[str, Any]:
+def task_for(
+    article: Article,
+    predictions: list[dict[str, Any]] | None = None,
+    model_version: str = "claimwire",
+) -> dict[str, Any]:
     """Label Studio import JSON for one article, carrying its id and the sha256 of its text."""
     task: dict[str, Any] = {
         "data": {
@@ -195,16 +207,16 @@ def ensure_project(client: Any, title: str, config: LabelConfig | None = None) -
                 "project; a removed label would orphan annotations",
             )
         )
-    _read("update the labeling config", client.projects.update, project.id,
-          label_config=config.xml)  # setting a value: safe to repeat
+    _read(
+        "update the labeling config", client.projects.update, project.id, label_config=config.xml
+    )  # setting a value: safe to repeat
     return int(project.id), "updated"
 
 
 def existing_tasks(client: Any, project_id: int) -> dict[str, tuple[int, str | None]]:
     """article id -> (task id, text sha256) of every task already in the project."""
     out: dict[str, tuple[int, str | None]] = {}
-    tasks = _read("list tasks", lambda: list(client.tasks.list(project=project_id,
-                                                                page_size=500)))
+    tasks = _read("list tasks", lambda: list(client.tasks.list(project=project_id, page_size=500)))
     for task in tasks:
         data = task.data or {}
         if "article_id" in data:
@@ -240,7 +252,7 @@ def push_tasks(client: Any, project_id: int, tasks: Iterable[dict[str, Any]]) ->
             )
         skipped += 1
     for start in range(0, len(new), 100):
-        _import_missing(client, project_id, new[start:start + 100])
+        _import_missing(client, project_id, new[start : start + 100])
     return len(new), skipped
 
 
@@ -276,9 +288,13 @@ def pull_snapshot(
     The file is named by project and time. A failed or interrupted download leaves no file.
     """
     # A repeated create makes one more snapshot on the server and changes no annotation: safe.
-    export = _read("create a snapshot export", client.projects.exports.create, project_id,
-                   title=f"claimwire pull {time.strftime('%Y-%m-%dT%H:%M:%S')}",
-                   serialization_options=SNAPSHOT_OPTIONS)
+    export = _read(
+        "create a snapshot export",
+        client.projects.exports.create,
+        project_id,
+        title=f"claimwire pull {time.strftime('%Y-%m-%dT%H:%M:%S')}",
+        serialization_options=SNAPSHOT_OPTIONS,
+    )
     deadline = time.monotonic() + timeout
     while True:
         state = _read("poll the export", client.projects.exports.get, project_id, export.id)
@@ -286,24 +302,32 @@ def pull_snapshot(
         if state.status == "completed":
             break
         if state.status == "failed" or time.monotonic() > deadline:
-            raise LabelStudioError(Problem(f"snapshot export {export.id} {state.status}",
-                                           fix="look at the server log; try the pull again"))
+            raise LabelStudioError(
+                Problem(
+                    f"snapshot export {export.id} {state.status}",
+                    fix="look at the server log; try the pull again",
+                )
+            )
         time.sleep(poll_seconds)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     final = out_dir / f"{_slug(title)}-{stamp}.json"
     partial = out_dir / f".{final.name}.partial"
     try:
-        _read("download the export", _download, client, project_id, export.id, partial,
-              on_progress)
+        _read("download the export", _download, client, project_id, export.id, partial, on_progress)
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
     return final
 
 
-def _download(client: Any, project_id: int, export_id: int, partial: Path,
-              on_progress: Callable[[str, int], None]) -> None:
+def _download(
+    client: Any,
+    project_id: int,
+    export_id: int,
+    partial: Path,
+    on_progress: Callable[[str, int], None],
+) -> None:
     """Stream the export into ``partial`` and check it is one complete JSON array, element by
     element, without holding it in memory: a truncated download must not land, and downloading
     again is safe, so a truncated one is retried like a dropped connection."""
@@ -339,25 +363,59 @@ def annotation_results(row: dict[str, Any]) -> list[dict[str, Any]]:
         return {"start": start, "end": end, "text": text[start:end]}
 
     for e in row["entities"]:
-        out.append({"id": e["id"], "from_name": "entity", "to_name": "text", "type": "labels",
-                    "value": {**value(e["start"], e["end"]), "labels": [e["label"]]}})
+        out.append(
+            {
+                "id": e["id"],
+                "from_name": "entity",
+                "to_name": "text",
+                "type": "labels",
+                "value": {**value(e["start"], e["end"]), "labels": [e["label"]]},
+            }
+        )
         if e.get("portrayal"):
-            out.append({"id": e["id"], "from_name": "portrayal", "to_name": "text",
-                        "type": "choices",
-                        "value": {**value(e["start"], e["end"]), "choices": [e["portrayal"]]}})
+            out.append(
+                {
+                    "id": e["id"],
+                    "from_name": "portrayal",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {**value(e["start"], e["end"]), "choices": [e["portrayal"]]},
+                }
+            )
     for c in row["claims"]:
         span = value(c["start"], c["end"])
-        out.append({"id": c["id"], "from_name": "claim", "to_name": "text", "type": "labels",
-                    "value": {**span, "labels": ["CLAIM"]}})
+        out.append(
+            {
+                "id": c["id"],
+                "from_name": "claim",
+                "to_name": "text",
+                "type": "labels",
+                "value": {**span, "labels": ["CLAIM"]},
+            }
+        )
         for control in ("stance", "attribution"):
-            out.append({"id": c["id"], "from_name": control, "to_name": "text",
-                        "type": "choices", "value": {**span, "choices": [c[control]]}})
+            out.append(
+                {
+                    "id": c["id"],
+                    "from_name": control,
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {**span, "choices": [c[control]]},
+                }
+            )
         links = ([("claimer", c["claimer_id"])] if c["claimer_id"] else []) + [
             ("target", t) for t in c["target_ids"]
         ]
         for label, to_id in links:
-            out.append({"type": "relation", "from_id": c["id"], "to_id": to_id,
-                        "direction": "right", "labels": [label]})
+            out.append(
+                {
+                    "type": "relation",
+                    "from_id": c["id"],
+                    "to_id": to_id,
+                    "direction": "right",
+                    "labels": [label],
+                }
+            )
     return out
 
 
@@ -365,9 +423,15 @@ def release_tasks(release: Path, as_: str, user_id: int | None = None) -> list[d
     """Import JSON that puts a release back into Label Studio as annotations or predictions."""
     tasks = []
     for row in read_release_rows(release):
-        task: dict[str, Any] = {"data": {"text": row["text"], "article_id": row["id"],
-                                         "text_sha256": row["text_sha256"],
-                                         "title": row["title"], "source": row["source"]}}
+        task: dict[str, Any] = {
+            "data": {
+                "text": row["text"],
+                "article_id": row["id"],
+                "text_sha256": row["text_sha256"],
+                "title": row["title"],
+                "source": row["source"],
+            }
+        }
         result = annotation_results(row)
         if as_ == "annotations":
             ann: dict[str, Any] = {"result": result, "ground_truth": True}
@@ -375,8 +439,7 @@ def release_tasks(release: Path, as_: str, user_id: int | None = None) -> list[d
                 ann["completed_by"] = user_id
             task["annotations"] = [ann]
         else:
-            task["predictions"] = [{"model_version": f"claimwire-{release.name}",
-                                    "result": result}]
+            task["predictions"] = [{"model_version": f"claimwire-{release.name}", "result": result}]
         tasks.append(task)
     return tasks
 
@@ -397,9 +460,14 @@ def load_tasks_file(path: Path) -> list[dict[str, Any]]:
         isinstance(t, dict) and isinstance(t.get("data"), dict) and "article_id" in t["data"]
         for t in data
     ):
-        raise UsageError(Problem("not a tasks file", file=str(path),
-                                 expected="a JSON array of tasks with data.article_id",
-                                 fix="make one with `claimwire ls tasks --out FILE`"))
+        raise UsageError(
+            Problem(
+                "not a tasks file",
+                file=str(path),
+                expected="a JSON array of tasks with data.article_id",
+                fix="make one with `claimwire ls tasks --out FILE`",
+            )
+        )
     return data
 
 
@@ -409,10 +477,15 @@ def _normal(result: list[dict[str, Any]]) -> list[bytes]:
     items = []
     for r in result:
         v = r.get("value", {})
-        items.append(orjson.dumps(
-            {**{k: r[k] for k in keep if k in r},
-             "value": {k: v[k] for k in ("start", "end", "labels", "choices") if k in v}},
-            option=orjson.OPT_SORT_KEYS))
+        items.append(
+            orjson.dumps(
+                {
+                    **{k: r[k] for k in keep if k in r},
+                    "value": {k: v[k] for k in ("start", "end", "labels", "choices") if k in v},
+                },
+                option=orjson.OPT_SORT_KEYS,
+            )
+        )
     return sorted(items)
 
 
@@ -438,24 +511,31 @@ def push_release(client: Any, project_id: int, release: Path, as_: str) -> tuple
             if as_ == "annotations":
                 have = _read("list annotations", client.annotations.list, task_id)
             else:
-                have = _read("list predictions",
-                             lambda: list(client.predictions.list(task=task_id)))
+                have = _read(
+                    "list predictions", lambda: list(client.predictions.list(task=task_id))
+                )
             return next((p for p in have if _normal(p.result or []) == _normal(result)), None)
 
         if present() is not None:
             skipped += 1
             continue
         if as_ == "annotations":
-            _create("create an annotation",
-                    lambda task_id=task_id, result=result: client.annotations.create(
-                        task_id, result=result, completed_by=int(me.id), ground_truth=True),
-                    present)
+            _create(
+                "create an annotation",
+                lambda task_id=task_id, result=result: client.annotations.create(
+                    task_id, result=result, completed_by=int(me.id), ground_truth=True
+                ),
+                present,
+            )
         else:
-            _create("create a prediction",
-                    lambda task_id=task_id, result=result: client.predictions.create(
-                        task=task_id, result=result, model_version=f"claimwire-{release.name}"),
-                    present)
+            _create(
+                "create a prediction",
+                lambda task_id=task_id, result=result: client.predictions.create(
+                    task=task_id, result=result, model_version=f"claimwire-{release.name}"
+                ),
+                present,
+            )
         added += 1
     for start in range(0, len(new), 100):
-        _import_missing(client, project_id, new[start:start + 100])
+        _import_missing(client, project_id, new[start : start + 100])
     return len(new), added, skipped

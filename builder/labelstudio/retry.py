@@ -77,7 +77,9 @@ def retrying(
             if delay is None:
                 raise
             if on_retry is not None:
-                on_retry(f"Label Studio: {what} failed ({describe(exc)}); retrying in {delay:g} s "
-                         f"(attempt {attempt + 1} of {policy.attempts})")
+                on_retry(
+                    f"Label Studio: {what} failed ({describe(exc)}); retrying in {delay:g} s "
+                    f"(attempt {attempt + 1} of {policy.attempts})"
+                )
             sleep(delay)
             attempt += 1

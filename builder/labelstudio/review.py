@@ -11,8 +11,9 @@ from ..records import Document
 from .client import call, existing_tasks
 
 
-def review_task(doc: Document, task_id: int, versions: Sequence[Version],
-                results: list[dict[str, Any]]) -> dict[str, Any]:
+def review_task(
+    doc: Document, task_id: int, versions: Sequence[Version], results: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Label Studio import JSON for one review: the task's data and, as predictions, every
     annotator's version (by pseudonym) and the adjudicated one.
 
@@ -22,15 +23,26 @@ def review_task(doc: Document, task_id: int, versions: Sequence[Version],
     results (:func:`builder.labelstudio.client.annotation_results`).
     """
     meta = doc.article.meta
-    predictions = [{"model_version": f"adjudicated ({doc.annotation.adjudication})",
-                    "score": doc.annotation.agreement, "result": results}]
+    predictions = [
+        {
+            "model_version": f"adjudicated ({doc.annotation.adjudication})",
+            "score": doc.annotation.agreement,
+            "result": results,
+        }
+    ]
     for v in voters(versions):
-        predictions.append({"model_version": f"annotator {v.annotator}",
-                            "result": [dict(r) for r in v.result]})
+        predictions.append(
+            {"model_version": f"annotator {v.annotator}", "result": [dict(r) for r in v.result]}
+        )
     return {
         "id": task_id,
-        "data": {"text": doc.article.text, "article_id": doc.id, "text_sha256": doc.text_sha256,
-                 "title": meta.title, "source": meta.source},
+        "data": {
+            "text": doc.article.text,
+            "article_id": doc.id,
+            "text_sha256": doc.text_sha256,
+            "title": meta.title,
+            "source": meta.source,
+        },
         "predictions": predictions,
     }
 
@@ -45,12 +57,22 @@ def push_review(client: Any, project_id: int, review: Sequence[dict[str, Any]]) 
     for task in review:
         article = task["data"]["article_id"]
         if article not in have:
-            raise UsageError(Problem(
-                "no task for this article in the Label Studio project", article=article,
-                fix="push the review to the project the export was pulled from"))
+            raise UsageError(
+                Problem(
+                    "no task for this article in the Label Studio project",
+                    article=article,
+                    fix="push the review to the project the export was pulled from",
+                )
+            )
         for p in task["predictions"]:
             extra = {"score": p["score"]} if p.get("score") is not None else {}
-            call("create a prediction", client.predictions.create, task=have[article][0],
-                  result=p["result"], model_version=p["model_version"], **extra)
+            call(
+                "create a prediction",
+                client.predictions.create,
+                task=have[article][0],
+                result=p["result"],
+                model_version=p["model_version"],
+                **extra,
+            )
             created += 1
     return created

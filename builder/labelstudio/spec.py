@@ -49,15 +49,25 @@ def _nearest(mentions: list[dict[str, Any]], surface: str, start: int, end: int)
 
 
 def _span(rid: str, control: str, s: int, e: int, text: str, label: str) -> dict[str, Any]:
-    return {"id": rid, "from_name": control, "to_name": "text", "type": "labels",
-            "origin": "manual", "value": {"start": s, "end": e, "text": text[s:e],
-                                          "labels": [label]}}
+    return {
+        "id": rid,
+        "from_name": control,
+        "to_name": "text",
+        "type": "labels",
+        "origin": "manual",
+        "value": {"start": s, "end": e, "text": text[s:e], "labels": [label]},
+    }
 
 
 def _choice(rid: str, control: str, s: int, e: int, text: str, value: str) -> dict[str, Any]:
-    return {"id": rid, "from_name": control, "to_name": "text", "type": "choices",
-            "origin": "manual", "value": {"start": s, "end": e, "text": text[s:e],
-                                          "choices": [value]}}
+    return {
+        "id": rid,
+        "from_name": control,
+        "to_name": "text",
+        "type": "choices",
+        "origin": "manual",
+        "value": {"start": s, "end": e, "text": text[s:e], "choices": [value]},
+    }
 
 
 def resolve(spec: dict[str, Any], text: str, file: str = "<spec>") -> list[dict[str, Any]]:
@@ -68,17 +78,23 @@ def resolve(spec: dict[str, Any], text: str, file: str = "<spec>") -> list[dict[
     for m in mentions:
         results.append(_span(m["id"], "entity", m["start"], m["end"], text, m["label"]))
         if m.get("portrayal"):
-            results.append(_choice(m["id"], "portrayal", m["start"], m["end"], text,
-                                   m["portrayal"]))
+            results.append(
+                _choice(m["id"], "portrayal", m["start"], m["end"], text, m["portrayal"])
+            )
     for k, claim in enumerate(spec.get("claims", [])):
         where = {"file": file, "article": article, "pointer": f"/claims/{k}"}
         starts = [m.start() for m in re.finditer(re.escape(claim["text"]), text)]
         n = claim.get("occurrence", 1)
         if len(starts) < n:
-            raise InvalidDataError(Problem(
-                f"claim text occurs {len(starts)} time(s) in the article", **where,
-                expected=f"occurrence {n}", found=repr(claim["text"][:60]),
-                fix="copy the claim text exactly from the cleaned article"))
+            raise InvalidDataError(
+                Problem(
+                    f"claim text occurs {len(starts)} time(s) in the article",
+                    **where,
+                    expected=f"occurrence {n}",
+                    found=repr(claim["text"][:60]),
+                    fix="copy the claim text exactly from the cleaned article",
+                )
+            )
         s = starts[n - 1]
         e = s + len(claim["text"])
         rid = claim.get("key") or f"c{k + 1}"
@@ -92,11 +108,22 @@ def resolve(spec: dict[str, Any], text: str, file: str = "<spec>") -> list[dict[
             try:
                 target = _nearest(mentions, surface, s, e)
             except KeyError:
-                raise InvalidDataError(Problem(
-                    f"{label} {surface!r} is not an entity surface form of this spec", **where,
-                    fix="add it to 'entities' or fix the spelling")) from None
-            results.append({"type": "relation", "from_id": rid, "to_id": target["id"], "direction": "right",
-                            "labels": [label]})
+                raise InvalidDataError(
+                    Problem(
+                        f"{label} {surface!r} is not an entity surface form of this spec",
+                        **where,
+                        fix="add it to 'entities' or fix the spelling",
+                    )
+                ) from None
+            results.append(
+                {
+                    "type": "relation",
+                    "from_id": rid,
+                    "to_id": target["id"],
+                    "direction": "right",
+                    "labels": [label],
+                }
+            )
     return results
 
 
@@ -104,7 +131,8 @@ def load_spec(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidDataError(Problem(f"cannot read span spec: {exc.strerror}", file=str(path),
-                                       pointer="")) from None
+        raise InvalidDataError(
+            Problem(f"cannot read span spec: {exc.strerror}", file=str(path), pointer="")
+        ) from None
     data: dict[str, Any] = loads(raw, str(path), fix="fix the JSON syntax at that position")
     return data

@@ -19,8 +19,13 @@ def _articles(folder: Path, wanted: list[str]) -> list[Article]:
     ids = [Path(w).stem if w.endswith((".json", ".txt")) else w for w in wanted] or sorted(articles)
     missing = [i for i in ids if i not in articles]
     if missing:
-        raise UsageError(Problem(f"unknown article id(s): {', '.join(missing)}", file=str(folder),
-                                 expected=f"ids of files in {folder}"))
+        raise UsageError(
+            Problem(
+                f"unknown article id(s): {', '.join(missing)}",
+                file=str(folder),
+                expected=f"ids of files in {folder}",
+            )
+        )
     return [articles[i] for i in ids]
 
 
@@ -35,18 +40,26 @@ def _predictions(source: Path | None, articles: list[Article]) -> dict[str, list
     texts = {a.id: a.text for a in articles}
     out = {}
     for i, spec in enumerate(specs):
-        validate_instance("spec", spec, base=f"/{i}" if isinstance(data, list) else "",
-                          file=str(source))
+        validate_instance(
+            "spec", spec, base=f"/{i}" if isinstance(data, list) else "", file=str(source)
+        )
         article_id = spec.get("article_id")
         if article_id not in texts:
-            raise UsageError(Problem("predictions name an article that is not being exported",
-                                     file=str(source), article=str(article_id),
-                                     pointer="/article_id"))
+            raise UsageError(
+                Problem(
+                    "predictions name an article that is not being exported",
+                    file=str(source),
+                    article=str(article_id),
+                    pointer="/article_id",
+                )
+            )
         out[article_id] = resolve(spec, texts[article_id], file=str(source))
     return out
 
 
-def make_tasks(articles_dir: Path, wanted: list[str], predictions: Path | None) -> list[dict[str, Any]]:
+def make_tasks(
+    articles_dir: Path, wanted: list[str], predictions: Path | None
+) -> list[dict[str, Any]]:
     """One import task per article (all of ``articles_dir`` when ``wanted`` is empty)."""
     articles = _articles(articles_dir, wanted)
     preds = _predictions(predictions, articles)

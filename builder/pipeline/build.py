@@ -79,6 +79,7 @@ Progress = Callable[[int, int, int], None]
 
 # --- one batch of tasks → rows (runs in a worker process when jobs > 1) ---------------------
 
+
 @dataclass(frozen=True)
 class _Context:
     articles_dir: Path
@@ -116,8 +117,9 @@ class _Batch:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state["tables"] = {key: pa.ipc.open_stream(data).read_all()
-                           for key, data in state["tables"].items()}
+        state["tables"] = {
+            key: pa.ipc.open_stream(data).read_all() for key, data in state["tables"].items()
+        }
         self.__dict__.update(state)
 
 
@@ -178,8 +180,7 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
     rows: list[dict[str, Any]] = []  # documents rows of ``docs``, and their splits
     docs: list[Document] = []
     splits: list[str] = []
-    batch = _Batch([], {}, {}, BatchCorpus([n for n, _ in ctx.splits.shares]),
-                   MergeStats())
+    batch = _Batch([], {}, {}, BatchCorpus([n for n, _ in ctx.splits.shares]), MergeStats())
     gc_was_on = gc.isenabled()
     gc.disable()  # parsing allocates millions of acyclic objects: collecting finds nothing
     try:
@@ -208,8 +209,9 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
                 doc = merge(article, task, batch.stats)
                 row = doc.to_row() if doc is not None else None
                 if doc is not None:
-                    validate_instance("documents", row, file=task.file, task=task.id,
-                                      article=doc.id)
+                    validate_instance(
+                        "documents", row, file=task.file, task=task.id, article=doc.id
+                    )
             except ClaimwireError as exc:
                 outcome.error = exc
                 break
@@ -235,6 +237,7 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
 
 
 # --- the pipeline ---------------------------------------------------------------------------
+
 
 def _batches(
     items: Iterator[RawTask | ClaimwireError], size: int
@@ -356,16 +359,18 @@ def build(
         items = (item for path in exports for item in raw_tasks(path))
         with closing(_run(_batches(items, batch_tasks), context, jobs)) as results:
             for batch, nbytes in results:
-                digests = [id_digest(o.article) if o.article is not None else 0
-                           for o in batch.outcomes]
+                digests = [
+                    id_digest(o.article) if o.article is not None else 0 for o in batch.outcomes
+                ]
                 fresh: set[int] = set()  # the batch's articles, added to ``seen`` at its end
                 known = seen.contains(digests).tolist()
                 for outcome, digest, was in zip(batch.outcomes, digests, known, strict=True):
                     if outcome.error is not None and outcome.early:
                         raise outcome.error
                     assert outcome.article is not None
-                    if ((was or digest in fresh)
-                            and (error := _duplicate(exports, outcome)) is not None):
+                    if (was or digest in fresh) and (
+                        error := _duplicate(exports, outcome)
+                    ) is not None:
                         raise error
                     if outcome.error is not None:
                         raise outcome.error
@@ -386,10 +391,14 @@ def build(
                 if progress is not None:
                     progress(tasks, done_bytes, total_bytes)
         if not corpus.stats.documents:
-            raise InvalidDataError(Problem(
-                "no article has a usable annotation: every task is unannotated or skipped",
-                file=str(exports[0]) if exports else None, pointer="",
-                fix="annotate at least one task in Label Studio and pull again"))
+            raise InvalidDataError(
+                Problem(
+                    "no article has a usable annotation: every task is unannotated or skipped",
+                    file=str(exports[0]) if exports else None,
+                    pointer="",
+                    fix="annotate at least one task in Label Studio and pull again",
+                )
+            )
         # Whole-corpus steps, from the aggregates: near-duplicates across splits (signatures
         # on disk in the staging folder, removed before the release is checksummed), then the
         # card's counts, agreement and baselines.
@@ -412,8 +421,12 @@ def build(
             tasks=tasks,
         )
         written = sum(counts.values(), Counter())
-        notes = release_notes(out, version, staging.path,
-                              (written["documents"], written["entities"], written["claims"]))
+        notes = release_notes(
+            out,
+            version,
+            staging.path,
+            (written["documents"], written["entities"], written["claims"]),
+        )
         (staging.path / "README.md").write_text(
             render_card(result, corpus, splits, leakage=leakage, notes=notes),
             encoding="utf-8",

@@ -33,8 +33,12 @@ _OPEN = ("cc0", "cc-by", "cc by", "public domain", "apache", "mit", "odc-by", "p
 
 def size_category(n: int) -> str:
     """The Hugging Face ``size_categories`` bucket for ``n`` examples."""
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                        (1_000_000, "100K<n<1M")):
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
         if n < limit:
             return name
     return "n>1M"
@@ -76,38 +80,57 @@ def baseline_scores(
                 preds = predict(name, config, gold, train or gold)
                 out[(split, name, config)] = headline(config, score(config, gold, preds))
     # in the card's order: split, baseline, config
-    return scored, {key: out[key] for split in scored for name in NAMES for config in TASKS
-                    if (key := (split, name, config)) in out}
+    return scored, {
+        key: out[key]
+        for split in scored
+        for name in NAMES
+        for config in TASKS
+        if (key := (split, name, config)) in out
+    }
 
 
-def baselinemarkdown_table(scored: list[str], scores: dict[tuple[str, str, str], dict[str, float]],
-                   has_train: bool, used: dict[str, int] | None = None,
-                   totals: dict[str, int] | None = None) -> str:
+def baselinemarkdown_table(
+    scored: list[str],
+    scores: dict[tuple[str, str, str], dict[str, float]],
+    has_train: bool,
+    used: dict[str, int] | None = None,
+    totals: dict[str, int] | None = None,
+) -> str:
     """The baseline table; ``used`` and ``totals`` (documents per split scored or read, and in
     the split) make it say when the scores come from a sample of a split."""
-    columns = [(config, metric) for (_, _, config), metrics in scores.items()
-               for metric in metrics]
+    columns = [(config, metric) for (_, _, config), metrics in scores.items() for metric in metrics]
     columns = list(dict.fromkeys(columns))
     parts = []
     for split in scored:
         rows = []
         for name in sorted({n for s, n, _ in scores if s == split}):
-            rows.append([split, name] + [
-                f"{100 * scores[(split, name, c)][m]:.1f}" if (split, name, c) in scores
-                else "–" for c, m in columns])
-        parts.append(markdown_table(["split", "baseline", *(f"{c}: {m}" for c, m in columns)], rows))
+            rows.append(
+                [split, name]
+                + [
+                    f"{100 * scores[(split, name, c)][m]:.1f}"
+                    if (split, name, c) in scores
+                    else "–"
+                    for c, m in columns
+                ]
+            )
+        parts.append(
+            markdown_table(["split", "baseline", *(f"{c}: {m}" for c, m in columns)], rows)
+        )
     note = ""
     if scored != ["test"]:
-        note = (f"\n\nThis release has no `test` articles, so the baselines are scored on "
-                f"{', '.join(scored)}. The majority baseline reads its counts from "
-                f"{'train' if has_train else 'the scored split'}, so these are not held-out "
-                "estimates; they show that the scorer and baselines run end to end.")
+        note = (
+            f"\n\nThis release has no `test` articles, so the baselines are scored on "
+            f"{', '.join(scored)}. The majority baseline reads its counts from "
+            f"{'train' if has_train else 'the scored split'}, so these are not held-out "
+            "estimates; they show that the scorer and baselines run end to end."
+        )
     note += sample_note(scored, used or {}, totals or {}, has_train)
     return "\n\n".join(parts) + note if parts else "No split holds articles: nothing to score."
 
 
-def sample_note(scored: list[str], used: dict[str, int], totals: dict[str, int],
-                has_train: bool) -> str:
+def sample_note(
+    scored: list[str], used: dict[str, int], totals: dict[str, int], has_train: bool
+) -> str:
     """Empty unless a split was larger than the baseline sample."""
 
     def capped(split: str) -> bool:
@@ -118,19 +141,30 @@ def sample_note(scored: list[str], used: dict[str, int], totals: dict[str, int],
     if cut:
         sentences.append(
             "To keep the build's memory flat however large the corpus, the baselines are "
-            "scored on " + " and ".join(f"the first {used[s]:,} of {totals[s]:,} {s} documents"
-                                        for s in cut)
+            "scored on "
+            + " and ".join(f"the first {used[s]:,} of {totals[s]:,} {s} documents" for s in cut)
             + " (in input order); `claimwire baseline rules --split "
-            + (f"{cut[0]}` (or `majority`) scores the whole split." if len(cut) == 1 else
-               "SPLIT` (or `majority`) scores a whole split."))
+            + (
+                f"{cut[0]}` (or `majority`) scores the whole split."
+                if len(cut) == 1
+                else "SPLIT` (or `majority`) scores a whole split."
+            )
+        )
     if has_train and "train" not in scored and capped("train"):
-        sentences.append(f"The majority baseline reads its counts from the first "
-                         f"{used['train']:,} of {totals['train']:,} train documents.")
+        sentences.append(
+            f"The majority baseline reads its counts from the first "
+            f"{used['train']:,} of {totals['train']:,} train documents."
+        )
     return "\n\n" + " ".join(sentences) if sentences else ""
 
 
-def render_card(result: BuildResult, corpus: Corpus, splits: SplitSpec,
-                leakage: LeakageReport | None = None, notes: str | None = None) -> str:
+def render_card(
+    result: BuildResult,
+    corpus: Corpus,
+    splits: SplitSpec,
+    leakage: LeakageReport | None = None,
+    notes: str | None = None,
+) -> str:
     path = f"dist/{result.path.name}"
     stats = corpus.stats
     groups = corpus.sampled()
@@ -139,13 +173,24 @@ def render_card(result: BuildResult, corpus: Corpus, splits: SplitSpec,
     rows_by = {(t.config, t.split): t.num_examples for t in result.tables}
     counts_table = markdown_table(
         ["split", "documents", "entity mentions", "claims", "claimer–target stance pairs"],
-        [[s, result.counts[s]["documents"], result.counts[s]["entities"],
-          result.counts[s]["claims"], rows_by.get(("stance", s), 0)] for s in present],
+        [
+            [
+                s,
+                result.counts[s]["documents"],
+                result.counts[s]["entities"],
+                result.counts[s]["claims"],
+                rows_by.get(("stance", s), 0),
+            ]
+            for s in present
+        ],
     )
-    configs = sorted({t.config for t in result.tables},
-                     key=lambda c: ("documents", *TASKS).index(c))
-    rows_table = markdown_table(["config", *present], [
-        [f"`{c}`", *(rows_by.get((c, s), 0) for s in present)] for c in configs])
+    configs = sorted(
+        {t.config for t in result.tables}, key=lambda c: ("documents", *TASKS).index(c)
+    )
+    rows_table = markdown_table(
+        ["config", *present],
+        [[f"`{c}`", *(rows_by.get((c, s), 0) for s in present)] for c in configs],
+    )
     ent = {s: stats.entities.get(s, Counter()) for s in present}
     claim_counts = stats.claims
     stance = {s: stats.stance.get(s, Counter()) for s in present}
@@ -169,21 +214,34 @@ def render_card(result: BuildResult, corpus: Corpus, splits: SplitSpec,
         "empty_splits": (
             f"No article falls in the {', '.join(empty)} split(s) of this version, so "
             "they are left out of the files (an empty Parquet split cannot be loaded)."
-            if empty else "Every split holds at least one article."
+            if empty
+            else "Every split holds at least one article."
         ),
         "entity_table": markdown_table(
             ["label", *present, "total"],
-            [[lab, *(ent[s][lab] for s in present), sum(ent[s][lab] for s in present)]
-             for lab in ENTITY_LABELS]),
+            [
+                [lab, *(ent[s][lab] for s in present), sum(ent[s][lab] for s in present)]
+                for lab in ENTITY_LABELS
+            ],
+        ),
         "claim_table": markdown_table(
             ["attribution", *STANCES, "total"],
-            [[a, *(claim_counts[(a, s)] for s in STANCES),
-              sum(claim_counts[(a, s)] for s in STANCES)] for a in ATTRIBUTIONS],
+            [
+                [
+                    a,
+                    *(claim_counts[(a, s)] for s in STANCES),
+                    sum(claim_counts[(a, s)] for s in STANCES),
+                ]
+                for a in ATTRIBUTIONS
+            ],
         ),
         "stance_table": markdown_table(
             ["label", *present, "total"],
-            [[lab, *(stance[s][lab] for s in present), sum(stance[s][lab] for s in present)]
-             for lab in STANCES]),
+            [
+                [lab, *(stance[s][lab] for s in present), sum(stance[s][lab] for s in present)]
+                for lab in STANCES
+            ],
+        ),
         "split_rule": ", ".join(f"{n} {p}%" for n, p in splits.shares),
         "leakage": leakage.describe() if leakage else "The leakage check was not run.",
         "annotation_summary": (
@@ -194,11 +252,13 @@ def render_card(result: BuildResult, corpus: Corpus, splits: SplitSpec,
             f"Automatic span fixes applied while merging: {fixes}."
         ),
         "agreement_table": agreement_markdown(corpus.agreement.summary(), stats.decided),
-        "baseline_table": baselinemarkdown_table(scored, scores, bool(used.get("train")), used,
-                                         totals),
-        "sources_table": markdown_table(["source", "articles", "license", "may be redistributed"], [
-            [src, by_source[src], lic, redistribution(lic)] for src, lic in sources
-        ]),
+        "baseline_table": baselinemarkdown_table(
+            scored, scores, bool(used.get("train")), used, totals
+        ),
+        "sources_table": markdown_table(
+            ["source", "articles", "license", "may be redistributed"],
+            [[src, by_source[src], lic, redistribution(lic)] for src, lic in sources],
+        ),
         "release_notes": notes.split("\n", 1)[-1].strip() if notes else "No release notes.",
     }
     body = TEMPLATE.read_text(encoding="utf-8")

@@ -150,7 +150,8 @@ class Corpus:
         self.cap = SAMPLE if sample is None else sample
         self._sampled: Counter[str] = Counter()  # documents per split in the sample
         self._sample: dict[str, dict[str, list[pa.Table]]] = {
-            n: {c: [] for c in TASKS} for n in self.names}
+            n: {c: [] for c in TASKS} for n in self.names
+        }
 
     def batch(self) -> BatchCorpus:
         return BatchCorpus(self.names)
@@ -183,8 +184,9 @@ class Corpus:
                 if table is None or not table.num_rows:
                     continue
                 if room < len(mine):  # the sample fills up in this batch
-                    table = table.filter(pc.is_in(table["document_id"],
-                                                  pa.array(mine[:room], pa.string())))
+                    table = table.filter(
+                        pc.is_in(table["document_id"], pa.array(mine[:room], pa.string()))
+                    )
                 self._sample[name][config].append(table)
 
     def _wanted(self, split: str) -> bool:
@@ -194,5 +196,6 @@ class Corpus:
 
     def sampled(self) -> dict[str, Sample]:
         """The baseline sample: the first ``cap`` documents of each split."""
-        return {name: Sample(self._sampled[name], configs)
-                for name, configs in self._sample.items()}
+        return {
+            name: Sample(self._sampled[name], configs) for name, configs in self._sample.items()
+        }

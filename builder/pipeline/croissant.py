@@ -54,8 +54,13 @@ CONTEXT = {
     "transform": "cr:transform",
 }
 
-_TYPES = {"string": "sc:Text", "int32": "sc:Integer", "int64": "sc:Integer",
-          "float64": "sc:Float", "bool": "sc:Boolean"}
+_TYPES = {
+    "string": "sc:Text",
+    "int32": "sc:Integer",
+    "int64": "sc:Integer",
+    "float64": "sc:Float",
+    "bool": "sc:Boolean",
+}
 
 
 SPLIT_FROM_NAME = r"^(train|validation|test)-\d+-of-\d+\.parquet$"
@@ -100,8 +105,11 @@ def _split_field(record_set: str, file_id: str) -> dict[str, Any]:
         "name": "split",
         "description": "the split of the row, read from its file name",
         "dataType": "sc:Text",
-        "source": {"fileSet": {"@id": file_id}, "extract": {"fileProperty": "filename"},
-                   "transform": {"regex": SPLIT_FROM_NAME}},
+        "source": {
+            "fileSet": {"@id": file_id},
+            "extract": {"fileProperty": "filename"},
+            "transform": {"regex": SPLIT_FROM_NAME},
+        },
     }
 
 
@@ -121,14 +129,14 @@ def responsible_ai(result: BuildResult) -> dict[str, Any]:
             "Boilerplate lines, teaser headlines and trailing page chrome are removed by "
             "per-source regular expressions; kept lines are stripped and paragraphs joined by "
             "one blank line. Nothing else is rewritten.",
-            "Sentences and tokens of the task views are derived by fixed rules (builder/views.py)."
+            "Sentences and tokens of the task views are derived by fixed rules (builder/views.py).",
         ],
         "rai:dataAnnotationProtocol": [
             "Entity spans (PER, ORG, GPE, LOC, NORP, EVENT), claim spans with stance "
             "(FAVOR/AGAINST/NEUTRAL) and attribution (REPORTED/AUTHOR), and claimer/target "
             "relations, following annotations/GUIDELINES.md.",
             "When a task has several annotations, the ground-truth one (else the most recent) is "
-            "the gold annotation; every document records the rule used."
+            "the gold annotation; every document records the rule used.",
         ],
         "rai:dataAnnotationPlatform": ["Label Studio"],
         "rai:dataAnnotationAnalysis": [
@@ -177,19 +185,31 @@ def croissant(result: BuildResult) -> dict[str, Any]:
         if not tables:
             continue
         file_id = f"parquet-{config}"
-        distribution.append({
-            "@type": "cr:FileSet",
-            "@id": file_id,
-            "name": file_id,
-            "description": f"Parquet files of the {config} config, one per split",
-            "encodingFormat": "application/x-parquet",
-            "includes": f"data/{config}/*.parquet",
-        })
-        fields = [f for name, feat in features()[config].items()
-                  if (f := _field(config, name, feat, file_id)) is not None]
+        distribution.append(
+            {
+                "@type": "cr:FileSet",
+                "@id": file_id,
+                "name": file_id,
+                "description": f"Parquet files of the {config} config, one per split",
+                "encodingFormat": "application/x-parquet",
+                "includes": f"data/{config}/*.parquet",
+            }
+        )
+        fields = [
+            f
+            for name, feat in features()[config].items()
+            if (f := _field(config, name, feat, file_id)) is not None
+        ]
         fields.append(_split_field(config, file_id))
-        record_sets.append({"@type": "cr:RecordSet", "@id": config, "name": config,
-                            "description": f"rows of the {config} config", "field": fields})
+        record_sets.append(
+            {
+                "@type": "cr:RecordSet",
+                "@id": config,
+                "name": config,
+                "description": f"rows of the {config} config",
+                "field": fields,
+            }
+        )
     return {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
@@ -199,7 +219,8 @@ def croissant(result: BuildResult) -> dict[str, Any]:
         "conformsTo": "http://mlcommons.org/croissant/1.0",
         "citeAs": "@misc{claimwire, title = {claimwire: news articles annotated with entities, "
         "claims and stance}, author = {{claimwire maintainers}}, note = {Version "
-        + result.version + "}, url = {https://github.com/claimwire/claimwire}}",
+        + result.version
+        + "}, url = {https://github.com/claimwire/claimwire}}",
         "license": "https://www.apache.org/licenses/LICENSE-2.0",
         "url": "https://github.com/claimwire/claimwire",
         "version": result.version,

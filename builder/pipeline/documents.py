@@ -22,10 +22,18 @@ def merged(
     for task in read_tasks(exports):
         article = articles.get(task.article_id)
         if article is None:
-            raise InvalidDataError(place(Problem(
-                "annotation for an unknown article", file=task.file, task=task.id,
-                article=task.article_id, pointer=task.base + "/data/article_id",
-                fix="pass --articles with the folder that holds this article")))
+            raise InvalidDataError(
+                place(
+                    Problem(
+                        "annotation for an unknown article",
+                        file=task.file,
+                        task=task.id,
+                        article=task.article_id,
+                        pointer=task.base + "/data/article_id",
+                        fix="pass --articles with the folder that holds this article",
+                    )
+                )
+            )
         doc = merge(article, task, policy=policy)
         if doc is not None:
             where = {"file": task.file, "task": task.id, "article": article.id}

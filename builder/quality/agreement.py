@@ -85,8 +85,10 @@ def _match(a: Sequence[_Key], b: Sequence[_Key]) -> list[tuple[int, int]]:
     groups: dict[str, list[tuple[int, int, int, str]]] = {}
     for y in sorted((s, e, j, label) for j, (s, e, label) in enumerate(b)):
         groups.setdefault(y[3], []).append(y)
-    index = {label: ([y[0] for y in g], list(itertools.accumulate((y[1] for y in g), max)), g)
-             for label, g in groups.items()}
+    index = {
+        label: ([y[0] for y in g], list(itertools.accumulate((y[1] for y in g), max)), g)
+        for label, g in groups.items()
+    }
     # each span's partners as (0 if exact else 1, -Jaccard overlap, j), best first
     prefs: list[list[tuple[int, float, int]]] = []
     for xs, xe, label in a:
@@ -144,8 +146,10 @@ def span_counts(
     label alone would make.
     """
     out: list[SpanCount] = []
-    for kind, xs, ys in (("entity", _keys(a[0]), _keys(b[0])),
-                         ("claim", _claim_keys(a[1]), _claim_keys(b[1]))):
+    for kind, xs, ys in (
+        ("entity", _keys(a[0]), _keys(b[0])),
+        ("claim", _claim_keys(a[1]), _claim_keys(b[1])),
+    ):
         counts: dict[str, list[int]] = {}  # label -> [n_a, n_b, exact, overlap]
         for _, _, label in xs:
             counts.setdefault(label, [0, 0, 0, 0])[0] += 1
@@ -155,8 +159,10 @@ def span_counts(
             counts[label][2] += k
         for i, _ in _match(xs, ys):
             counts[xs[i][2]][3] += 1
-        out += [SpanCount(annotator_a, annotator_b, kind, label, *counts[label])
-                for label in sorted(counts)]
+        out += [
+            SpanCount(annotator_a, annotator_b, kind, label, *counts[label])
+            for label in sorted(counts)
+        ]
     return out
 
 
@@ -173,8 +179,9 @@ def unit_labels(
     for i, j in match_spans(entities, gold_entities):
         to_gold[entities[i].id] = gold_entities[j].id
         if entities[i].portrayal is not None:
-            out.append(UnitLabel(gold_entities[j].id, "portrayal", annotator,
-                                 entities[i].portrayal))
+            out.append(
+                UnitLabel(gold_entities[j].id, "portrayal", annotator, entities[i].portrayal)
+            )
     spans = {e.id: e for e in entities}
 
     def name(entity_id: str) -> str:
@@ -187,10 +194,14 @@ def unit_labels(
         c, unit = claims[i], gold_claims[j].id
         out.append(UnitLabel(unit, "stance", annotator, c.stance))
         out.append(UnitLabel(unit, "attribution", annotator, c.attribution))
-        out.append(UnitLabel(unit, "claimer", annotator,
-                             name(c.claimer_id) if c.claimer_id else NONE))
-        out.append(UnitLabel(unit, "target", annotator,
-                             "|".join(sorted({name(t) for t in c.target_ids})) or NONE))
+        out.append(
+            UnitLabel(unit, "claimer", annotator, name(c.claimer_id) if c.claimer_id else NONE)
+        )
+        out.append(
+            UnitLabel(
+                unit, "target", annotator, "|".join(sorted({name(t) for t in c.target_ids})) or NONE
+            )
+        )
     return out
 
 
@@ -290,9 +301,13 @@ class DocAgreement:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> DocAgreement:
         a = row["annotation"]
-        return cls(row["id"], a["n_annotators"], a["agreement"],
-                   tuple(SpanCount(**s) for s in a.get("spans") or ()),
-                   tuple(UnitLabel(**u) for u in a.get("labels") or ()))
+        return cls(
+            row["id"],
+            a["n_annotators"],
+            a["agreement"],
+            tuple(SpanCount(**s) for s in a.get("spans") or ()),
+            tuple(UnitLabel(**u) for u in a.get("labels") or ()),
+        )
 
 
 def document_agreement(spans: Iterable[SpanCount]) -> float | None:
@@ -303,8 +318,11 @@ def document_agreement(spans: Iterable[SpanCount]) -> float | None:
 
 def _span_f1(rows: Sequence[SpanCount]) -> tuple[float | None, float | None, int]:
     total = sum(s.n_a + s.n_b for s in rows)
-    return (f1(sum(s.exact for s in rows), total), f1(sum(s.overlap for s in rows), total),
-            len({(s.annotator_a, s.annotator_b) for s in rows}))
+    return (
+        f1(sum(s.exact for s in rows), total),
+        f1(sum(s.overlap for s in rows), total),
+        len({(s.annotator_a, s.annotator_b) for s in rows}),
+    )
 
 
 @dataclass
@@ -359,7 +377,8 @@ class Agreement:
         self._annotators: set[str] = set()
         self._spans: dict[tuple[str, str], list[int]] = {}  # (kind, label) -> total/exact/overlap
         self._coincidence: dict[str, dict[tuple[str, str], float]] = {
-            a: defaultdict(float) for a in CATEGORICAL}
+            a: defaultdict(float) for a in CATEGORICAL
+        }
         self._pairable: Counter[str] = Counter()
         self._confusion: dict[tuple[str, str, str], Counter[tuple[str, str]]] = {}
         self._claimer = [0, 0]  # annotator pairs x claims, pairs with the same claimer
@@ -427,8 +446,11 @@ class Agreement:
         ents = [sc for sc in d.spans if sc.kind == "entity"]
         claims = [sc for sc in d.spans if sc.kind == "claim"]
         row = {
-            "id": d.id, "annotators": d.n_annotators, "agreement": d.agreement,
-            "entity_exact_f1": _span_f1(ents)[0], "claim_overlap_f1": _span_f1(claims)[1],
+            "id": d.id,
+            "annotators": d.n_annotators,
+            "agreement": d.agreement,
+            "entity_exact_f1": _span_f1(ents)[0],
+            "claim_overlap_f1": _span_f1(claims)[1],
             "stance_alpha": krippendorff_alpha(units["stance"].values()),
         }
         rank = (d.agreement if d.agreement is not None else 2, d.id, self.multi)
@@ -445,13 +467,28 @@ class Agreement:
             labels = sorted(label for k, label in self._spans if k == kind)
             for label in labels:
                 total, exact, overlap = self._spans[(kind, label)]
-                s.spans.append({"kind": kind, "label": label, "exact_f1": f1(exact, total),
-                                "overlap_f1": f1(overlap, total), "spans": total})
+                s.spans.append(
+                    {
+                        "kind": kind,
+                        "label": label,
+                        "exact_f1": f1(exact, total),
+                        "overlap_f1": f1(overlap, total),
+                        "spans": total,
+                    }
+                )
             if labels:
-                total, exact, overlap = (sum(self._spans[(kind, x)][k] for x in labels)
-                                         for k in range(3))
-                s.spans.append({"kind": kind, "label": "all", "exact_f1": f1(exact, total),
-                                "overlap_f1": f1(overlap, total), "spans": total})
+                total, exact, overlap = (
+                    sum(self._spans[(kind, x)][k] for x in labels) for k in range(3)
+                )
+                s.spans.append(
+                    {
+                        "kind": kind,
+                        "label": "all",
+                        "exact_f1": f1(exact, total),
+                        "overlap_f1": f1(overlap, total),
+                        "spans": total,
+                    }
+                )
         for attribute in CATEGORICAL:
             kappas = []
             for a, b in itertools.combinations(annotators, 2):
@@ -461,13 +498,26 @@ class Agreement:
                 n = sum(confusion.values())
                 k = _kappa(confusion)
                 agree = sum(c for (x, y), c in confusion.items() if x == y) / n
-                s.pairs.append({"attribute": attribute, "annotator_a": a, "annotator_b": b,
-                                "units": n, "agreement": agree, "kappa": k})
+                s.pairs.append(
+                    {
+                        "attribute": attribute,
+                        "annotator_a": a,
+                        "annotator_b": b,
+                        "units": n,
+                        "agreement": agree,
+                        "kappa": k,
+                    }
+                )
                 if k is not None:
                     kappas.append(k)
-            s.categorical.append({"attribute": attribute, "units": self._pairable[attribute],
-                                  "alpha": _alpha(self._coincidence[attribute]),
-                                  "mean_kappa": sum(kappas) / len(kappas) if kappas else None})
+            s.categorical.append(
+                {
+                    "attribute": attribute,
+                    "units": self._pairable[attribute],
+                    "alpha": _alpha(self._coincidence[attribute]),
+                    "mean_kappa": sum(kappas) / len(kappas) if kappas else None,
+                }
+            )
         n, agree = self._claimer
         s.links.append({"link": "claimer", "pairs": n, "agreement": agree / n if n else None})
         n, common, total = self._target
@@ -476,15 +526,18 @@ class Agreement:
         s.by_article = [row for _, row in articles[: self.lowest]]
         for who in annotators:
             w = self._who[who]
-            s.by_annotator.append({
-                "annotator": who,
-                "documents": w.documents,
-                "entity_exact_f1": f1(w.entity_exact, w.entity_spans),
-                "claim_overlap_f1": f1(w.claim_overlap, w.claim_spans),
-                "stance_agreement": w.stance_agree / w.stance_pairs if w.stance_pairs else None,
-                "claimer_agreement": (w.claimer_agree / w.claimer_pairs if w.claimer_pairs
-                                      else None),
-            })
+            s.by_annotator.append(
+                {
+                    "annotator": who,
+                    "documents": w.documents,
+                    "entity_exact_f1": f1(w.entity_exact, w.entity_spans),
+                    "claim_overlap_f1": f1(w.claim_overlap, w.claim_spans),
+                    "stance_agreement": w.stance_agree / w.stance_pairs if w.stance_pairs else None,
+                    "claimer_agreement": (
+                        w.claimer_agree / w.claimer_pairs if w.claimer_pairs else None
+                    ),
+                }
+            )
         return s
 
 
@@ -508,45 +561,109 @@ def fmt(x: float | None) -> str:
 def tables(s: Summary, lowest: int = 5) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) of every agreement table, shared by the card, CLI and report."""
     out = [
-        ("Span agreement (pairwise, micro-averaged over annotator pairs)",
-         ["kind", "label", "exact-match F1", "overlap F1", "spans compared"],
-         [[r["kind"], r["label"], fmt(r["exact_f1"]), fmt(r["overlap_f1"]), str(r["spans"])]
-          for r in s.spans]),
-        ("Labels on matched regions",
-         ["attribute", "units", "Krippendorff's alpha (nominal)", "mean pairwise Cohen's kappa"],
-         [[r["attribute"], str(r["units"]), fmt(r["alpha"]), fmt(r["mean_kappa"])]
-          for r in s.categorical]),
-        ("Links on matched claims",
-         ["link", "annotator pairs x claims", "agreement"],
-         [[r["link"], str(r["pairs"]),
-           fmt(r["agreement"]) + (" (same entity)" if r["link"] == "claimer" else " (Dice)")]
-          for r in s.links]),
-        ("Cohen's kappa per annotator pair",
-         ["attribute", "annotator A", "annotator B", "units", "raw agreement", "kappa"],
-         [[r["attribute"], r["annotator_a"], r["annotator_b"], str(r["units"]),
-           fmt(r["agreement"]), fmt(r["kappa"])] for r in s.pairs]),
-        ("Per annotator (against every other annotator)",
-         ["annotator", "documents", "entity exact F1", "claim overlap F1", "stance agreement",
-          "claimer agreement"],
-         [[r["annotator"], str(r["documents"]), fmt(r["entity_exact_f1"]),
-           fmt(r["claim_overlap_f1"]), fmt(r["stance_agreement"]), fmt(r["claimer_agreement"])]
-          for r in s.by_annotator]),
-        (f"Articles with the lowest agreement (up to {lowest})",
-         ["article", "annotators", "agreement", "entity exact F1", "claim overlap F1",
-          "stance alpha"],
-         [[r["id"], str(r["annotators"]), fmt(r["agreement"]), fmt(r["entity_exact_f1"]),
-           fmt(r["claim_overlap_f1"]), fmt(r["stance_alpha"])] for r in s.by_article[:lowest]]),
+        (
+            "Span agreement (pairwise, micro-averaged over annotator pairs)",
+            ["kind", "label", "exact-match F1", "overlap F1", "spans compared"],
+            [
+                [r["kind"], r["label"], fmt(r["exact_f1"]), fmt(r["overlap_f1"]), str(r["spans"])]
+                for r in s.spans
+            ],
+        ),
+        (
+            "Labels on matched regions",
+            ["attribute", "units", "Krippendorff's alpha (nominal)", "mean pairwise Cohen's kappa"],
+            [
+                [r["attribute"], str(r["units"]), fmt(r["alpha"]), fmt(r["mean_kappa"])]
+                for r in s.categorical
+            ],
+        ),
+        (
+            "Links on matched claims",
+            ["link", "annotator pairs x claims", "agreement"],
+            [
+                [
+                    r["link"],
+                    str(r["pairs"]),
+                    fmt(r["agreement"])
+                    + (" (same entity)" if r["link"] == "claimer" else " (Dice)"),
+                ]
+                for r in s.links
+            ],
+        ),
+        (
+            "Cohen's kappa per annotator pair",
+            ["attribute", "annotator A", "annotator B", "units", "raw agreement", "kappa"],
+            [
+                [
+                    r["attribute"],
+                    r["annotator_a"],
+                    r["annotator_b"],
+                    str(r["units"]),
+                    fmt(r["agreement"]),
+                    fmt(r["kappa"]),
+                ]
+                for r in s.pairs
+            ],
+        ),
+        (
+            "Per annotator (against every other annotator)",
+            [
+                "annotator",
+                "documents",
+                "entity exact F1",
+                "claim overlap F1",
+                "stance agreement",
+                "claimer agreement",
+            ],
+            [
+                [
+                    r["annotator"],
+                    str(r["documents"]),
+                    fmt(r["entity_exact_f1"]),
+                    fmt(r["claim_overlap_f1"]),
+                    fmt(r["stance_agreement"]),
+                    fmt(r["claimer_agreement"]),
+                ]
+                for r in s.by_annotator
+            ],
+        ),
+        (
+            f"Articles with the lowest agreement (up to {lowest})",
+            [
+                "article",
+                "annotators",
+                "agreement",
+                "entity exact F1",
+                "claim overlap F1",
+                "stance alpha",
+            ],
+            [
+                [
+                    r["id"],
+                    str(r["annotators"]),
+                    fmt(r["agreement"]),
+                    fmt(r["entity_exact_f1"]),
+                    fmt(r["claim_overlap_f1"]),
+                    fmt(r["stance_alpha"]),
+                ]
+                for r in s.by_article[:lowest]
+            ],
+        ),
     ]
     return out
 
 
 def markdown(s: Summary) -> str:
     if not s.multi:
-        return (f"None of the {s.documents} article(s) has two or more independent annotations "
-                "yet, so no agreement can be measured for this version.")
-    parts = [f"Agreement over {s.multi} of {s.documents} article(s) with two or more independent "
-             f"annotations, by {s.annotators} pseudonymous annotator(s). Definitions: "
-             "`builder/agreement.py`."]
+        return (
+            f"None of the {s.documents} article(s) has two or more independent annotations "
+            "yet, so no agreement can be measured for this version."
+        )
+    parts = [
+        f"Agreement over {s.multi} of {s.documents} article(s) with two or more independent "
+        f"annotations, by {s.annotators} pseudonymous annotator(s). Definitions: "
+        "`builder/agreement.py`."
+    ]
     for title, header, rows in tables(s):
         if rows:
             parts.append(f"**{title}**\n\n" + markdown_table(header, rows))
@@ -561,6 +678,7 @@ def agreement_markdown(summary: Summary, decided: Mapping[str, int]) -> str:
         "truth; otherwise a region-level majority vote among the annotators (ties: the most "
         "recently updated annotation decides); otherwise the most recent annotation. Released "
         "regions by how they were decided (`decided_by`): "
-        + (", ".join(f"{k} {v}" for k, v in sorted(decided.items())) or "none") + "."
+        + (", ".join(f"{k} {v}" for k, v in sorted(decided.items())) or "none")
+        + "."
     )
     return policy + "\n\n" + markdown(summary)

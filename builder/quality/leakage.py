@@ -105,8 +105,9 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def _word_chars() -> np.ndarray:
     """For every code point of the Basic Multilingual Plane: is it a ``\\w`` character?"""
     # surrogates (U+D800..U+DFFF) stand in as NUL: they are never word characters
-    plane = "".join(map(chr, range(0xD800))) + "\0" * 0x800 + "".join(
-        map(chr, range(0xE000, 0x10000)))
+    plane = (
+        "".join(map(chr, range(0xD800))) + "\0" * 0x800 + "".join(map(chr, range(0xE000, 0x10000)))
+    )
     table = np.zeros(0x10000, dtype=bool)
     table[[m.start() for m in re.finditer(r"\w", plane)]] = True
     return table
@@ -170,7 +171,7 @@ def _shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         h = np.zeros(span, dtype=_U64)
         for k in range(SHINGLE):
             h += words[k : k + span] * _WORD_BASES[k]
-        keep = owner[: span] == owner[SHINGLE - 1 :]
+        keep = owner[:span] == owner[SHINGLE - 1 :]
         docs.append(owner[:span][keep])
         hashes.append(h[keep])
     counts = np.bincount(owner, minlength=len(texts))
@@ -260,11 +261,16 @@ class LeakageReport:
 
     def describe(self) -> str:
         """One paragraph for the card: the method, the threshold and what was found."""
-        found = (f"{len(self.within_split)} near-duplicate pair(s) were found inside a single "
-                 "split (allowed: " + ", ".join(f"{p.a} ~ {p.b} in {p.split_a} "
-                                                 f"({p.similarity:.2f})"
-                                                 for p in self.within_split) + ")"
-                 if self.within_split else "no near-duplicate pair was found")
+        found = (
+            f"{len(self.within_split)} near-duplicate pair(s) were found inside a single "
+            "split (allowed: "
+            + ", ".join(
+                f"{p.a} ~ {p.b} in {p.split_a} ({p.similarity:.2f})" for p in self.within_split
+            )
+            + ")"
+            if self.within_split
+            else "no near-duplicate pair was found"
+        )
         keys = sum(len(group) for group in key_plan(self.threshold))
         return (
             f"Before writing, the build compares all {self.articles} article(s) for leakage "
@@ -379,8 +385,11 @@ class LeakageIndex:
         if not n:
             return
         # files are opened per batch, so a build that stops leaves no open file behind
-        for name, data in ((_SIGS, np.ascontiguousarray(sigs, dtype="<u4").tobytes()),
-                           (_SHAS, sha256), (_IDS, ("\n".join(ids) + "\n").encode("utf-8"))):
+        for name, data in (
+            (_SIGS, np.ascontiguousarray(sigs, dtype="<u4").tobytes()),
+            (_SHAS, sha256),
+            (_IDS, ("\n".join(ids) + "\n").encode("utf-8")),
+        ):
             with (self.folder / name).open("ab") as f:
                 f.write(data)
         self._splits += splits
@@ -408,8 +417,9 @@ class LeakageIndex:
             os.close(sig_fd)
             os.close(sha_fd)
 
-    def _verified(self, threshold: float, sig_fd: int, sha_fd: int
-                  ) -> list[tuple[int, int, float, bool]]:
+    def _verified(
+        self, threshold: float, sig_fd: int, sha_fd: int
+    ) -> list[tuple[int, int, float, bool]]:
         n = self.count
         found: dict[int, tuple[float, bool]] = {}
         for keys in key_plan(threshold):
@@ -442,8 +452,7 @@ class LeakageIndex:
                         shas = _rows(sha_fd, np.concatenate([i[same], j[same]]), 32)
                         exact[same] = (shas[: same.size] == shas[same.size :]).all(axis=1)
                     for k in np.flatnonzero(exact | (sims >= threshold)):
-                        found[int(part[k])] = (1.0 if exact[k] else float(sims[k]),
-                                               bool(exact[k]))
+                        found[int(part[k])] = (1.0 if exact[k] else float(sims[k]), bool(exact[k]))
             del values
         return [(c // n, c % n, sim, exact) for c, (sim, exact) in found.items()]
 
@@ -458,19 +467,27 @@ class LeakageIndex:
         problems = []
         for i, j, sim, exact in sorted(kept, key=lambda p: (ids[p[0]], ids[p[1]])):
             a, b = sorted((i, j), key=lambda k: ids[k])
-            pair = Pair(ids[a], ids[b], splits[self._splits[a]], splits[self._splits[b]],
-                        round(sim, 4))
+            pair = Pair(
+                ids[a], ids[b], splits[self._splits[a]], splits[self._splits[b]], round(sim, 4)
+            )
             if pair.split_a == pair.split_b:
                 report.within_split.append(pair)
                 continue
-            kind = "identical text" if exact else \
-                f"near-duplicate (estimated Jaccard {sim:.2f} >= {threshold:.2f})"
-            problems.append(Problem(
-                f"leakage between splits: {kind}", article=pair.a,
-                found=f"{pair.a} in {pair.split_a}, {pair.b} in {pair.split_b}",
-                expected="a story and its near-duplicates in one split",
-                fix=f"give both articles the same \"group\" in their metadata "
-                f"(articles/{pair.a}.json and articles/{pair.b}.json), or drop the duplicate"))
+            kind = (
+                "identical text"
+                if exact
+                else f"near-duplicate (estimated Jaccard {sim:.2f} >= {threshold:.2f})"
+            )
+            problems.append(
+                Problem(
+                    f"leakage between splits: {kind}",
+                    article=pair.a,
+                    found=f"{pair.a} in {pair.split_a}, {pair.b} in {pair.split_b}",
+                    expected="a story and its near-duplicates in one split",
+                    fix=f'give both articles the same "group" in their metadata '
+                    f"(articles/{pair.a}.json and articles/{pair.b}.json), or drop the duplicate",
+                )
+            )
         if problems:
             raise InvalidDataError(problems)
         return report
@@ -489,8 +506,9 @@ class LeakageIndex:
         return out
 
 
-def check_leakage(items: Iterable[tuple[str, str, str]],
-                  threshold: float = THRESHOLD) -> LeakageReport:
+def check_leakage(
+    items: Iterable[tuple[str, str, str]], threshold: float = THRESHOLD
+) -> LeakageReport:
     """Check ``(article_id, split, text)`` items (a convenience for small sets; the build feeds
     a :class:`LeakageIndex` from its workers). Raises :class:`InvalidDataError` naming every
     pair of identical or near-duplicate articles that sit in different splits."""
@@ -501,8 +519,12 @@ def check_leakage(items: Iterable[tuple[str, str, str]],
 
         def flush() -> None:
             codes = bytes(names.setdefault(s, len(names)) for _, s, _ in batch)
-            index.add([i for i, _, _ in batch], codes, signatures([t for _, _, t in batch]),
-                      b"".join(hashlib.sha256(t.encode()).digest() for _, _, t in batch))
+            index.add(
+                [i for i, _, _ in batch],
+                codes,
+                signatures([t for _, _, t in batch]),
+                b"".join(hashlib.sha256(t.encode()).digest() for _, _, t in batch),
+            )
             batch.clear()
 
         for item in items:

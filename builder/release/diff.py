@@ -27,13 +27,19 @@ _META = ("title", "source", "url", "published", "license", "language")
 _COLUMNS = ["id", "text_sha256", *_META, "entities", "claims"]
 
 
-def _documents(release: Path, wanted: set[str] | None = None
-               ) -> Iterator[tuple[str, dict[str, Any]]]:
+def _documents(
+    release: Path, wanted: set[str] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(split, documents row)`` of a release (only the columns a diff reads), a batch of rows
     at a time; only the rows of ``wanted`` ids when given."""
     if not (release / "data" / "documents").is_dir():
-        raise UsageError(Problem("not a release folder (no data/documents/)", file=str(release),
-                                 fix="pass two folders like dist/claimwire-0.1.0"))
+        raise UsageError(
+            Problem(
+                "not a release folder (no data/documents/)",
+                file=str(release),
+                fix="pass two folders like dist/claimwire-0.1.0",
+            )
+        )
     yield from reader.documents(release, columns=_COLUMNS, ids=wanted)
 
 
@@ -50,8 +56,14 @@ def _entities(row: Mapping[str, Any]) -> Counter[tuple[int, int, str]]:
 def _claims(row: Mapping[str, Any]) -> Counter[tuple[Any, ...]]:
     spans = {e["id"]: (e["start"], e["end"]) for e in row["entities"]}
     return Counter(
-        (c["start"], c["end"], c["attribution"], c["stance"], spans.get(c["claimer_id"]),
-         tuple(sorted(spans[t] for t in c["target_ids"] if t in spans)))
+        (
+            c["start"],
+            c["end"],
+            c["attribution"],
+            c["stance"],
+            spans.get(c["claimer_id"]),
+            tuple(sorted(spans[t] for t in c["target_ids"] if t in spans)),
+        )
         for c in row["claims"]
     )
 
@@ -77,31 +89,45 @@ class ReleaseDiff:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "old": self.old, "new": self.new, "added": self.added, "removed": self.removed,
-            "changed": self.changed, "moved": {k: list(v) for k, v in self.moved.items()},
-            "entity_counts": {k: {"old": o, "new": n, "delta": n - o}
-                              for k, (o, n) in self.entity_counts.items()},
-            "claim_counts": {k: {"old": o, "new": n, "delta": n - o}
-                             for k, (o, n) in self.claim_counts.items()},
+            "old": self.old,
+            "new": self.new,
+            "added": self.added,
+            "removed": self.removed,
+            "changed": self.changed,
+            "moved": {k: list(v) for k, v in self.moved.items()},
+            "entity_counts": {
+                k: {"old": o, "new": n, "delta": n - o} for k, (o, n) in self.entity_counts.items()
+            },
+            "claim_counts": {
+                k: {"old": o, "new": n, "delta": n - o} for k, (o, n) in self.claim_counts.items()
+            },
             "entities_added": dict(sorted(self.entities_added.items())),
             "entities_removed": dict(sorted(self.entities_removed.items())),
-            "claims_added": self.claims_added, "claims_removed": self.claims_removed,
+            "claims_added": self.claims_added,
+            "claims_removed": self.claims_removed,
         }
 
     def lines(self) -> list[str]:
         """A plain report for the terminal (also the body of a release-notes entry)."""
         out = [f"{self.old} -> {self.new}"]
         out.append(f"articles added ({len(self.added)}): " + (", ".join(self.added) or "none"))
-        out.append(f"articles removed ({len(self.removed)}): "
-                   + (", ".join(self.removed) or "none"))
-        out.append(f"articles changed ({len(self.changed)}): " + (
-            "; ".join(f"{k} ({', '.join(v)})" for k, v in self.changed.items()) or "none"))
+        out.append(
+            f"articles removed ({len(self.removed)}): " + (", ".join(self.removed) or "none")
+        )
+        out.append(
+            f"articles changed ({len(self.changed)}): "
+            + ("; ".join(f"{k} ({', '.join(v)})" for k, v in self.changed.items()) or "none")
+        )
         if self.moved:
-            out.append("articles that changed split (splits must be stable!): " + ", ".join(
-                f"{k} {a}->{b}" for k, (a, b) in self.moved.items()))
-        out.append(f"entity mentions: +{sum(self.entities_added.values())} "
-                   f"-{sum(self.entities_removed.values())}; claims: +{self.claims_added} "
-                   f"-{self.claims_removed}")
+            out.append(
+                "articles that changed split (splits must be stable!): "
+                + ", ".join(f"{k} {a}->{b}" for k, (a, b) in self.moved.items())
+            )
+        out.append(
+            f"entity mentions: +{sum(self.entities_added.values())} "
+            f"-{sum(self.entities_removed.values())}; claims: +{self.claims_added} "
+            f"-{self.claims_removed}"
+        )
         out.append("counts per label (old -> new):")
         for name, counts in (("entity", self.entity_counts), ("claim", self.claim_counts)):
             for label, (o, n) in counts.items():
@@ -126,9 +152,13 @@ class _Summary:
 
     @classmethod
     def of(cls, split: str, row: Mapping[str, Any]) -> _Summary:
-        return cls(split, row["text_sha256"], _digest(tuple(row[k] for k in _META)),
-                   _digest(sorted(_entities(row).items())),
-                   _digest(sorted(_claims(row).items(), key=repr)))
+        return cls(
+            split,
+            row["text_sha256"],
+            _digest(tuple(row[k] for k in _META)),
+            _digest(sorted(_entities(row).items())),
+            _digest(sorted(_claims(row).items(), key=repr)),
+        )
 
 
 def _twice(release: Path, art: str) -> InvalidDataError | None:
@@ -137,9 +167,14 @@ def _twice(release: Path, art: str) -> InvalidDataError | None:
     splits = [split for split, _ in _documents(release, {art})]
     if len(splits) < 2:
         return None
-    return InvalidDataError(Problem(
-        f"article is in two splits ({splits[0]} and {splits[1]})", file=str(release),
-        article=art, fix="rebuild the release"))
+    return InvalidDataError(
+        Problem(
+            f"article is in two splits ({splits[0]} and {splits[1]})",
+            file=str(release),
+            article=art,
+            fix="rebuild the release",
+        )
+    )
 
 
 def _count(row: Mapping[str, Any], counts: dict[str, Counter[str]]) -> None:
@@ -159,15 +194,19 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
     from ..contracts.labels import ATTRIBUTIONS, ENTITY_LABELS, STANCES
 
     d = ReleaseDiff(old=old.name, new=new.name)
-    count_a: dict[str, Counter[str]] = {k: Counter() for k in ("entities", "stance",
-                                                               "attribution")}
+    count_a: dict[str, Counter[str]] = {k: Counter() for k in ("entities", "stance", "attribution")}
     count_b: dict[str, Counter[str]] = {k: Counter() for k in count_a}
     before: dict[str, _Summary] = {}
     for split, row in _documents(old):
         if row["id"] in before:
-            raise InvalidDataError(Problem(
-                f"article is in two splits ({before[row['id']].split} and {split})",
-                file=str(old), article=row["id"], fix="rebuild the release"))
+            raise InvalidDataError(
+                Problem(
+                    f"article is in two splits ({before[row['id']].split} and {split})",
+                    file=str(old),
+                    article=row["id"],
+                    fix="rebuild the release",
+                )
+            )
         before[row["id"]] = _Summary.of(split, row)
         _count(row, count_a)
     seen = IdSet()  # digests of the ids of ``new`` read so far, 8 bytes each
@@ -186,10 +225,16 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
             d.claims_added += len(row["claims"])
             continue
         now = _Summary.of(split, row)
-        what = [name for name, differs in (
-            ("text", was.text != now.text), ("metadata", was.meta != now.meta),
-            ("entities", was.entities != now.entities), ("claims", was.claims != now.claims),
-        ) if differs]
+        what = [
+            name
+            for name, differs in (
+                ("text", was.text != now.text),
+                ("metadata", was.meta != now.meta),
+                ("entities", was.entities != now.entities),
+                ("claims", was.claims != now.claims),
+            )
+            if differs
+        ]
         if what:
             changed[art] = what
         if was.split != now.split:
@@ -216,12 +261,16 @@ def diff_releases(old: Path, new: Path) -> ReleaseDiff:
             d.claims_removed += sum((ca - cb).values())
     d.changed = dict(sorted(changed.items()))
     d.moved = dict(sorted(d.moved.items()))
-    d.entity_counts = {lab: (count_a["entities"][lab], count_b["entities"][lab])
-                       for lab in ENTITY_LABELS}
+    d.entity_counts = {
+        lab: (count_a["entities"][lab], count_b["entities"][lab]) for lab in ENTITY_LABELS
+    }
     d.claim_counts = {
         **{f"stance={s}": (count_a["stance"][s], count_b["stance"][s]) for s in STANCES},
-        **{f"attribution={t}": (count_a["attribution"][t], count_b["attribution"][t])
-           for t in ATTRIBUTIONS}}
+        **{
+            f"attribution={t}": (count_a["attribution"][t], count_b["attribution"][t])
+            for t in ATTRIBUTIONS
+        },
+    }
     return d
 
 
@@ -233,8 +282,11 @@ def _version(path: Path) -> tuple[int, int, int] | None:
 def previous_release(out: Path, version: str) -> Path | None:
     """The highest release in ``out`` older than ``version`` (complete releases only)."""
     mine = tuple(int(p) for p in version.split("."))
-    older = [(v, p) for p in out.glob(f"{NAME}-*") if (v := _version(p)) and v < mine
-             and (p / "checksums.tsv").is_file()]
+    older = [
+        (v, p)
+        for p in out.glob(f"{NAME}-*")
+        if (v := _version(p)) and v < mine and (p / "checksums.tsv").is_file()
+    ]
     return max(older)[1] if older else None
 
 
@@ -246,14 +298,18 @@ def release_notes(out: Path, version: str, staging: Path, totals: tuple[int, int
     prev = previous_release(out, version)
     if prev is None:
         n_docs, n_ent, n_cl = totals
-        entry = (f"## {version}\n\nFirst release in this folder: {n_docs} article(s), "
-                 f"{n_ent} entity mentions, {n_cl} claims.\n")
+        entry = (
+            f"## {version}\n\nFirst release in this folder: {n_docs} article(s), "
+            f"{n_ent} entity mentions, {n_cl} claims.\n"
+        )
         older = ""
     else:
         d = diff_releases(prev, staging)
         d.new = f"{NAME}-{version}"
-        body = "\n".join(f"- {line}" if not line.startswith("  ") else f"  - {line.strip()}"
-                         for line in d.lines()[1:])
+        body = "\n".join(
+            f"- {line}" if not line.startswith("  ") else f"  - {line.strip()}"
+            for line in d.lines()[1:]
+        )
         entry = f"## {version}\n\nChanges since {prev.name}:\n\n{body}\n"
         notes = prev / NOTES
         older = notes.read_text(encoding="utf-8").split("\n", 2)[2] if notes.is_file() else ""

@@ -16,6 +16,7 @@ exists, importing works and taking a lock is a clear error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -82,10 +83,8 @@ class VersionLock:
         if fcntl is None:  # Windows: an open file cannot be unlinked
             os.close(self._fd)
             self._fd = None
-            try:
+            with contextlib.suppress(PermissionError):  # another build opened it; it removes it
                 self.path.unlink(missing_ok=True)
-            except PermissionError:  # another build opened it meanwhile; it removes it
-                pass
             return
         try:
             self.path.unlink(missing_ok=True)
@@ -104,9 +103,12 @@ def _lock(fd: int) -> None:
         except OSError as exc:
             raise BlockingIOError(*exc.args) from None
     else:
-        raise OutputError(Problem(
-            "cannot lock the release folder: this platform has neither fcntl nor msvcrt",
-            fix="build on Linux, macOS or Windows; nothing was written"))
+        raise OutputError(
+            Problem(
+                "cannot lock the release folder: this platform has neither fcntl nor msvcrt",
+                fix="build on Linux, macOS or Windows; nothing was written",
+            )
+        )
 
 
 def owner_name(entry: str) -> str | None:

@@ -31,8 +31,9 @@ def splits(release: Path, config: str) -> list[str]:
     return sorted(names, key=lambda n: (SPLIT_ORDER.get(n, 3), n))
 
 
-def documents(release: Path, columns: Sequence[str] | None = None,
-              ids: set[str] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+def documents(
+    release: Path, columns: Sequence[str] | None = None, ids: set[str] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(split, documents row)`` for every row, file by file, a batch of 1,000 rows at a time;
     only ``columns`` when given, only the rows of ``ids`` when given."""
     import pyarrow as pa

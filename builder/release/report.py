@@ -40,16 +40,28 @@ def entity_colours() -> dict[str, str]:
 def read_release(release: Path) -> list[tuple[str, dict[str, Any]]]:
     """(split, row) for every ``documents`` row of a release, in split then id order."""
     if not (release / "checksums.tsv").is_file():
-        raise UsageError(Problem("not a release folder (no checksums.tsv)", file=str(release),
-                                 fix="pass a folder like dist/claimwire-0.1.0 (build it with "
-                                 "`make build` or `claimwire build`)"))
+        raise UsageError(
+            Problem(
+                "not a release folder (no checksums.tsv)",
+                file=str(release),
+                fix="pass a folder like dist/claimwire-0.1.0 (build it with "
+                "`make build` or `claimwire build`)",
+            )
+        )
     if not reader.files(release, "documents"):
-        raise UsageError(Problem("the release has no documents files", file=str(release),
-                                 expected="data/documents/<split>-00000-of-00001.parquet"))
+        raise UsageError(
+            Problem(
+                "the release has no documents files",
+                file=str(release),
+                expected="data/documents/<split>-00000-of-00001.parquet",
+            )
+        )
     by_split: dict[str, list[dict[str, Any]]] = {}
     for split, row in reader.documents(release):
         by_split.setdefault(split, []).append(row)
-    return [(split, r) for split in by_split for r in sorted(by_split[split], key=lambda r: r["id"])]
+    return [
+        (split, r) for split in by_split for r in sorted(by_split[split], key=lambda r: r["id"])
+    ]
 
 
 def _e(x: object) -> str:
@@ -67,9 +79,11 @@ def bar_chart(title: str, items: list[tuple[str, int]], colours: dict[str, str])
     width, bar, gap, label_w = 420, 18, 6, 110
     top = max([v for _, v in items] + [1])
     height = len(items) * (bar + gap) + 10
-    parts = [f'<figure class="chart"><figcaption>{_e(title)}</figcaption>'
-             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'role="img" aria-label="{_e(title)}">']
+    parts = [
+        f'<figure class="chart"><figcaption>{_e(title)}</figcaption>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_e(title)}">'
+    ]
     for i, (name, value) in enumerate(items):
         y = i * (bar + gap) + 5
         w = int((width - label_w - 50) * value / top)
@@ -77,7 +91,8 @@ def bar_chart(title: str, items: list[tuple[str, int]], colours: dict[str, str])
             f'<text x="{label_w - 6}" y="{y + bar - 5}" text-anchor="end">{_e(name)}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" '
             f'fill="{colours.get(name, "#5c6bc0")}"><title>{_e(name)}: {value}</title></rect>'
-            f'<text x="{label_w + w + 4}" y="{y + bar - 5}">{value}</text>')
+            f'<text x="{label_w + w + 4}" y="{y + bar - 5}">{value}</text>'
+        )
     parts.append("</svg></figure>")
     return "".join(parts)
 
@@ -101,43 +116,70 @@ def render(release: Path, rows: list[tuple[str, dict[str, Any]]]) -> str:
         count_rows.append([split, str(len(docs)), str(sum(ents.values())), str(len(claims))])
         stances = Counter(c["stance"] for c in claims)
         attributions = Counter(c["attribution"] for c in claims)
-        label_rows.append([split, *(str(ents[lab]) for lab in ENTITY_LABELS),
-                           *(str(stances[s]) for s in STANCES),
-                           *(str(attributions[a]) for a in ATTRIBUTIONS)])
+        label_rows.append(
+            [
+                split,
+                *(str(ents[lab]) for lab in ENTITY_LABELS),
+                *(str(stances[s]) for s in STANCES),
+                *(str(attributions[a]) for a in ATTRIBUTIONS),
+            ]
+        )
     all_docs = [r for _, r in rows]
     ent_all = Counter(e["label"] for d in all_docs for e in d["entities"])
     st_all = Counter(c["stance"] for d in all_docs for c in d["claims"])
     at_all = Counter(c["attribution"] for d in all_docs for c in d["claims"])
     decided = Counter(x["decided_by"] for d in all_docs for x in [*d["entities"], *d["claims"]])
-    charts = "".join([
-        bar_chart("Entity mentions by label", [(lab, ent_all[lab]) for lab in ENTITY_LABELS],
-                  colours),
-        bar_chart("Claims by stance", [(s, st_all[s]) for s in STANCES], STANCE_COLOURS),
-        bar_chart("Claims by attribution", [(a, at_all[a]) for a in ATTRIBUTIONS], {}),
-        bar_chart("Regions by how adjudication decided them", sorted(decided.items()), {}),
-    ])
+    charts = "".join(
+        [
+            bar_chart(
+                "Entity mentions by label", [(lab, ent_all[lab]) for lab in ENTITY_LABELS], colours
+            ),
+            bar_chart("Claims by stance", [(s, st_all[s]) for s in STANCES], STANCE_COLOURS),
+            bar_chart("Claims by attribution", [(a, at_all[a]) for a in ATTRIBUTIONS], {}),
+            bar_chart("Regions by how adjudication decided them", sorted(decided.items()), {}),
+        ]
+    )
     summary = summarize(DocAgreement.from_row(r) for r in all_docs)
     if summary.multi:
-        agreement_html = "".join(f"<h3>{_e(t)}</h3>" + _table(h, r)
-                                 for t, h, r in tables(summary, lowest=10) if r)
+        agreement_html = "".join(
+            f"<h3>{_e(t)}</h3>" + _table(h, r) for t, h, r in tables(summary, lowest=10) if r
+        )
     else:
-        agreement_html = ("<p>No article of this release has two or more independent "
-                          "annotations, so there is no agreement to show.</p>")
-    lowest = "".join(
-        f'<li><a href="#doc-{_e(r["id"])}">{_e(r["id"])}</a> — agreement '
-        f'{_e(fmt(r["agreement"]))}</li>' for r in summary.by_article[:10]
-    ) or "<li>none measured</li>"
-    data = [{
-        "id": r["id"], "split": s, "title": r["title"], "source": r["source"], "text": r["text"],
-        "entities": r["entities"], "claims": r["claims"],
-        "adjudication": r["annotation"]["adjudication"],
-        "n_annotators": r["annotation"]["n_annotators"],
-        "agreement": r["annotation"]["agreement"],
-    } for s, r in rows]
-    legend = "".join(f'<span class="ent" style="background:{_e(colours.get(lab, "#ccc"))}">'
-                     f"{_e(lab)}</span> " for lab in ENTITY_LABELS)
-    label_css = "".join(f".ent-{lab}{{background:{col}33;box-shadow:inset 0 -2px {col}}}"
-                        for lab, col in colours.items())
+        agreement_html = (
+            "<p>No article of this release has two or more independent "
+            "annotations, so there is no agreement to show.</p>"
+        )
+    lowest = (
+        "".join(
+            f'<li><a href="#doc-{_e(r["id"])}">{_e(r["id"])}</a> — agreement '
+            f"{_e(fmt(r['agreement']))}</li>"
+            for r in summary.by_article[:10]
+        )
+        or "<li>none measured</li>"
+    )
+    data = [
+        {
+            "id": r["id"],
+            "split": s,
+            "title": r["title"],
+            "source": r["source"],
+            "text": r["text"],
+            "entities": r["entities"],
+            "claims": r["claims"],
+            "adjudication": r["annotation"]["adjudication"],
+            "n_annotators": r["annotation"]["n_annotators"],
+            "agreement": r["annotation"]["agreement"],
+        }
+        for s, r in rows
+    ]
+    legend = "".join(
+        f'<span class="ent" style="background:{_e(colours.get(lab, "#ccc"))}">{_e(lab)}</span> '
+        for lab in ENTITY_LABELS
+    )
+    label_css = "".join(
+        f".ent-{lab}{{background:{col}33;box-shadow:inset 0 -2px {col}}}"
+        for lab, col in colours.items()
+    )
     name = release.resolve().name
     return PAGE.format(
         name=_e(name),
@@ -162,9 +204,14 @@ def write_report(release: Path, out: Path | None = None) -> Path:
     """Write the report of ``release`` (default: ``<release>.report.html`` beside it)."""
     out = out or default_output(release)
     if out.resolve().is_relative_to(release.resolve()):
-        raise UsageError(Problem("the report cannot go inside the release folder", file=str(out),
-                                 fix="a release is immutable and checksummed; write the report "
-                                 "beside it (the default) or elsewhere with --out"))
+        raise UsageError(
+            Problem(
+                "the report cannot go inside the release folder",
+                file=str(out),
+                fix="a release is immutable and checksummed; write the report "
+                "beside it (the default) or elsewhere with --out",
+            )
+        )
     page = render(release, read_release(release))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")

@@ -27,12 +27,18 @@ def read_checksums(root: Path) -> dict[str, tuple[int, str]]:
 
     def damaged(why: str) -> InvalidDataError:
         return InvalidDataError(
-            Problem(f"checksums.tsv is damaged: {why}", file=str(path),
-                    fix="restore checksums.tsv from the release or rebuild")
+            Problem(
+                f"checksums.tsv is damaged: {why}",
+                file=str(path),
+                fix="restore checksums.tsv from the release or rebuild",
+            )
         )
 
     if trailer.startswith(SELF_DIGEST.encode()):
-        if trailer[len(SELF_DIGEST):].decode("ascii", "replace") != hashlib.sha256(body).hexdigest():
+        if (
+            trailer[len(SELF_DIGEST) :].decode("ascii", "replace")
+            != hashlib.sha256(body).hexdigest()
+        ):
             raise damaged("its content does not match its own digest (last line)")
     else:
         body = raw  # a release written before the digest line existed
@@ -55,9 +61,7 @@ def verify(root: Path, load: bool = True) -> list[str]:
     problems: list[Problem] = []
     report: list[str] = []
     recorded = read_checksums(root)
-    present = {
-        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
-    } - {CHECKSUMS}
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - {CHECKSUMS}
     for rel in sorted(set(recorded) | present):
         if rel not in present:
             problems.append(Problem("file listed in checksums.tsv is missing", file=rel))
@@ -68,9 +72,13 @@ def verify(root: Path, load: bool = True) -> list[str]:
             actual = sha256_file(root / rel)
             if actual != digest or (root / rel).stat().st_size != size:
                 problems.append(
-                    Problem("checksum mismatch: the file changed after release", file=rel,
-                            expected=digest, found=actual,
-                            fix="restore the file from the release or rebuild")
+                    Problem(
+                        "checksum mismatch: the file changed after release",
+                        file=rel,
+                        expected=digest,
+                        found=actual,
+                        fix="restore the file from the release or rebuild",
+                    )
                 )
     report.append(f"checksums: {len(recorded)} files checked")
     if problems:
@@ -98,23 +106,26 @@ def _load_all(root: Path) -> list[str]:
         try:  # the card's split sizes are checked by datasets itself (NonMatchingSplitsSizesError)
             ds = load_dataset(str(root), config)
         except Exception as exc:  # any failure to load is a broken release, not a crash
-            raise InvalidDataError(Problem(
-                f"config {config} does not load: {type(exc).__name__}: {str(exc)[:300]}",
-                file=str(root), fix="rebuild the release; do not edit its files")) from None
+            raise InvalidDataError(
+                Problem(
+                    f"config {config} does not load: {type(exc).__name__}: {str(exc)[:300]}",
+                    file=str(root),
+                    fix="rebuild the release; do not edit its files",
+                )
+            ) from None
         for split in info["splits"]:
             n = ds[split["name"]].num_rows
             if n != split["num_examples"]:
                 raise InvalidDataError(
-                    Problem(f"{config}/{split['name']} has {n} rows", file=str(root),
-                            expected=str(split["num_examples"]))
+                    Problem(
+                        f"{config}/{split['name']} has {n} rows",
+                        file=str(root),
+                        expected=str(split["num_examples"]),
+                    )
                 )
         if ds[next(iter(ds))].features != features()[config]:
             raise InvalidDataError(
-                Problem(f"config {config} loads with other features than declared",
-                        file=str(root))
+                Problem(f"config {config} loads with other features than declared", file=str(root))
             )
-        lines.append(
-            f"load_dataset {config}: "
-            + ", ".join(f"{s}={ds[s].num_rows}" for s in ds)
-        )
+        lines.append(f"load_dataset {config}: " + ", ".join(f"{s}={ds[s].num_rows}" for s in ds))
     return lines

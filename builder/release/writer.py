@@ -61,8 +61,11 @@ def release_dir(out: Path, version: str) -> Path:
     """``out/claimwire-<version>``; the version is checked here because it becomes a path."""
     if not isinstance(version, str) or not VERSION_RE.fullmatch(version):
         raise UsageError(
-            Problem("release version must be a semantic version like 0.1.0",
-                    found=repr(version), fix="pass --version X.Y.Z (digits only)")
+            Problem(
+                "release version must be a semantic version like 0.1.0",
+                found=repr(version),
+                fix="pass --version X.Y.Z (digits only)",
+            )
         )
     return out / f"{NAME}-{version}"
 
@@ -90,8 +93,9 @@ class SplitWriter:
     (``load_dataset`` cannot read an empty Parquet file).
     """
 
-    def __init__(self, staging: Path, config: str, split: str,
-                 row_group_size: int | None = None) -> None:
+    def __init__(
+        self, staging: Path, config: str, split: str, row_group_size: int | None = None
+    ) -> None:
         self.config, self.split = config, split
         self.rel = parquet_path(config, split)
         self.path = staging / self.rel
@@ -121,8 +125,12 @@ class SplitWriter:
             # No dictionary encoding: the strings are mostly unique (ids, texts), zstd already
             # shrinks the repeated ones, and trying dictionaries cost a third of the write time.
             self.writer = pq.ParquetWriter(
-                self.path, self.schema, compression="zstd", use_dictionary=False,
-                write_statistics=statistics_columns(self.schema), store_schema=True,
+                self.path,
+                self.schema,
+                compression="zstd",
+                use_dictionary=False,
+                write_statistics=statistics_columns(self.schema),
+                store_schema=True,
             )
         self.writer.write_table(group, row_group_size=n)
         self.rows += group.num_rows
@@ -246,7 +254,8 @@ class Staging:
             if not self.lock.acquire():
                 raise UsageError(
                     Problem(
-                        f"another build of {final.name} is running (it holds {self.lock.path.name})",
+                        f"another build of {final.name} is running "
+                        f"(it holds {self.lock.path.name})",
                         file=str(final.parent),
                         fix="wait for it to finish, then build again (an identical release is "
                         "kept as is)",

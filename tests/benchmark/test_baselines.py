@@ -24,40 +24,72 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_capitalised_spans() -> None:
     tokens = [
-        "The", "Organization", "of", "American", "States", "met", "Juan", "Guaido", "in", "Caracas",
-        "on", "Monday", "."
+        "The",
+        "Organization",
+        "of",
+        "American",
+        "States",
+        "met",
+        "Juan",
+        "Guaido",
+        "in",
+        "Caracas",
+        "on",
+        "Monday",
+        ".",
     ]
     assert [tokens[s:e] for s, e in capitalised_spans(tokens)] == [
-        ["Organization", "of", "American", "States"], ["Juan", "Guaido"], ["Caracas"]]
+        ["Organization", "of", "American", "States"],
+        ["Juan", "Guaido"],
+        ["Caracas"],
+    ]
 
 
-@pytest.mark.parametrize(("words", "label"), [
-    (["Venezuelan", "Defense", "Ministry"], "ORG"), (["OAS"], "ORG"), (["US"], "GPE"),
-    (["Venezuelans"], "NORP"), (["Juan", "Guaido"], "PER"), (["Caracas"], "GPE"),
-])
+@pytest.mark.parametrize(
+    ("words", "label"),
+    [
+        (["Venezuelan", "Defense", "Ministry"], "ORG"),
+        (["OAS"], "ORG"),
+        (["US"], "GPE"),
+        (["Venezuelans"], "NORP"),
+        (["Juan", "Guaido"], "PER"),
+        (["Caracas"], "GPE"),
+    ],
+)
 def test_entity_label_from_word_shape(words: list[str], label: str) -> None:
     assert entity_label(words) == label
 
 
-@pytest.mark.parametrize(("sentence", "expected"), [
-    ("On Monday, US Treasury Secretary Stephen Mnuchin said relief was possible.",
-     (True, "Stephen Mnuchin")),
-    ("The Colombian Defense Ministry, however, told Sputnik that no bases were offered.",
-     (True, "Colombian Defense Ministry")),
-    ("\"No\", said Tarre.", (True, "Tarre")),
-    ("Prices rose by 3 percent.", (False, None)),
-    ("he said it was over.", (True, None)),
-])
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "On Monday, US Treasury Secretary Stephen Mnuchin said relief was possible.",
+            (True, "Stephen Mnuchin"),
+        ),
+        (
+            "The Colombian Defense Ministry, however, told Sputnik that no bases were offered.",
+            (True, "Colombian Defense Ministry"),
+        ),
+        ('"No", said Tarre.', (True, "Tarre")),
+        ("Prices rose by 3 percent.", (False, None)),
+        ("he said it was over.", (True, None)),
+    ],
+)
 def test_reporting_cue_rule(sentence: str, expected: tuple[bool, str | None]) -> None:
     assert cue_claimer(sentence) == expected
 
 
 def test_majority_reads_train_counts() -> None:
-    train = [{"id": str(i), "label": lab} for i, lab in enumerate(
-        ["NEUTRAL", "FAVOR", "NEUTRAL", "AGAINST"])]
+    train = [
+        {"id": str(i), "label": lab}
+        for i, lab in enumerate(["NEUTRAL", "FAVOR", "NEUTRAL", "AGAINST"])
+    ]
     rows = [{"id": "x", "label": "FAVOR"}, {"id": "y", "label": "AGAINST"}]
     assert predict("majority", "stance", rows, train) == [
-        {"id": "x", "label": "NEUTRAL"}, {"id": "y", "label": "NEUTRAL"}]
+        {"id": "x", "label": "NEUTRAL"},
+        {"id": "y", "label": "NEUTRAL"},
+    ]
 
 
 def test_unknown_baseline_is_a_usage_error() -> None:
@@ -90,31 +122,52 @@ def test_rules_scores_on_the_shipped_release(release: Path, tmp_path: Path) -> N
     assert round(100 * m["stance"]["macro_f1"], 1) == 47.0
 
 
-def test_cli_writes_schema_valid_prediction_files(release: Path, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["baseline", "rules", "--split", "train", "--release", str(release), "--out",
-                 str(tmp_path)])
+def test_cli_writes_schema_valid_prediction_files(
+    release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["baseline", "rules", "--split", "train", "--release", str(release), "--out", str(tmp_path)]
+    )
     assert code == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [f"rules-{c}-train.{k}json" for c in ("claims", "entities", "stance")
-                     for k in ("", "metrics.")]
+    assert names == [
+        f"rules-{c}-train.{k}json"
+        for c in ("claims", "entities", "stance")
+        for k in ("", "metrics.")
+    ]
     validator = reference_validator("predictions")
     for config in ("claims", "entities", "stance"):
         data = json.loads((tmp_path / f"rules-{config}-train.json").read_text())
         assert list(validator.iter_errors(data)) == []
         assert data["system"] == "baseline:rules" and data["split"] == "train"
     # the files score the same through `claimwire evaluate`
-    assert main(["evaluate", "--config", "stance", "--split", "train", "--predictions",
-                 str(tmp_path / "rules-stance-train.json"), "--release", str(release),
-                 "--output", str(tmp_path / "again.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--config",
+                "stance",
+                "--split",
+                "train",
+                "--predictions",
+                str(tmp_path / "rules-stance-train.json"),
+                "--release",
+                str(release),
+                "--output",
+                str(tmp_path / "again.json"),
+            ]
+        )
+        == 0
+    )
     again = json.loads((tmp_path / "again.json").read_text())["metrics"]
     first = json.loads((tmp_path / "rules-stance-train.metrics.json").read_text())["metrics"]
     assert again == first
     assert "wrote " + str(tmp_path / "rules-entities-train.json") in capsys.readouterr().out
 
 
-def test_cli_without_the_split_names_the_splits(release: Path, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_without_the_split_names_the_splits(
+    release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["baseline", "majority", "--release", str(release), "--out", str(tmp_path)])
     assert code == 2
     assert "pass --split train" in capsys.readouterr().err

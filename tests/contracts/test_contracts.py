@@ -19,15 +19,23 @@ from builder.contracts.schemas import SCHEMA_NAMES, load_schema, reference_valid
 def test_labeling_config_declares_exactly_the_schema_labels():
     config = load_label_config()
     assert config.spans == {"entity": ENTITY_LABELS, "claim": ("CLAIM",)}
-    assert config.choices == {"stance": STANCES, "attribution": ATTRIBUTIONS,
-                              "portrayal": PORTRAYALS}
+    assert config.choices == {
+        "stance": STANCES,
+        "attribution": ATTRIBUTIONS,
+        "portrayal": PORTRAYALS,
+    }
     assert config.relations == RELATIONS
 
 
 def test_label_studio_parses_our_config():
     li = LabelInterface(load_label_config().xml)
     assert sorted(li.controls, key=lambda c: c.name) and {c.name for c in li.controls} == {
-        "entity", "claim", "stance", "attribution", "portrayal"}
+        "entity",
+        "claim",
+        "stance",
+        "attribution",
+        "portrayal",
+    }
 
 
 def test_every_schema_is_valid_2020_12_with_an_id():
@@ -77,7 +85,8 @@ def _compatible(schema_t: object, feature_t: object) -> bool:
         if schema_t[0] == "list":
             return _compatible(schema_t[1], feature_t[1])
         return schema_t[1].keys() == feature_t[1].keys() and all(
-            _compatible(schema_t[1][k], feature_t[1][k]) for k in schema_t[1])
+            _compatible(schema_t[1][k], feature_t[1][k]) for k in schema_t[1]
+        )
     if isinstance(schema_t, tuple):  # ("null", "string") or an anyOf of null + enum
         non_null = [t for t in schema_t if t != "null" and "null" not in str(t)]
         return any(_compatible(t, feature_t) for t in non_null) or feature_t == "string"

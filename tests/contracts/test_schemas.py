@@ -41,12 +41,17 @@ def _mutations() -> dict[str, Any]:
         "two labels": m(lambda t: res(t)[0]["value"].update(labels=["PER", "ORG"])),
         "negative start": m(lambda t: res(t)[0]["value"].update(start=-1)),
         "start is a string": m(lambda t: res(t)[0]["value"].update(start="0")),
-        "stance not a choice": m(lambda t: next(r for r in res(t) if r.get("from_name") ==
-                                               "stance")["value"].update(choices=["MAYBE"])),
-        "relation label": m(lambda t: next(r for r in res(t) if r["type"] == "relation")
-                            .update(labels=["about"])),
-        "relation without to_id": m(lambda t: next(r for r in res(t) if r["type"] == "relation")
-                                    .pop("to_id")),
+        "stance not a choice": m(
+            lambda t: next(r for r in res(t) if r.get("from_name") == "stance")["value"].update(
+                choices=["MAYBE"]
+            )
+        ),
+        "relation label": m(
+            lambda t: next(r for r in res(t) if r["type"] == "relation").update(labels=["about"])
+        ),
+        "relation without to_id": m(
+            lambda t: next(r for r in res(t) if r["type"] == "relation").pop("to_id")
+        ),
         "unknown result type": m(lambda t: res(t)[0].update(type="rectanglelabels")),
         "to_name": m(lambda t: res(t)[0].update(to_name="image")),
         "completed_by list": m(lambda t: t["annotations"][0].update(completed_by=[1])),
@@ -59,10 +64,13 @@ CASES = _mutations()
 @pytest.mark.parametrize("case", CASES)
 def test_fast_and_reference_validators_agree(case: str):
     instance = CASES[case]
-    fast = sorted(tuple(e.instance_path) for e in fast_validator("labelstudio-task")
-                  .iter_errors(instance))
-    ref = sorted(tuple(e.absolute_path) for e in reference_validator("labelstudio-task")
-                 .iter_errors(instance))
+    fast = sorted(
+        tuple(e.instance_path) for e in fast_validator("labelstudio-task").iter_errors(instance)
+    )
+    ref = sorted(
+        tuple(e.absolute_path)
+        for e in reference_validator("labelstudio-task").iter_errors(instance)
+    )
     assert (fast == []) == (case == "valid")
     assert (ref == []) == (case == "valid")
     assert set(fast) == set(ref)
@@ -71,7 +79,8 @@ def test_fast_and_reference_validators_agree(case: str):
 def test_if_then_branching_names_the_exact_field():
     errors = list(fast_validator("labelstudio-task").iter_errors(CASES["unknown entity label"]))
     assert [list(e.instance_path) for e in errors] == [
-        ["annotations", 0, "result", 0, "value", "labels", 0]]
+        ["annotations", 0, "result", 0, "value", "labels", 0]
+    ]
 
 
 @pytest.mark.parametrize("name", ["documents", "article"])
@@ -86,10 +95,31 @@ def test_release_and_article_schemas_agree(name: str):
 
 THREE = json.loads((ROOT / "tests" / "fixtures" / "three_annotators.json").read_text("utf-8"))
 CONTROLS = ["entity", "claim", "stance", "attribution", "portrayal"]
-ODD = st.one_of(st.sampled_from([*CONTROLS, "sentiment", "", "labels", "choices", "relation",
-                                 "text", "PER", "FAVOR", "CLAIM", "claimer", "Entity"]),
-                st.none(), st.booleans(), st.integers(-2, 3), st.just([]), st.just({}),
-                st.just(["PER"]), st.just({"start": 0, "end": 1, "text": "x"}))
+ODD = st.one_of(
+    st.sampled_from(
+        [
+            *CONTROLS,
+            "sentiment",
+            "",
+            "labels",
+            "choices",
+            "relation",
+            "text",
+            "PER",
+            "FAVOR",
+            "CLAIM",
+            "claimer",
+            "Entity",
+        ]
+    ),
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 3),
+    st.just([]),
+    st.just({}),
+    st.just(["PER"]),
+    st.just({"start": 0, "end": 1, "text": "x"}),
+)
 
 
 @st.composite
@@ -101,12 +131,28 @@ def mutated_task(draw: st.DrawFn) -> Any:
     for _ in range(draw(st.integers(1, 4))):
         i = draw(st.integers(0, len(results) - 1))
         r = results[i]
-        what = draw(st.sampled_from(["from_name", "type", "to_name", "drop", "value", "inner",
-                                     "not-an-object", "swap-value"]))
+        what = draw(
+            st.sampled_from(
+                [
+                    "from_name",
+                    "type",
+                    "to_name",
+                    "drop",
+                    "value",
+                    "inner",
+                    "not-an-object",
+                    "swap-value",
+                ]
+            )
+        )
         if what == "drop" and isinstance(r, dict) and r:
             r.pop(draw(st.sampled_from(sorted(r))))
-        elif what == "inner" and isinstance(r, dict) and isinstance(r.get("value"), dict) \
-                and r["value"]:
+        elif (
+            what == "inner"
+            and isinstance(r, dict)
+            and isinstance(r.get("value"), dict)
+            and r["value"]
+        ):
             r["value"][draw(st.sampled_from(sorted(r["value"])))] = draw(ODD)
         elif what == "not-an-object":
             results[i] = draw(ODD)
@@ -141,8 +187,12 @@ def test_fast_check_agrees_with_both_validators_on_random_mutations():
     ref = reference_validator("labelstudio-task")
     seen = {True: 0, False: 0}
 
-    @settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 300), deadline=None,
-              suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 300),
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     @given(mutated_task())
     def run(task: Any) -> None:
         verdict = fast_check("labelstudio-task")(task)

@@ -15,12 +15,12 @@ from builder.cli.main import main
 from builder.contracts.features import features
 from builder.contracts.schemas import load_schema, reference_validator
 from builder.core.adjudicate import Policy, Version, adjudicate, needs_review
-from builder.labelstudio.review import review_task
 from builder.core.merge import MergeStats, merge, pseudonym, versions
 from builder.errors import InvalidDataError, UsageError
 from builder.io.articles import read_articles
 from builder.io.exports import read_export
 from builder.labelstudio.client import annotation_results
+from builder.labelstudio.review import review_task
 from builder.pipeline.build import build
 from builder.records import Claim, Entity
 
@@ -55,7 +55,8 @@ def test_fixture_regenerates_identically():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "make_three_annotators", ROOT / "tests" / "fixtures" / "make_three_annotators.py")
+        "make_three_annotators", ROOT / "tests" / "fixtures" / "make_three_annotators.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.make() == json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -92,8 +93,9 @@ def test_claim_values_are_voted(doc):
 
 
 def _version(who: str, when: int, entities=(), claims=(), truth=False) -> Version:
-    return Version(when, pseudonym(who), (f"2026-01-0{when}", when), truth, tuple(entities),
-                   tuple(claims))
+    return Version(
+        when, pseudonym(who), (f"2026-01-0{when}", when), truth, tuple(entities), tuple(claims)
+    )
 
 
 def test_tie_rule_with_two_annotators():
@@ -112,8 +114,9 @@ def test_linked_entity_is_kept():
     """Claimer tie: the most recent holder's claimer wins, and its entity is kept although only
     one annotator of three drew it."""
     x, y = Entity("e1", 0, 6, "Maduro", "PER"), Entity("e2", 50, 56, "Guaido", "PER")
-    claim = dict(start=10, end=40, text="t" * 30, target_ids=(), attribution="REPORTED",
-                 stance="AGAINST")
+    claim = dict(
+        start=10, end=40, text="t" * 30, target_ids=(), attribution="REPORTED", stance="AGAINST"
+    )
     a = _version("a", 1, [x], [Claim("c1", claimer_id="e1", **claim)])
     b = _version("b", 2, [y], [Claim("c1", claimer_id="e2", **claim)])
     c = _version("c", 3, [])
@@ -126,8 +129,9 @@ def test_linked_entity_is_kept():
 def test_ground_truth_wins_and_agreement_ignores_it(doc, tmp_path):
     data = json.loads(FIXTURE.read_text(encoding="utf-8"))
     truth = copy.deepcopy(data[0]["annotations"][0])
-    truth.update(id=200, completed_by=99, ground_truth=True,
-                 updated_at="2026-01-01T00:00:00.000000Z")  # older than all: still wins
+    truth.update(
+        id=200, completed_by=99, ground_truth=True, updated_at="2026-01-01T00:00:00.000000Z"
+    )  # older than all: still wins
     data[0]["annotations"].append(truth)
     path = tmp_path / "with-truth.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -178,11 +182,15 @@ def test_review_task_carries_every_version(doc):
     assert needs_review(doc, threshold=0.5)  # the c4 stance tie alone sends it to review
     review = review_task(doc, task.id, usable, annotation_results(doc.to_row()))
     models = [p["model_version"] for p in review["predictions"]]
-    assert models == ["adjudicated (majority)",
-                      *(f"annotator {pseudonym(u)}" for u in (11, 12, 13))]
+    assert models == [
+        "adjudicated (majority)",
+        *(f"annotator {pseudonym(u)}" for u in (11, 12, 13)),
+    ]
     assert review["id"] == 1 and review["data"]["article_id"] == doc.id
-    assert review["predictions"][1]["result"] == json.loads(
-        FIXTURE.read_text(encoding="utf-8"))[0]["annotations"][0]["result"]
+    assert (
+        review["predictions"][1]["result"]
+        == json.loads(FIXTURE.read_text(encoding="utf-8"))[0]["annotations"][0]["result"]
+    )
 
 
 def test_review_command_and_settled_result_flows_back(tmp_path, capsys):
@@ -197,9 +205,16 @@ def test_review_command_and_settled_result_flows_back(tmp_path, capsys):
         if r.get("id") == "c4" and r.get("from_name") == "stance":
             r["value"]["choices"] = ["NEUTRAL"]
     data = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    data[0]["annotations"].append({"id": 300, "completed_by": 50, "result": settled,
-                                   "was_cancelled": False, "ground_truth": True,
-                                   "updated_at": "2026-02-01T00:00:00.000000Z"})
+    data[0]["annotations"].append(
+        {
+            "id": 300,
+            "completed_by": 50,
+            "result": settled,
+            "was_cancelled": False,
+            "ground_truth": True,
+            "updated_at": "2026-02-01T00:00:00.000000Z",
+        }
+    )
     pulled = tmp_path / "pulled.json"
     pulled.write_text(json.dumps(data), encoding="utf-8")
     result = build(ROOT / "articles", [pulled], tmp_path / "dist", "0.1.1")
@@ -259,23 +274,51 @@ def test_push_review_attaches_predictions_to_the_existing_task():
         if request.url.path == "/api/tasks/":
             if request.url.params.get("page", "1") != "1":
                 return httpx.Response(404, json={"detail": "Invalid page."})
-            return httpx.Response(200, json={"tasks": [{"id": 7, "data": {
-                "article_id": "000_e5b139a28bf6bbf6", "text_sha256": "0" * 64}}], "total": 1})
+            return httpx.Response(
+                200,
+                json={
+                    "tasks": [
+                        {
+                            "id": 7,
+                            "data": {"article_id": "000_e5b139a28bf6bbf6", "text_sha256": "0" * 64},
+                        }
+                    ],
+                    "total": 1,
+                },
+            )
         if request.url.path == "/api/predictions/":
-            return httpx.Response(201, json={"id": len(sent), "task": body["task"],
-                                             "result": body["result"]})
+            return httpx.Response(
+                201, json={"id": len(sent), "task": body["task"], "result": body["result"]}
+            )
         return httpx.Response(404, json={"detail": "Not found."})
 
-    client = LabelStudio(base_url="http://127.0.0.1:9", api_key="k",
-                         httpx_client=httpx.Client(transport=httpx.MockTransport(server)))
-    review = [{"data": {"article_id": "000_e5b139a28bf6bbf6"}, "predictions": [
-        {"model_version": "adjudicated (majority)", "score": 0.97, "result": [{"id": "c1"}]},
-        {"model_version": "annotator ann-0123456789ab", "result": [{"id": "e1"}]}]}]
+    client = LabelStudio(
+        base_url="http://127.0.0.1:9",
+        api_key="k",
+        httpx_client=httpx.Client(transport=httpx.MockTransport(server)),
+    )
+    review = [
+        {
+            "data": {"article_id": "000_e5b139a28bf6bbf6"},
+            "predictions": [
+                {
+                    "model_version": "adjudicated (majority)",
+                    "score": 0.97,
+                    "result": [{"id": "c1"}],
+                },
+                {"model_version": "annotator ann-0123456789ab", "result": [{"id": "e1"}]},
+            ],
+        }
+    ]
     assert push_review(client, 3, review) == 2
     posts = [b for m, path, b in sent if m == "POST"]
     assert posts == [
-        {"task": 7, "model_version": "adjudicated (majority)", "score": 0.97,
-         "result": [{"id": "c1"}]},
+        {
+            "task": 7,
+            "model_version": "adjudicated (majority)",
+            "score": 0.97,
+            "result": [{"id": "c1"}],
+        },
         {"task": 7, "model_version": "annotator ann-0123456789ab", "result": [{"id": "e1"}]},
     ]
     with pytest.raises(UsageError) as exc:

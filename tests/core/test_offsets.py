@@ -43,7 +43,7 @@ def test_crlf_and_nbsp_spans_with_collapsed_text_are_reported():
     s, e = _find(EMOJI, "spoke.\r\nMaduro\u00a0replied")
     span = resolve_span(EMOJI, s, e, "spoke. Maduro replied")
     assert span is not None and span.fixes == (WHITESPACE,)
-    assert EMOJI[span.start:span.end] == "spoke.\r\nMaduro\u00a0replied"
+    assert EMOJI[span.start : span.end] == "spoke.\r\nMaduro\u00a0replied"
 
 
 def test_surrounding_whitespace_is_trimmed_and_reported():

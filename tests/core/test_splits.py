@@ -10,7 +10,8 @@ def test_assignment_is_a_pure_function_of_the_group_key():
     spec = SplitSpec()
     assert spec.assign("venezuela-2019-guaido-military") == "train"
     assert [spec.assign(f"story-{i}") for i in range(8)] == [
-        spec.assign(f"story-{i}") for i in range(8)]
+        spec.assign(f"story-{i}") for i in range(8)
+    ]
 
 
 def test_shares_are_respected_on_many_keys():

@@ -45,20 +45,35 @@ def assert_like_reference(docs: list[Document]) -> None:
 
 # --- documents ------------------------------------------------------------------------------
 
-def make_doc(text: str, entities: Iterable[tuple[int, int, str]] = (),
-             claims: Iterable[tuple[int, int, int | None, tuple[int, ...]]] = (),
-             doc_id: str = "d") -> Document:
+
+def make_doc(
+    text: str,
+    entities: Iterable[tuple[int, int, str]] = (),
+    claims: Iterable[tuple[int, int, int | None, tuple[int, ...]]] = (),
+    doc_id: str = "d",
+) -> Document:
     """A document of ``text`` with entities ``(start, end, label)`` and claims ``(start, end,
     claimer entity index or None, target entity indexes)``."""
-    ents = tuple(Entity(f"e{i}", s, e, text[s:e], label)
-                 for i, (s, e, label) in enumerate(entities))
-    cls = tuple(Claim(f"c{i}", s, e, text[s:e], None if who is None else f"e{who}",
-                      tuple(f"e{t}" for t in targets), "AUTHOR" if who is None else "REPORTED",
-                      STANCES[i % len(STANCES)])
-                for i, (s, e, who, targets) in enumerate(claims))
+    ents = tuple(
+        Entity(f"e{i}", s, e, text[s:e], label) for i, (s, e, label) in enumerate(entities)
+    )
+    cls = tuple(
+        Claim(
+            f"c{i}",
+            s,
+            e,
+            text[s:e],
+            None if who is None else f"e{who}",
+            tuple(f"e{t}" for t in targets),
+            "AUTHOR" if who is None else "REPORTED",
+            STANCES[i % len(STANCES)],
+        )
+        for i, (s, e, who, targets) in enumerate(claims)
+    )
     meta = ArticleMeta(source="s", title="t", language="en", license="CC0-1.0")
-    return Document(Article(doc_id, text, meta, ""), ents, cls, AnnotationInfo(1, ("a",), "x"),
-                    "0" * 64)
+    return Document(
+        Article(doc_id, text, meta, ""), ents, cls, AnnotationInfo(1, ("a",), "x"), "0" * 64
+    )
 
 
 def view_sentences(text: str) -> list[tuple[int, int]]:
@@ -76,8 +91,11 @@ def span(text: str, part: str, nth: int = 0) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def seed_doc() -> Document:
     articles = {a.id: a for a in read_articles(ROOT / "articles")}
-    task = next(t for t in read_export(ROOT / "annotations" / "exports" / "gold.json")
-                if t.article_id == SEED_ID)
+    task = next(
+        t
+        for t in read_export(ROOT / "annotations" / "exports" / "gold.json")
+        if t.article_id == SEED_ID
+    )
     doc = merge(articles[SEED_ID], task)
     assert doc is not None
     return doc
@@ -106,23 +124,53 @@ def test_bench_documents_like_reference(bench_docs: list[Document]) -> None:
 
 def test_tokens_split_at_entity_boundaries() -> None:
     text = "The anti-Biden camp met Jean-Luc Picard's aides."
-    doc = make_doc(text, [(*span(text, "Biden"), "PER"), (*span(text, "Luc Pic"), "PER"),
-                          (*span(text, "camp"), "ORG")])
+    doc = make_doc(
+        text,
+        [
+            (*span(text, "Biden"), "PER"),
+            (*span(text, "Luc Pic"), "PER"),
+            (*span(text, "camp"), "ORG"),
+        ],
+    )
     (row,) = entity_rows(doc)
-    assert row["tokens"] == ["The", "anti-", "Biden", "camp", "met", "Jean-", "Luc", "Pic",
-                             "ard's", "aides", "."]
-    assert row["ner_tags"] == ["O", "O", "B-PER", "B-ORG", "O", "O", "B-PER", "I-PER", "O", "O",
-                               "O"]
-    assert [text[s:e] for s, e in zip(row["token_starts"], row["token_ends"], strict=True)] \
-        == row["tokens"]
+    assert row["tokens"] == [
+        "The",
+        "anti-",
+        "Biden",
+        "camp",
+        "met",
+        "Jean-",
+        "Luc",
+        "Pic",
+        "ard's",
+        "aides",
+        ".",
+    ]
+    assert row["ner_tags"] == [
+        "O",
+        "O",
+        "B-PER",
+        "B-ORG",
+        "O",
+        "O",
+        "B-PER",
+        "I-PER",
+        "O",
+        "O",
+        "O",
+    ]
+    assert [text[s:e] for s, e in zip(row["token_starts"], row["token_ends"], strict=True)] == row[
+        "tokens"
+    ]
     assert_like_reference([doc])
 
 
 def test_several_cuts_in_one_token_and_overlapping_entities() -> None:
     text = "Xabcdefg went home."
     doc = make_doc(text, [(1, 3, "PER"), (2, 6, "ORG"), (0, 8, "LOC"), (5, 7, "GPE")])
-    assert [r["tokens"] for r in entity_rows(doc)] == [["X", "a", "b", "cd", "e", "f", "g",
-                                                        "went", "home", "."]]
+    assert [r["tokens"] for r in entity_rows(doc)] == [
+        ["X", "a", "b", "cd", "e", "f", "g", "went", "home", "."]
+    ]
     assert_like_reference([doc])
 
 
@@ -134,25 +182,35 @@ def test_entity_across_a_sentence_boundary_begins_in_each_sentence() -> None:
     assert_like_reference([doc])
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "   \n\n \t ",
-    "\n\nOne.\n\n\n\nTwo.\n\n",
-    "Windows lines.\r\nNext line?\r\n\r\nNew paragraph!\r\n",
-    "Fire 🔥 spreads. Smoke 💨 follows!\n\n“Quoted,” she said. ‘Single’ too.",
-    "Col. Jose Luis Silva met Dr. No. Then U.S. officials left. Mr.Smith stayed. (Gen. Ruiz.) "
-    "“Sept. 4” was Col... Silva's day. No. 5 won.",
-    'He said "stop." Then left. It costs 4.5 dollars. See 3. Done? "Yes!" Ok. 1999 came.',
-    "naïve café Straße 東京 ١٢٣ x_y don’t well-known -lead trail- a--b 'quoted' end.",
-    "NUL\x00inside. Control\x1ccharacters\x1fhere. Tab\tseparated.\x0bVertical.",
-    "no stop at the end", ".", "?!", "A. B. C.", "e.g. lower. Upper",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\n \t ",
+        "\n\nOne.\n\n\n\nTwo.\n\n",
+        "Windows lines.\r\nNext line?\r\n\r\nNew paragraph!\r\n",
+        "Fire 🔥 spreads. Smoke 💨 follows!\n\n“Quoted,” she said. ‘Single’ too.",
+        "Col. Jose Luis Silva met Dr. No. Then U.S. officials left. Mr.Smith stayed. (Gen. Ruiz.) "
+        "“Sept. 4” was Col... Silva's day. No. 5 won.",
+        'He said "stop." Then left. It costs 4.5 dollars. See 3. Done? "Yes!" Ok. 1999 came.',
+        "naïve café Straße 東京 ١٢٣ x_y don’t well-known -lead trail- a--b 'quoted' end.",
+        "NUL\x00inside. Control\x1ccharacters\x1fhere. Tab\tseparated.\x0bVertical.",
+        "no stop at the end",
+        ".",
+        "?!",
+        "A. B. C.",
+        "e.g. lower. Upper",
+    ],
+)
 def test_texts_like_reference(text: str) -> None:
     words = list(re.finditer(r"\w+", text))
-    entities = [(m.start(), m.end(), ENTITY_LABELS[i % len(ENTITY_LABELS)])
-                for i, m in enumerate(words[::3])]
-    claims = [(m.start(), m.end(), 0 if entities else None, (0,) if entities else ())
-              for m in words[1::4]]
+    entities = [
+        (m.start(), m.end(), ENTITY_LABELS[i % len(ENTITY_LABELS)])
+        for i, m in enumerate(words[::3])
+    ]
+    claims = [
+        (m.start(), m.end(), 0 if entities else None, (0,) if entities else ()) for m in words[1::4]
+    ]
     doc = make_doc(text, entities, claims)
     assert view_sentences(text) == sentences(text)
     assert_like_reference([doc])
@@ -182,13 +240,18 @@ def documents(draw: st.DrawFn) -> Document:
     text = draw(st.text(alphabet=_ALPHABET, max_size=60))
     n = len(text)
     bounds = st.tuples(st.integers(0, n), st.integers(0, n)).map(sorted)
-    entities = [(s, e, draw(st.sampled_from(ENTITY_LABELS)))
-                for s, e in draw(st.lists(bounds, max_size=5))]
+    entities = [
+        (s, e, draw(st.sampled_from(ENTITY_LABELS))) for s, e in draw(st.lists(bounds, max_size=5))
+    ]
     who = st.none() | st.integers(0, len(entities) - 1) if entities else st.none()
-    targets = st.lists(st.integers(0, len(entities) - 1), max_size=2, unique=True) \
-        if entities else st.just([])
-    claims = [(s, e, draw(who), tuple(draw(targets))) for s, e in draw(st.lists(bounds,
-                                                                              max_size=3))]
+    targets = (
+        st.lists(st.integers(0, len(entities) - 1), max_size=2, unique=True)
+        if entities
+        else st.just([])
+    )
+    claims = [
+        (s, e, draw(who), tuple(draw(targets))) for s, e in draw(st.lists(bounds, max_size=3))
+    ]
     return make_doc(text, entities, claims, doc_id=draw(st.sampled_from(["a", "b/c"])))
 
 
@@ -202,6 +265,7 @@ def test_random_documents_like_reference(docs: list[Document]) -> None:
 
 # --- tables ---------------------------------------------------------------------------------
 
+
 def test_tables_have_the_release_schema(bench_docs: list[Document]) -> None:
     views = Views(bench_docs[:20])
     for config in CONFIGS:
@@ -209,8 +273,9 @@ def test_tables_have_the_release_schema(bench_docs: list[Document]) -> None:
         assert table.schema == features()[config].arrow_schema
         assert table.num_rows == views.row_offsets(config)[-1]
     documents = views.table("documents")
-    expected = pa.Table.from_pylist([d.to_row() for d in bench_docs[:20]],
-                                    schema=features()["documents"].arrow_schema)
+    expected = pa.Table.from_pylist(
+        [d.to_row() for d in bench_docs[:20]], schema=features()["documents"].arrow_schema
+    )
     assert documents.equals(expected)
 
 
@@ -244,18 +309,19 @@ def test_split_tables_equal_per_split_tables(bench_docs: list[Document]) -> None
 def test_batches_give_the_same_tables(bench_docs: list[Document]) -> None:
     whole = Views(bench_docs)
     for config in CONFIGS:
-        parts = [Views(bench_docs[i: i + 7]).table(config)
-                 for i in range(0, len(bench_docs), 7)]
-        assert pa.concat_tables(parts).combine_chunks().equals(
-            whole.table(config).combine_chunks()), config
+        parts = [Views(bench_docs[i : i + 7]).table(config) for i in range(0, len(bench_docs), 7)]
+        assert (
+            pa.concat_tables(parts).combine_chunks().equals(whole.table(config).combine_chunks())
+        ), config
 
 
 def test_row_dicts_read_back_the_tables(bench_docs: list[Document]) -> None:
     docs = bench_docs[:10]
     views = Views(docs)
     rows = task_rows("stance", docs)
-    assert [r["label"] for r in rows] == [STANCES[x] for x in
-                                          views.table("stance").column("label").to_pylist()]
+    assert [r["label"] for r in rows] == [
+        STANCES[x] for x in views.table("stance").column("label").to_pylist()
+    ]
     assert views.table("claims").to_pylist() == task_rows("claims", docs)
 
 

@@ -21,8 +21,11 @@ def test_seed_is_the_shared_seed_byte_for_byte():
 
 
 def test_seed_loses_exactly_the_boilerplate_lines():
-    dropped = {no: verdict for no, _, verdict in clean_lines(RAW, RULES)
-               if verdict not in ("keep", "blank")}
+    dropped = {
+        no: verdict
+        for no, _, verdict in clean_lines(RAW, RULES)
+        if verdict not in ("keep", "blank")
+    }
     assert dropped == {
         1: "drop ^- Sputnik International$",
         2: "drop ^World$",
@@ -78,21 +81,39 @@ def test_unknown_source_names_the_fix(tmp_path: Path):
 
 def test_clean_keeps_exactly_the_lines_clean_lines_keeps():
     rng = random.Random(7)
-    words = ["READ MORE: x", "Photo", "Related story", "Subscribe", "Comments", "", "  ",
-             "A sentence.", "A teaser", "\u00a0", "end.", "Photo: AP", "x\ty"]
+    words = [
+        "READ MORE: x",
+        "Photo",
+        "Related story",
+        "Subscribe",
+        "Comments",
+        "",
+        "  ",
+        "A sentence.",
+        "A teaser",
+        "\u00a0",
+        "end.",
+        "Photo: AP",
+        "x\ty",
+    ]
     rule_sets = [
         RULES,
         CleaningRules((), (), ()),
-        CleaningRules((re.compile("^Photo"),), ((re.compile("^Photo"), re.compile(r"\.$")),),
-                      (re.compile("^Comments$"),)),
+        CleaningRules(
+            (re.compile("^Photo"),),
+            ((re.compile("^Photo"), re.compile(r"\.$")),),
+            (re.compile("^Comments$"),),
+        ),
         CleaningRules((), ((re.compile("teaser|Photo"), re.compile("^A ")),), ()),
         CleaningRules((), (), (re.compile("^$"),)),  # a cut marker that matches a blank line
     ]
     for _ in range(300):
         raw = rng.choice(["\n", "\r\n", "\r"]).join(
-            rng.choice(words) for _ in range(rng.randint(0, 12)))
+            rng.choice(words) for _ in range(rng.randint(0, 12))
+        )
         for rules in rule_sets:
             kept = [line.strip() for _, line, v in clean_lines(raw, rules) if v == "keep"]
             assert clean(raw, rules) == "\n\n".join(kept), (raw, rules)
     assert clean(RAW, RULES) == "\n\n".join(
-        line.strip() for _, line, v in clean_lines(RAW, RULES) if v == "keep")
+        line.strip() for _, line, v in clean_lines(RAW, RULES) if v == "keep"
+    )

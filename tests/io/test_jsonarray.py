@@ -20,8 +20,21 @@ from builder.io.exports import export_files, read_export
 from builder.io.jsonarray import Damage, Slice, split_array
 from builder.io.jsonpos import locate
 
-TRICKY = ['plain', '"', "\\", '\\"', '}],{[', 'x\\\\"y', {"k": ["],", {"a": "\\\\"}]}, 1, None,
-          [], {}, "emoji 😀 and CRLF\r\n", ""]
+TRICKY = [
+    "plain",
+    '"',
+    "\\",
+    '\\"',
+    "}],{[",
+    'x\\\\"y',
+    {"k": ["],", {"a": "\\\\"}]},
+    1,
+    None,
+    [],
+    {},
+    "emoji 😀 and CRLF\r\n",
+    "",
+]
 
 
 def _split(data: bytes, block: int) -> list[Slice | Damage]:
@@ -38,43 +51,83 @@ def test_slices_are_the_elements_byte_for_byte(block: int):
             {"s": rng.choice(TRICKY), "l": [rng.choice(TRICKY) for _ in range(rng.randrange(4))]}
             for _ in range(rng.randrange(0, 6))
         ]
-        for data in (orjson.dumps(value), json.dumps(value, indent=2).encode(),
-                     json.dumps(value, ensure_ascii=False).encode()):
+        for data in (
+            orjson.dumps(value),
+            json.dumps(value, indent=2).encode(),
+            json.dumps(value, ensure_ascii=False).encode(),
+        ):
             pieces = _split(data, block)
             assert all(isinstance(p, Slice) for p in pieces)
             assert [p.index for p in pieces] == list(range(len(value)))
             assert [orjson.loads(p.data) for p in pieces] == value
-            assert all(data[p.offset:p.offset + len(p.data)] == p.data for p in pieces)
+            assert all(data[p.offset : p.offset + len(p.data)] == p.data for p in pieces)
 
 
-@pytest.mark.parametrize("data,expected", [
-    (b"[]", []),
-    (b"[ \n ]\n", []),
-    (b"[1,2", [Slice(0, 1, b"1"), Slice(1, 3, b"2"),
-               Damage(1, 4, "the array is not closed (the file ends early)")]),
-    (b'[{"a": "x]', [Slice(0, 1, b'{"a": "x]'),
-                     Damage(0, 10, "the array is not closed (the file ends early)")]),
-    (b"[1,,2]", [Slice(0, 1, b"1"), Damage(1, 3, "an empty element (two commas in a row)")]),
-    (b"[1,2,]", [Slice(0, 1, b"1"), Slice(1, 3, b"2"),
-                 Damage(2, 5, "a comma before the closing bracket")]),
-    (b"[1] x", [Slice(0, 1, b"1"), Damage(0, 3, "data after the end of the array")]),
-    (b'[{"a":1}}]', [Slice(0, 1, b'{"a":1}}')]),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (b"[]", []),
+        (b"[ \n ]\n", []),
+        (
+            b"[1,2",
+            [
+                Slice(0, 1, b"1"),
+                Slice(1, 3, b"2"),
+                Damage(1, 4, "the array is not closed (the file ends early)"),
+            ],
+        ),
+        (
+            b'[{"a": "x]',
+            [
+                Slice(0, 1, b'{"a": "x]'),
+                Damage(0, 10, "the array is not closed (the file ends early)"),
+            ],
+        ),
+        (b"[1,,2]", [Slice(0, 1, b"1"), Damage(1, 3, "an empty element (two commas in a row)")]),
+        (
+            b"[1,2,]",
+            [
+                Slice(0, 1, b"1"),
+                Slice(1, 3, b"2"),
+                Damage(2, 5, "a comma before the closing bracket"),
+            ],
+        ),
+        (b"[1] x", [Slice(0, 1, b"1"), Damage(0, 3, "data after the end of the array")]),
+        (b'[{"a":1}}]', [Slice(0, 1, b'{"a":1}}')]),
+    ],
+)
 def test_damaged_arrays_are_reported_where_they_break(data: bytes, expected: list):
     assert _split(data, 4) == expected
 
 
 @pytest.mark.parametrize("block", [1, 3, 64, None])
-@pytest.mark.parametrize("data,expected", [
-    (b"[1,,2]", [Slice(0, 1, b"1"), Damage(1, 3, "an empty element (two commas in a row)")]),
-    (b"[1,2,]", [Slice(0, 1, b"1"), Slice(1, 3, b"2"),
-                 Damage(2, 5, "a comma before the closing bracket")]),
-    (b'[{"a":1}}]', [Slice(0, 1, b'{"a":1}}')]),
-    (b'[ "a\\\\", ["b"] ,\n{} ]', [Slice(0, 1, b' "a\\\\"'), Slice(1, 8, b' ["b"] '),
-                                Slice(2, 16, b"\n{} ")]),
-    (b'[1, "x\\"]', [Slice(0, 1, b"1"), Slice(1, 3, b' "x\\"]'),
-                     Damage(1, 9, "the array is not closed (the file ends early)")]),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (b"[1,,2]", [Slice(0, 1, b"1"), Damage(1, 3, "an empty element (two commas in a row)")]),
+        (
+            b"[1,2,]",
+            [
+                Slice(0, 1, b"1"),
+                Slice(1, 3, b"2"),
+                Damage(2, 5, "a comma before the closing bracket"),
+            ],
+        ),
+        (b'[{"a":1}}]', [Slice(0, 1, b'{"a":1}}')]),
+        (
+            b'[ "a\\\\", ["b"] ,\n{} ]',
+            [Slice(0, 1, b' "a\\\\"'), Slice(1, 8, b' ["b"] '), Slice(2, 16, b"\n{} ")],
+        ),
+        (
+            b'[1, "x\\"]',
+            [
+                Slice(0, 1, b"1"),
+                Slice(1, 3, b' "x\\"]'),
+                Damage(1, 9, "the array is not closed (the file ends early)"),
+            ],
+        ),
+    ],
+)
 def test_damage_and_whitespace_do_not_depend_on_the_block(block, data: bytes, expected: list):
     assert _split(data, block) == expected
 
@@ -84,7 +137,9 @@ def test_data_after_the_array_is_found_past_any_whitespace(block):
     spaces = b" \n" * (3 * (block or jsonarray.BLOCK))
     assert _split(b"[1]" + spaces, block) == [Slice(0, 1, b"1")]
     assert _split(b"[1]" + spaces + b"x", block) == [
-        Slice(0, 1, b"1"), Damage(0, 3, "data after the end of the array")]
+        Slice(0, 1, b"1"),
+        Damage(0, 3, "data after the end of the array"),
+    ]
 
 
 # The reference: the scanner's rules one byte at a time (a quote after an odd run of backslashes
@@ -116,8 +171,12 @@ def _structure(buf: bytes) -> tuple[list[int], int]:
 SCAN_BYTES = st.sampled_from(b'""\\\\\\[]{},,  ax_yY\n')
 
 
-@settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 400), deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 400),
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(st.lists(SCAN_BYTES, max_size=700).map(bytes))
 def test_the_scanner_follows_its_rules_byte_for_byte(buf: bytes):
     assert _structure(buf) == _reference(buf)
@@ -136,7 +195,7 @@ def test_the_scanner_follows_its_rules_on_long_buffers():
 def test_backslash_runs_before_quotes_across_word_boundaries(run: int, at: int):
     # A run of backslashes that ends right before byte ``at``, inside or outside a string.
     for text in (b'"' + b"x" * at, b"x" * at, b'{"' + b"x" * at):
-        head = text[:at - run] if at > run else text[:0]
+        head = text[: at - run] if at > run else text[:0]
         for tail in (b'"],1,"a,", 2', b'", 3],4', b'"}, 5'):
             buf = head + b"\\" * run + tail
             assert _structure(buf) == _reference(buf), buf
@@ -166,7 +225,7 @@ def test_backslash_runs_across_a_block_boundary(block: int, run: int):
     assert b"," + b"\\" * run + b'"' in data
     pieces = _split(data, block)
     assert [orjson.loads(p.data) for p in pieces] == value
-    assert all(data[p.offset:p.offset + len(p.data)] == p.data for p in pieces)
+    assert all(data[p.offset : p.offset + len(p.data)] == p.data for p in pieces)
 
 
 def _words_mark_the_depth(n: int) -> bytes:
@@ -194,24 +253,34 @@ def test_arrays_of_scalars_and_of_long_elements(block: int):
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1)  # orjson's integers
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)  # orjson's integers
     | st.text(alphabet='ab"\\[]{},: \n\x00é😀'),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
 
-@settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 200), deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
-@given(st.lists(JSON_VALUES, max_size=8), st.sampled_from([1, 2, 7, 64, None]),
-       st.sampled_from([None, 0, 2]))
+@settings(
+    max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 200),
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(
+    st.lists(JSON_VALUES, max_size=8),
+    st.sampled_from([1, 2, 7, 64, None]),
+    st.sampled_from([None, 0, 2]),
+)
 def test_random_arrays_split_into_their_elements(value: list, block: int, indent: int | None):
     data = json.dumps(value, indent=indent, ensure_ascii=False).encode()
     pieces = _split(data, block)
     assert all(isinstance(p, Slice) for p in pieces)
     assert [orjson.loads(p.data) for p in pieces] == value
-    assert all(data[p.offset:p.offset + len(p.data)] == p.data for p in pieces)
+    assert all(data[p.offset : p.offset + len(p.data)] == p.data for p in pieces)
 
 
 def test_the_popcount_without_numpy_2():
@@ -312,16 +381,32 @@ def test_a_folder_of_per_task_files_reads_in_path_order(tmp_path: Path):
     for k in (3, 1, 2):
         (folder / f"task-{k:03d}.json").write_bytes(orjson.dumps({**first, "id": k}))
     assert [(t.id, t.index, t.base) for t in read_export(folder)] == [
-        (1, -1, ""), (2, -1, ""), (3, -1, "")]
+        (1, -1, ""),
+        (2, -1, ""),
+        (3, -1, ""),
+    ]
 
 
 def test_a_folder_is_listed_in_the_order_of_its_sorted_paths(tmp_path: Path):
     """The folder is walked a directory at a time, never listed whole; the order is still that
     of every matching path sorted, around folders whose names prefix files' and the reverse."""
     root = tmp_path / "export"
-    names = ["b.json", "a.json", "a/z.json", "a/b/c.json", "a-b.json", "a.json.d/x.json",
-             "A.json", "z/y/x/w.json", ".json", "é.json", "e.json", "notes.txt", "a/b.txt",
-             "x.json/inside.json"]
+    names = [
+        "b.json",
+        "a.json",
+        "a/z.json",
+        "a/b/c.json",
+        "a-b.json",
+        "a.json.d/x.json",
+        "A.json",
+        "z/y/x/w.json",
+        ".json",
+        "é.json",
+        "e.json",
+        "notes.txt",
+        "a/b.txt",
+        "x.json/inside.json",
+    ]
     for name in names:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(b"{}")

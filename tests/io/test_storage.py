@@ -16,9 +16,23 @@ from builder.cli.main import main
 
 
 def _documents(ws: Workspace, *sources: str) -> list[dict[str, Any]]:
-    assert main(["build", "--articles", str(ws.articles), "--out", str(ws.dist),
-                 "--annotations", *sources]) == 0
-    table = pq.read_table(ws.dist / f"claimwire-{DATASET_VERSION}/data/documents/train-00000-of-00001.parquet")
+    assert (
+        main(
+            [
+                "build",
+                "--articles",
+                str(ws.articles),
+                "--out",
+                str(ws.dist),
+                "--annotations",
+                *sources,
+            ]
+        )
+        == 0
+    )
+    table = pq.read_table(
+        ws.dist / f"claimwire-{DATASET_VERSION}/data/documents/train-00000-of-00001.parquet"
+    )
     return table.to_pylist()
 
 
@@ -38,14 +52,20 @@ def test_per_annotation_files_are_regrouped_into_tasks(tmp_path: Path):
     ws = workspace(tmp_path)
     (task,) = ws.tasks()
     first = task["annotations"][0]
-    second = {**first, "id": first["id"] + 1, "ground_truth": False,
-              "updated_at": "2030-01-01T00:00:00Z", "completed_by": 7}
+    second = {
+        **first,
+        "id": first["id"] + 1,
+        "ground_truth": False,
+        "updated_at": "2030-01-01T00:00:00Z",
+        "completed_by": 7,
+    }
     folder = tmp_path / "storage"
     folder.mkdir()
     bare = {k: v for k, v in task.items() if k != "annotations"}
     for ann in (first, second):  # what older export storage writes: one file per annotation
         (folder / str(ann["id"])).with_suffix(".json").write_text(
-            json.dumps({**ann, "task": bare}), encoding="utf-8")
+            json.dumps({**ann, "task": bare}), encoding="utf-8"
+        )
     (row,) = _documents(ws, str(folder))
     assert row["annotation"]["n_annotators"] == 2
     assert row["annotation"]["adjudication"] == "ground_truth"
@@ -68,6 +88,18 @@ def test_file_url_and_errors_name_the_url(tmp_path: Path, capsys):
 
 def test_unknown_protocol_is_a_usage_error(tmp_path: Path, capsys):
     ws = workspace(tmp_path)
-    assert main(["build", "--articles", str(ws.articles), "--out", str(ws.dist),
-                 "--annotations", "nosuchproto://bucket/x.json"]) == 2
+    assert (
+        main(
+            [
+                "build",
+                "--articles",
+                str(ws.articles),
+                "--out",
+                str(ws.dist),
+                "--annotations",
+                "nosuchproto://bucket/x.json",
+            ]
+        )
+        == 2
+    )
     assert "install the fsspec driver for that protocol" in capsys.readouterr().err

@@ -53,7 +53,8 @@ def _articles(tmp_path: Path) -> Path:
 
 
 def test_push_survives_500s_and_dropped_answers_without_duplicates(
-        proxied, ls_server, tmp_path: Path, capsys, request) -> None:
+    proxied, ls_server, tmp_path: Path, capsys, request
+) -> None:
     articles = _articles(tmp_path)
     faults = [
         Fault("POST", r"/api/projects/?", "500"),  # create project: never reached the server
@@ -65,9 +66,10 @@ def test_push_survives_500s_and_dropped_answers_without_duplicates(
         out, err = capsys.readouterr()
         assert code == 0, err
         assert "imported 3 new task(s); 0 already in the project" in out
-        assert proxy.injected() == [("POST", "/api/projects/", "500"),
-                                    ("GET", "/api/tasks/", "drop")] + \
-            [(m, p, "drop-after") for m, p, _ in proxy.injected()[2:]]
+        assert proxy.injected() == [
+            ("POST", "/api/projects/", "500"),
+            ("GET", "/api/tasks/", "drop"),
+        ] + [(m, p, "drop-after") for m, p, _ in proxy.injected()[2:]]
         assert len(proxy.injected()) == 3
         imports = [e for e in proxy.log if e[1].endswith("/import")]
         assert [e[2] for e in imports] == ["drop-after"]  # sent once, never again
@@ -84,8 +86,11 @@ def test_push_survives_500s_and_dropped_answers_without_duplicates(
         assert main(["ls", "push", "--project", "flaky-push", "--articles", str(articles)]) == 0
     assert "imported 0 new task(s); 3 already in the project" in capsys.readouterr().out
     assert _task_count(ls_server, "flaky-push") == 3
-    report(request.config, "ls push under faults: 3 injected (500, drop, drop-after import), "
-           "3 tasks on the server, 0 duplicated")
+    report(
+        request.config,
+        "ls push under faults: 3 injected (500, drop, drop-after import), "
+        "3 tasks on the server, 0 duplicated",
+    )
 
 
 def _projects(ls_server: Any) -> list[str]:
@@ -94,7 +99,8 @@ def _projects(ls_server: Any) -> list[str]:
 
 
 def test_pull_survives_faults_and_writes_one_complete_file(
-        proxied, ls_server, tmp_path: Path, capsys) -> None:
+    proxied, ls_server, tmp_path: Path, capsys
+) -> None:
     articles = _articles(tmp_path)
     with proxied([]):
         assert main(["ls", "push", "--project", "flaky-pull", "--articles", str(articles)]) == 0
@@ -110,18 +116,24 @@ def test_pull_survives_faults_and_writes_one_complete_file(
         code = main(["ls", "pull", "--project", "flaky-pull", "--out", str(out_dir)])
         out, err = capsys.readouterr()
         assert code == 0, err
-        assert sorted(a for _, _, a in proxy.injected()) == ["500", "drop", "drop-after",
-                                                             "truncate"]
+        assert sorted(a for _, _, a in proxy.injected()) == [
+            "500",
+            "drop",
+            "drop-after",
+            "truncate",
+        ]
         assert ls_server.api_key not in out + err
     (pulled,) = out_dir.iterdir()
     assert pulled.name.startswith("flaky-pull-") and pulled.suffix == ".json"
     tasks = json.loads(pulled.read_bytes())
     assert sorted(t["data"]["article_id"] for t in tasks) == [
-        "000_e5b139a28bf6bbf6", "001_copy", "002_copy"]
+        "000_e5b139a28bf6bbf6",
+        "001_copy",
+        "002_copy",
+    ]
 
 
-def test_pull_that_keeps_failing_leaves_no_file(proxied, ls_server, tmp_path: Path,
-                                                capsys) -> None:
+def test_pull_that_keeps_failing_leaves_no_file(proxied, ls_server, tmp_path: Path, capsys) -> None:
     articles = _articles(tmp_path)
     with proxied([]):
         assert main(["ls", "push", "--project", "dead-pull", "--articles", str(articles)]) == 0

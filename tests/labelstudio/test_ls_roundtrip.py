@@ -38,17 +38,30 @@ EMOJI_RAW = (
 )
 EMOJI_SPEC = {
     "article_id": EMOJI_ID,
-    "entities": [{"text": "Juan Guaido", "label": "PER", "portrayal": "POSITIVE"},
-                 {"text": "Nicolas Maduro", "label": "PER"},
-                 {"text": "Washington", "label": "GPE"},
-                 {"text": "CARACAS", "label": "GPE"},
-                 {"text": "Sputnik", "label": "ORG"}],
+    "entities": [
+        {"text": "Juan Guaido", "label": "PER", "portrayal": "POSITIVE"},
+        {"text": "Nicolas Maduro", "label": "PER"},
+        {"text": "Washington", "label": "GPE"},
+        {"text": "CARACAS", "label": "GPE"},
+        {"text": "Sputnik", "label": "ORG"},
+    ],
     "claims": [
-        {"key": "k1", "text": "the army\u00a0will side with the opposition", "claimer": "Juan Guaido",
-         "targets": ["Nicolas Maduro"], "attribution": "REPORTED", "stance": "AGAINST"},
-        {"key": "k2", "text": "the protest was a cafe\u0301 plot by Washington",
-         "claimer": "Nicolas Maduro", "targets": ["Washington", "Juan Guaido"],
-         "attribution": "REPORTED", "stance": "AGAINST"},
+        {
+            "key": "k1",
+            "text": "the army\u00a0will side with the opposition",
+            "claimer": "Juan Guaido",
+            "targets": ["Nicolas Maduro"],
+            "attribution": "REPORTED",
+            "stance": "AGAINST",
+        },
+        {
+            "key": "k2",
+            "text": "the protest was a cafe\u0301 plot by Washington",
+            "claimer": "Nicolas Maduro",
+            "targets": ["Washington", "Juan Guaido"],
+            "attribution": "REPORTED",
+            "stance": "AGAINST",
+        },
     ],
 }
 
@@ -64,8 +77,14 @@ def env(ls_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _articles(tmp: Path) -> Path:
     ws = workspace(tmp)
     (ws.articles / f"{EMOJI_ID}.txt").write_bytes(EMOJI_RAW.encode("utf-8"))
-    meta = {"id": EMOJI_ID, "source": "Sputnik International", "title": "Caracas protest",
-            "language": "en", "license": "test fixture", "url": None}
+    meta = {
+        "id": EMOJI_ID,
+        "source": "Sputnik International",
+        "title": "Caracas protest",
+        "language": "en",
+        "license": "test fixture",
+        "url": None,
+    }
     (ws.articles / f"{EMOJI_ID}.json").write_text(json.dumps(meta), encoding="utf-8")
     return ws.articles
 
@@ -96,33 +115,50 @@ def test_push_annotate_pull_build(env: None, tmp_path: Path, capsys: pytest.Capt
     seed_result = resolve(gold_spec, texts[SEED_ID])
     emoji_result = resolve(EMOJI_SPEC, texts[EMOJI_ID])
     # seed: admin's ground truth + a skipped annotation by the second user
-    client.annotations.create(tasks[SEED_ID][0], result=seed_result, completed_by=admin,
-                              ground_truth=True)
-    client.annotations.create(tasks[SEED_ID][0], result=[], completed_by=other,
-                              was_cancelled=True)
+    client.annotations.create(
+        tasks[SEED_ID][0], result=seed_result, completed_by=admin, ground_truth=True
+    )
+    client.annotations.create(tasks[SEED_ID][0], result=[], completed_by=other, was_cancelled=True)
     # emoji: an older plain annotation by admin, a later ground truth by the second user
     half = [r for r in emoji_result if r.get("from_name") != "portrayal"]
     client.annotations.create(tasks[EMOJI_ID][0], result=half, completed_by=admin)
-    client.annotations.create(tasks[EMOJI_ID][0], result=emoji_result, completed_by=other,
-                              ground_truth=True)
+    client.annotations.create(
+        tasks[EMOJI_ID][0], result=emoji_result, completed_by=other, ground_truth=True
+    )
 
     exports = tmp_path / "pulled"
     assert main(["ls", "pull", "--project", project, "--out", str(exports)]) == 0
     (pulled,) = exports.iterdir()
     assert pulled.name.startswith("roundtrip-") and pulled.suffix == ".json"
     dist = tmp_path / "dist"
-    assert main(["build", "--articles", str(articles), "--annotations", str(exports),
-                 "--out", str(dist)]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--articles",
+                str(articles),
+                "--annotations",
+                str(exports),
+                "--out",
+                str(dist),
+            ]
+        )
+        == 0
+    )
     rows = {r["id"]: r for r in _rows(dist / f"claimwire-{V}")}
 
     seed = rows[SEED_ID]
     assert seed["annotation"]["adjudication"] == "single"  # the skipped one does not count
     assert seed["annotation"]["n_annotators"] == 1
     assert len(seed["entities"]) == 67 and len(seed["claims"]) == 22
-    spans = {(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
-             for r in seed_result if r["type"] == "labels"}
+    spans = {
+        (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
+        for r in seed_result
+        if r["type"] == "labels"
+    }
     assert {(e["start"], e["end"], e["label"]) for e in seed["entities"]} | {
-        (c["start"], c["end"], "CLAIM") for c in seed["claims"]} == spans
+        (c["start"], c["end"], "CLAIM") for c in seed["claims"]
+    } == spans
 
     emoji = rows[EMOJI_ID]
     text = emoji["text"]
@@ -131,7 +167,7 @@ def test_push_annotate_pull_build(env: None, tmp_path: Path, capsys: pytest.Capt
     assert emoji["annotation"]["n_annotators"] == 2
     assert {e["text"]: e["portrayal"] for e in emoji["entities"]}["Juan Guaido"] == "POSITIVE"
     k2 = next(c for c in emoji["claims"] if c["id"] == "k2")
-    assert text[k2["start"]:k2["end"]] == "the protest was a cafe\u0301 plot by Washington"
+    assert text[k2["start"] : k2["end"]] == "the protest was a cafe\u0301 plot by Washington"
     by_id = {e["id"]: e["text"] for e in emoji["entities"]}
     assert by_id[k2["claimer_id"]] == "Nicolas Maduro"
     assert sorted(by_id[t] for t in k2["target_ids"]) == ["Juan Guaido", "Washington"]
@@ -144,17 +180,33 @@ def test_release_pushed_back_comes_back_identical(env: None, tmp_path: Path, cap
     assert ws.build() == 0
     release = ws.dist / f"claimwire-{V}"
     project = "correction"
-    assert main(["ls", "push", "--project", project, "--release", str(release),
-                 "--as", "annotations"]) == 0
+    assert (
+        main(["ls", "push", "--project", project, "--release", str(release), "--as", "annotations"])
+        == 0
+    )
     assert "1 new task(s), 0 added to existing task(s), 0 already there" in capsys.readouterr().out
-    assert main(["ls", "push", "--project", project, "--release", str(release),
-                 "--as", "annotations"]) == 0
+    assert (
+        main(["ls", "push", "--project", project, "--release", str(release), "--as", "annotations"])
+        == 0
+    )
     assert "0 new task(s), 0 added to existing task(s), 1 already there" in capsys.readouterr().out
     exports = tmp_path / "pulled"
     assert main(["ls", "pull", "--project", project, "--out", str(exports)]) == 0
     dist = tmp_path / "dist"
-    assert main(["build", "--articles", str(ws.articles), "--annotations", str(exports),
-                 "--out", str(dist)]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--articles",
+                str(ws.articles),
+                "--annotations",
+                str(exports),
+                "--out",
+                str(dist),
+            ]
+        )
+        == 0
+    )
     before, after = _rows(release), _rows(dist / f"claimwire-{V}")
     for row in before + after:  # who pushed it differs; everything annotated must not
         row["annotation"].pop("annotator_ids")
@@ -165,8 +217,12 @@ def test_release_pushed_as_predictions(env: None, tmp_path: Path, capsys):
     ws = workspace(tmp_path)
     assert ws.build() == 0
     release = ws.dist / f"claimwire-{V}"
-    assert main(["ls", "push", "--project", "review", "--release", str(release),
-                 "--as", "predictions"]) == 0
+    assert (
+        main(
+            ["ls", "push", "--project", "review", "--release", str(release), "--as", "predictions"]
+        )
+        == 0
+    )
     client = connect()
     project = find_project(client, "review")
     (task,) = list(client.tasks.list(project=project.id))
@@ -200,14 +256,17 @@ def test_export_with_emails_builds_a_release_without_them(env: None, tmp_path: P
     from builder.labelstudio.client import push_tasks, task_for
 
     push_tasks(client, project_id, [task_for(a) for a in read_articles(ROOT / "articles")])
-    (task_id, _), = existing_tasks(client, project_id).values()
+    ((task_id, _),) = existing_tasks(client, project_id).values()
     user = ls_user(client, "private_person")
     gold = json.loads((ROOT / "annotations/exports/gold.json").read_text())
-    client.annotations.create(task_id, result=gold[0]["annotations"][0]["result"],
-                              completed_by=user)
+    client.annotations.create(
+        task_id, result=gold[0]["annotations"][0]["result"], completed_by=user
+    )
     export = client.projects.exports.create(
-        project_id, title="with emails",
-        serialization_options={"annotations__completed_by": {"only_id": False}})
+        project_id,
+        title="with emails",
+        serialization_options={"annotations__completed_by": {"only_id": False}},
+    )
     import time
 
     for _ in range(100):
@@ -253,8 +312,9 @@ def test_config_changes_are_applied_only_when_compatible(env: None):
 
     client = connect()
     ours = load_label_config()
-    with_misc = parse_label_config(ours.xml.replace('<Label value="EVENT"',
-                                                    '<Label value="MISC"/>\n    <Label value="EVENT"'))
+    with_misc = parse_label_config(
+        ours.xml.replace('<Label value="EVENT"', '<Label value="MISC"/>\n    <Label value="EVENT"')
+    )
     project_id, action = ensure_project(client, "config-change", with_misc)
     assert action == "created"
     assert ensure_project(client, "config-change", with_misc) == (project_id, "unchanged")
@@ -262,10 +322,19 @@ def test_config_changes_are_applied_only_when_compatible(env: None):
     from builder.labelstudio.client import push_tasks, task_for
 
     push_tasks(client, project_id, [task_for(a) for a in read_articles(ROOT / "articles")])
-    (task_id, _), = existing_tasks(client, project_id).values()
-    client.annotations.create(task_id, result=[{
-        "id": "m1", "from_name": "entity", "to_name": "text", "type": "labels",
-        "value": {"start": 0, "end": 6, "text": "Guaido", "labels": ["MISC"]}}])
+    ((task_id, _),) = existing_tasks(client, project_id).values()
+    client.annotations.create(
+        task_id,
+        result=[
+            {
+                "id": "m1",
+                "from_name": "entity",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": 0, "end": 6, "text": "Guaido", "labels": ["MISC"]},
+            }
+        ],
+    )
     with pytest.raises(UsageError) as err:
         ensure_project(client, "config-change", ours)
     assert "removes entity:MISC" in str(err.value) and "1 annotation(s)" in str(err.value)

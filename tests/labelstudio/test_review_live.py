@@ -20,15 +20,33 @@ FIXTURE = json.loads((ROOT / "tests/fixtures/three_annotators.json").read_text(e
 
 
 def _row(ws: Any, exports: Path, version: str) -> dict[str, Any]:
-    assert main(["build", "--articles", str(ws.articles), "--annotations", str(exports),
-                 "--out", str(ws.dist), "--version", version]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--articles",
+                str(ws.articles),
+                "--annotations",
+                str(exports),
+                "--out",
+                str(ws.dist),
+                "--version",
+                version,
+            ]
+        )
+        == 0
+    )
     path = ws.dist / f"claimwire-{version}/data/documents/train-00000-of-00001.parquet"
     (row,) = pq.read_table(path).to_pylist()
     return row
 
 
-def test_review_round_trip(ls_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                           capsys: pytest.CaptureFixture[str]):
+def test_review_round_trip(
+    ls_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+):
     monkeypatch.setenv("LABEL_STUDIO_URL", ls_server.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls_server.api_key)
     ws = workspace(tmp_path)
@@ -38,8 +56,9 @@ def test_review_round_trip(ls_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_
     project_id, _ = ensure_project(client, project)
     task_id = existing_tasks(client, project_id)[SEED_ID][0]
     for n, ann in enumerate(a for a in FIXTURE[0]["annotations"] if not a.get("was_cancelled")):
-        client.annotations.create(task_id, result=ann["result"],
-                                  completed_by=ls_user(client, f"annotator{n}"))
+        client.annotations.create(
+            task_id, result=ann["result"], completed_by=ls_user(client, f"annotator{n}")
+        )
 
     pulled = tmp_path / "pull1"
     assert main(["ls", "pull", "--project", project, "--out", str(pulled)]) == 0
@@ -49,8 +68,23 @@ def test_review_round_trip(ls_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_
 
     review = tmp_path / "review.json"
     capsys.readouterr()
-    assert main(["review", str(pulled), "--articles", str(ws.articles), "--threshold", "1.0",
-                 "--out", str(review), "--push", project]) == 0
+    assert (
+        main(
+            [
+                "review",
+                str(pulled),
+                "--articles",
+                str(ws.articles),
+                "--threshold",
+                "1.0",
+                "--out",
+                str(review),
+                "--push",
+                project,
+            ]
+        )
+        == 0
+    )
     predictions = client.predictions.list(task=task_id)
     versions = sorted(p.model_version for p in predictions)
     assert len(versions) == 4 and versions[0] == "adjudicated (majority)"
@@ -59,11 +93,15 @@ def test_review_round_trip(ls_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_
     # the reviewer starts from the adjudicated version, drops one entity and submits as truth
     settled = next(p for p in predictions if p.model_version.startswith("adjudicated")).result
     linked = {r["to_id"] for r in settled if r["type"] == "relation"}
-    dropped, dropped_text = next((r["id"], r["value"]["text"]) for r in settled
-                                 if r.get("from_name") == "entity" and r["id"] not in linked)
+    dropped, dropped_text = next(
+        (r["id"], r["value"]["text"])
+        for r in settled
+        if r.get("from_name") == "entity" and r["id"] not in linked
+    )
     settled = [r for r in settled if r.get("id") != dropped]
-    client.annotations.create(task_id, result=settled, completed_by=int(client.users.whoami().id),
-                              ground_truth=True)
+    client.annotations.create(
+        task_id, result=settled, completed_by=int(client.users.whoami().id), ground_truth=True
+    )
     pulled2 = tmp_path / "pull2"
     assert main(["ls", "pull", "--project", project, "--out", str(pulled2)]) == 0
     final = _row(ws, pulled2, "0.1.1")

@@ -27,9 +27,24 @@ from builder.io.exports import read_export
 from builder.labelstudio.client import annotation_results
 from builder.records import AnnotationInfo, Article, ArticleMeta, Claim, Document, Entity
 
-PIECES = ["a", "b", "Z", "7", " ", ".", "\r\n", "\n", "\u00a0", "e\u0301", "\U0001F642",
-          "\U0001F469\u200d\U0001F469\u200d\U0001F467", "\U0001F1FB\U0001F1EA", "\u0915\u093f",
-          "\u00e9", "\t"]
+PIECES = [
+    "a",
+    "b",
+    "Z",
+    "7",
+    " ",
+    ".",
+    "\r\n",
+    "\n",
+    "\u00a0",
+    "e\u0301",
+    "\U0001f642",
+    "\U0001f469\u200d\U0001f469\u200d\U0001f467",
+    "\U0001f1fb\U0001f1ea",
+    "\u0915\u093f",
+    "\u00e9",
+    "\t",
+]
 ANNOTATOR = 7
 
 
@@ -48,29 +63,47 @@ def make_document(rng: random.Random, doc_id: str = "rt_doc") -> Document:
     entities = []
     for n in range(rng.randint(0, 6)):
         s, e = span()
-        entities.append(Entity(f"e{n}", s, e, text[s:e], rng.choice(ENTITY_LABELS),
-                               rng.choice([None, *PORTRAYALS])))
+        entities.append(
+            Entity(
+                f"e{n}", s, e, text[s:e], rng.choice(ENTITY_LABELS), rng.choice([None, *PORTRAYALS])
+            )
+        )
     claims = []
     for n in range(rng.randint(0, 4)):
         s, e = span()
         attribution = rng.choice(ATTRIBUTIONS) if entities else "AUTHOR"
         claimer = rng.choice(entities).id if attribution == "REPORTED" else None
-        targets = tuple(dict.fromkeys(rng.choice(entities).id
-                                      for _ in range(rng.randint(0, 3)) if entities))
-        claims.append(Claim(f"c{n}", s, e, text[s:e], claimer, targets, attribution,
-                            rng.choice(STANCES)))
+        targets = tuple(
+            dict.fromkeys(rng.choice(entities).id for _ in range(rng.randint(0, 3)) if entities)
+        )
+        claims.append(
+            Claim(f"c{n}", s, e, text[s:e], claimer, targets, attribution, rng.choice(STANCES))
+        )
     order = lambda x: (x.start, x.end, x.id)  # noqa: E731 - the release order
     article = Article(doc_id, text, ArticleMeta("Test Source", "A title", "en", "CC-BY-4.0"), "")
-    return Document(article, tuple(sorted(entities, key=order)), tuple(sorted(claims, key=order)),
-                    AnnotationInfo(1, (pseudonym(ANNOTATOR),), "single"), text_sha256(text))
+    return Document(
+        article,
+        tuple(sorted(entities, key=order)),
+        tuple(sorted(claims, key=order)),
+        AnnotationInfo(1, (pseudonym(ANNOTATOR),), "single"),
+        text_sha256(text),
+    )
 
 
 def export_task(row: dict[str, Any], task_id: int = 1) -> dict[str, Any]:
     """What a Label Studio JSON export holds for a release row pushed back as an annotation."""
-    return {"id": task_id,
-            "data": {"text": row["text"], "article_id": row["id"], "text_sha256": row["text_sha256"]},
-            "annotations": [{"id": 1, "completed_by": ANNOTATOR, "ground_truth": True,
-                             "result": annotation_results(row)}]}
+    return {
+        "id": task_id,
+        "data": {"text": row["text"], "article_id": row["id"], "text_sha256": row["text_sha256"]},
+        "annotations": [
+            {
+                "id": 1,
+                "completed_by": ANNOTATOR,
+                "ground_truth": True,
+                "result": annotation_results(row),
+            }
+        ],
+    }
 
 
 def roundtrip(doc: Document, tmp: Path) -> dict[str, Any]:
@@ -86,8 +119,12 @@ def roundtrip(doc: Document, tmp: Path) -> dict[str, Any]:
 ROUNDS = {"documents": 0, "spans": 0, "astral": 0, "crlf": 0, "overlapping": 0}
 
 
-@settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 300), deadline=None,
-          suppress_health_check=list(HealthCheck), database=None)
+@settings(
+    max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 300),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 @given(st.randoms(use_true_random=False))
 def test_release_to_tasks_to_export_to_release_is_identity(rng: random.Random) -> None:
     doc = make_document(rng)
@@ -108,9 +145,12 @@ def test_roundtrip_figures(request) -> None:
     if ROUNDS["documents"] == 0:
         pytest.skip("the property test did not run in this session")
     assert min(ROUNDS["astral"], ROUNDS["crlf"], ROUNDS["overlapping"]) > 0, ROUNDS
-    report(request.config, f"round trip: {ROUNDS['documents']} random documents "
-           f"({ROUNDS['spans']} spans; {ROUNDS['astral']} with emoji, {ROUNDS['crlf']} with "
-           f"CRLF, {ROUNDS['overlapping']} with overlapping spans), all identical")
+    report(
+        request.config,
+        f"round trip: {ROUNDS['documents']} random documents "
+        f"({ROUNDS['spans']} spans; {ROUNDS['astral']} with emoji, {ROUNDS['crlf']} with "
+        f"CRLF, {ROUNDS['overlapping']} with overlapping spans), all identical",
+    )
 
 
 @pytest.mark.labelstudio

@@ -51,17 +51,32 @@ def escaping_article(tasks: Tasks) -> str:
 
 
 CASES = {
-    "span offsets": (shift_span, "span offsets do not match the span text",
-                     "re-select the span in Label Studio"),
-    "undeclared label": (unknown_label, "\"MISC\" is not one of", "one of PER, ORG, GPE"),
-    "dangling relation": (dangling_relation, "relation points to a region that does not exist",
-                          "draw it again"),
-    "changed text": (changed_text, "task text differs from the cleaned article",
-                     "regenerate the task"),
-    "unknown article": (unknown_article, "annotation for an unknown article",
-                        "add the article to articles/"),
-    "escaping id": (escaping_article, "annotation for an unknown article",
-                    "add the article to articles/"),
+    "span offsets": (
+        shift_span,
+        "span offsets do not match the span text",
+        "re-select the span in Label Studio",
+    ),
+    "undeclared label": (unknown_label, '"MISC" is not one of', "one of PER, ORG, GPE"),
+    "dangling relation": (
+        dangling_relation,
+        "relation points to a region that does not exist",
+        "draw it again",
+    ),
+    "changed text": (
+        changed_text,
+        "task text differs from the cleaned article",
+        "regenerate the task",
+    ),
+    "unknown article": (
+        unknown_article,
+        "annotation for an unknown article",
+        "add the article to articles/",
+    ),
+    "escaping id": (
+        escaping_article,
+        "annotation for an unknown article",
+        "add the article to articles/",
+    ),
 }
 
 
@@ -107,11 +122,14 @@ def test_article_id_that_would_escape_the_output_folder(tmp_path: Path, capsys):
     assert not (tmp_path / "escape").exists()
 
 
-@pytest.mark.parametrize("content,kind", [
-    ("id,text,entity\n1,hello,PER\n", "CSV/TSV"),
-    ("-DOCSTART- -X- O\nGuaido -X- _ B-PER\n", "CONLL"),
-    ("", "an empty file"),
-])
+@pytest.mark.parametrize(
+    "content,kind",
+    [
+        ("id,text,entity\n1,hello,PER\n", "CSV/TSV"),
+        ("-DOCSTART- -X- O\nGuaido -X- _ B-PER\n", "CONLL"),
+        ("", "an empty file"),
+    ],
+)
 def test_lossy_export_formats_are_refused_with_the_way_out(tmp_path, capsys, content, kind):
     ws = workspace(tmp_path)
     ws.export.write_text(content, encoding="utf-8")
@@ -137,7 +155,8 @@ def test_several_problems_are_all_listed(tmp_path: Path, capsys):
     code = main(["validate", str(ws.export), "--articles", str(ws.articles)])
     out, err = capsys.readouterr()
     assert code == 1
-    assert [line.split(" at ")[1].split(":")[0] for line in out.splitlines()
-            if " at /" in line] == pointers
+    assert [
+        line.split(" at ")[1].split(":")[0] for line in out.splitlines() if " at /" in line
+    ] == pointers
     assert "1 task(s) and article(s) checked, 2 problem(s)" not in err
     assert "2 task(s) and article(s) checked, 2 problem(s)" in err

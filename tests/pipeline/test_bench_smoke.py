@@ -35,24 +35,60 @@ def test_generator_is_seeded_and_the_cleaner_keeps_its_text(tmp_path: Path):
 
 
 def test_run_prints_the_table_and_the_summary_line(tmp_path: Path, capsys):
-    assert run.main(["--tasks", "25", "--out", str(tmp_path), "--jobs", "2",
-                     "--converter-sample", "25", "--naive-sample", "10"]) == 0
+    assert (
+        run.main(
+            [
+                "--tasks",
+                "25",
+                "--out",
+                str(tmp_path),
+                "--jobs",
+                "2",
+                "--converter-sample",
+                "25",
+                "--naive-sample",
+                "10",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     labels = [line[:36].strip() for line in out[2:7]]
-    assert labels == ["1 floor: orjson.loads, GC paused", "2 Converter JSON -> JSON_MIN",
-                      "2 Converter JSON -> CONLL2003", "3 naive: json.load + jsonschema",
-                      "4 claimwire build --jobs 2"]
+    assert labels == [
+        "1 floor: orjson.loads, GC paused",
+        "2 Converter JSON -> JSON_MIN",
+        "2 Converter JSON -> CONLL2003",
+        "3 naive: json.load + jsonschema",
+        "4 claimwire build --jobs 2",
+    ]
     assert re.search(r"  all, peak RSS \d+ MB \(PSS, all processes\)$", out[6])
     cpu = next(line for line in out if line.startswith("build CPU "))
-    assert re.fullmatch(r"build CPU \d+\.\d\d ms/task = \d+\.\d parses of the floor, \d+\.\d\d "
-                        r"cores busy \(0\.5x the floor on 2 cores allows <= 4\.0 parses\)", cpu)
+    assert re.fullmatch(
+        r"build CPU \d+\.\d\d ms/task = \d+\.\d parses of the floor, \d+\.\d\d "
+        r"cores busy \(0\.5x the floor on 2 cores allows <= 4\.0 parses\)",
+        cpu,
+    )
     assert float(cpu.split()[2]) > 0
-    assert re.fullmatch(r"build/floor=\d+\.\d\d build/converter=\d+\.\d build/naive=\d+ "
-                        r"rss=\d+MB load/plain=\d+\.\d\d stream/plain=\d+\.\d\d", out[-1])
+    assert re.fullmatch(
+        r"build/floor=\d+\.\d\d build/converter=\d+\.\d build/naive=\d+ "
+        r"rss=\d+MB load/plain=\d+\.\d\d stream/plain=\d+\.\d\d",
+        out[-1],
+    )
     result = json.loads((tmp_path / "25" / "result.json").read_text())
     assert result["tasks"] == 25 and result["jobs"] == 2
-    assert set(result) >= {"floor", "converter_json_min", "converter_conll", "naive", "build",
-                           "rss_mb", "cpu_s", "load_s", "load_plain_s", "stream_s", "stream_plain_s"}
+    assert set(result) >= {
+        "floor",
+        "converter_json_min",
+        "converter_conll",
+        "naive",
+        "build",
+        "rss_mb",
+        "cpu_s",
+        "load_s",
+        "load_plain_s",
+        "stream_s",
+        "stream_plain_s",
+    }
     assert [p.name for p in (tmp_path / "25").iterdir() if p.name.startswith("claimwire-")] == []
 
 
@@ -60,17 +96,25 @@ def test_stages_prints_every_step_and_what_they_allow(tmp_path: Path, capsys):
     import stages
 
     generate(40, tmp_path / "40", seed=4)
-    assert stages.main(["--tasks", "40", "--sample", "40", "--out", str(tmp_path),
-                        "--cores", "2"]) == 0
+    assert (
+        stages.main(["--tasks", "40", "--sample", "40", "--out", str(tmp_path), "--cores", "2"])
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     steps = {line[:38].strip(): line[38:].split() for line in out[1:-2]}
     assert list(steps)[0] == "floor: orjson.loads of the tasks"
-    assert {"leakage signatures (MinHash)", "hand-over: tasks out, tables back",
-            "Parquet write (zstd), every config"} <= set(steps)
+    assert {
+        "leakage signatures (MinHash)",
+        "hand-over: tasks out, tables back",
+        "Parquet write (zstd), every config",
+    } <= set(steps)
     costs = [float(cost.rstrip("x")) for _, _, cost in list(steps.values())[1:]]
     total = float(out[-2].split()[-1].rstrip("x"))
     assert out[-2].startswith("all steps but the floor")
     assert abs(sum(costs) - total) <= 0.05 * len(costs)  # each cost is rounded to 0.1
-    allowed = re.fullmatch(r"on 2 cores these steps alone allow at most (\d+\.\d\d)x the floor "
-                           r"\(0\.5x allows <= 4\.0 parses a task\)", out[-1])
+    allowed = re.fullmatch(
+        r"on 2 cores these steps alone allow at most (\d+\.\d\d)x the floor "
+        r"\(0\.5x allows <= 4\.0 parses a task\)",
+        out[-1],
+    )
     assert allowed and abs(float(allowed.group(1)) - 2 / total) < 0.01 + 2 / total * 0.05

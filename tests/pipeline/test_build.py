@@ -54,11 +54,18 @@ def test_seed_gold_counts(release: Path):
     assert docs.num_rows == 1
     row = docs[0]
     assert row["id"] == SEED_ID
-    assert Counter(e["label"] for e in row["entities"]) == {"PER": 27, "GPE": 22, "ORG": 12,
-                                                             "NORP": 6}
+    assert Counter(e["label"] for e in row["entities"]) == {
+        "PER": 27,
+        "GPE": 22,
+        "ORG": 12,
+        "NORP": 6,
+    }
     assert Counter((c["attribution"], c["stance"]) for c in row["claims"]) == {
-        ("REPORTED", "AGAINST"): 14, ("REPORTED", "FAVOR"): 2, ("REPORTED", "NEUTRAL"): 3,
-        ("AUTHOR", "NEUTRAL"): 3}
+        ("REPORTED", "AGAINST"): 14,
+        ("REPORTED", "FAVOR"): 2,
+        ("REPORTED", "NEUTRAL"): 3,
+        ("AUTHOR", "NEUTRAL"): 3,
+    }
     assert row["annotation"]["adjudication"] == "single"
     assert row["annotation"]["annotator_ids"][0].startswith("ann-")
 
@@ -66,7 +73,7 @@ def test_seed_gold_counts(release: Path):
 def test_every_span_matches_the_text(release: Path):
     row = load_dataset(str(release))["train"][0]
     for span in row["entities"] + row["claims"]:
-        assert row["text"][span["start"]:span["end"]] == span["text"]
+        assert row["text"][span["start"] : span["end"]] == span["text"]
         assert span["text"] == span["text"].strip()
 
 
@@ -81,7 +88,7 @@ def test_class_label_names_survive(release: Path):
     tags = ner.features["ner_tags"].feature
     assert isinstance(tags, ClassLabel)
     first = ner[0]
-    named = [(t, tags.int2str(i)) for t, i in zip(first["tokens"], first["ner_tags"])]
+    named = [(t, tags.int2str(i)) for t, i in zip(first["tokens"], first["ner_tags"], strict=True)]
     assert named[:4] == [("Guaido", "B-PER"), ("Had", "O"), ("'", "O"), ("Clandestine", "O")]
     stance = load_dataset(str(release), "stance")["train"]
     assert stance.features["label"].names == ["FAVOR", "AGAINST", "NEUTRAL"]
@@ -132,7 +139,8 @@ def test_existing_release_is_never_overwritten(tmp_path: Path, capsys):
     assert "up to date" in capsys.readouterr().out
     tasks = ws.tasks()
     tasks[0]["annotations"][0]["result"] = [
-        r for r in tasks[0]["annotations"][0]["result"] if r.get("from_name") != "portrayal"]
+        r for r in tasks[0]["annotations"][0]["result"] if r.get("from_name") != "portrayal"
+    ]
     ws.write_tasks(tasks)
     assert ws.build() == 2
     assert "already exists with other contents" in capsys.readouterr().err
@@ -146,8 +154,10 @@ def test_verify_reports_a_card_that_lies_about_split_sizes(release: Path, tmp_pa
     copy = tmp_path / release.name
     shutil.copytree(release, copy)
     card = copy / "README.md"
-    card.write_text(card.read_text(encoding="utf-8").replace("num_examples: 23", "num_examples: 24", 1),
-                    encoding="utf-8")
+    card.write_text(
+        card.read_text(encoding="utf-8").replace("num_examples: 23", "num_examples: 24", 1),
+        encoding="utf-8",
+    )
     from builder.release.writer import write_checksums
 
     write_checksums(copy)  # a consistent but wrong release: only loading can tell
@@ -163,12 +173,27 @@ def test_verify_reports_a_card_that_lies_about_split_sizes(release: Path, tmp_pa
 def documents(tmp_path_factory: pytest.TempPathFactory):
     """(document, split) of a corpus with every split, in input order (with the seed)."""
     groups = groups_by_split()
-    arts = [synthetic_article(f"c{i:02d}", 40 + i, groups[s][10 + i], sentences=4)
-            for i, s in enumerate(["validation", "train", "validation", "train", "test",
-                                   "validation", "train", "test", "train", "validation"])]
+    arts = [
+        synthetic_article(f"c{i:02d}", 40 + i, groups[s][10 + i], sentences=4)
+        for i, s in enumerate(
+            [
+                "validation",
+                "train",
+                "validation",
+                "train",
+                "test",
+                "validation",
+                "train",
+                "test",
+                "train",
+                "validation",
+            ]
+        )
+    ]
     articles, export = write_corpus(tmp_path_factory.mktemp("agg"), arts)
-    return [(d, SplitSpec().assign(d.article.group_key))
-            for _, d, _ in merged([export], articles, None)]
+    return [
+        (d, SplitSpec().assign(d.article.group_key)) for _, d, _ in merged([export], articles, None)
+    ]
 
 
 def _feed(feed: Corpus, documents, size: int) -> None:
@@ -179,8 +204,12 @@ def _feed(feed: Corpus, documents, size: int) -> None:
         for doc, split in chunk:
             batch.add(doc, split)
         batch.finish()
-        feed.add(batch, split_tables([d for d, _ in chunk], [d.to_row() for d, _ in chunk],
-                                     [s for _, s in chunk]))
+        feed.add(
+            batch,
+            split_tables(
+                [d for d, _ in chunk], [d.to_row() for d, _ in chunk], [s for _, s in chunk]
+            ),
+        )
 
 
 def test_corpus_aggregates_equal_the_whole_list(documents, tmp_path: Path):
@@ -193,13 +222,13 @@ def test_corpus_aggregates_equal_the_whole_list(documents, tmp_path: Path):
     for split in ("train", "validation", "test"):
         mine = [d for d, s in documents if s == split]
         assert stats.entities[split] == Counter(e.label for d in mine for e in d.entities)
-        assert stats.stance[split] == Counter(c.stance for d in mine for c in d.claims
-                                              for _ in c.target_ids)
+        assert stats.stance[split] == Counter(
+            c.stance for d in mine for c in d.claims for _ in c.target_ids
+        )
         assert feed.totals[split] == len(mine)
     assert stats.claims == Counter((c.attribution, c.stance) for d in docs for c in d.claims)
     assert stats.annotators == {a for d in docs for a in d.annotation.annotator_ids}
-    assert stats.sources == Counter((d.article.meta.source, d.article.meta.license)
-                                    for d in docs)
+    assert stats.sources == Counter((d.article.meta.source, d.article.meta.license) for d in docs)
     assert stats.decided == Counter(r.decided_by for d in docs for r in (*d.entities, *d.claims))
     assert feed.agreement.summary().documents == 11
     # the sample: the first two of train and test in input order; validation is dropped once
@@ -254,8 +283,9 @@ def test_id_set_holds_digests(monkeypatch: pytest.MonkeyPatch):
     assert missing(every, ids, without, chunk=7) == ["a5", *(f"a{i}" for i in range(23, 30))]
 
 
-def test_same_digest_for_two_ids_is_not_a_duplicate(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch):
+def test_same_digest_for_two_ids_is_not_a_duplicate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     """The duplicate check holds 8-byte digests; a digest seen twice is checked against the
     exports, so two articles that happen to share one are not refused."""
     monkeypatch.setattr(sys.modules["builder.pipeline.build"], "id_digest", lambda _: 7)

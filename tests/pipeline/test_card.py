@@ -23,10 +23,21 @@ from builder.pipeline import corpus
 from builder.pipeline.card import redistribution, sample_note, size_category
 from builder.quality.agreement import DocAgreement, agreement_markdown, summarize
 
-SECTIONS = ["## Motivation", "## Loading", "## Configs", "## Composition",
-            "## Splits and leakage", "## Collection and cleaning", "## Annotation process",
-            "## Benchmark: scorer and baselines", "## Intended uses", "## Out-of-scope uses",
-            "## Sources and licensing", "## Maintenance and versioning", "## Citation"]
+SECTIONS = [
+    "## Motivation",
+    "## Loading",
+    "## Configs",
+    "## Composition",
+    "## Splits and leakage",
+    "## Collection and cleaning",
+    "## Annotation process",
+    "## Benchmark: scorer and baselines",
+    "## Intended uses",
+    "## Out-of-scope uses",
+    "## Sources and licensing",
+    "## Maintenance and versioning",
+    "## Citation",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +53,29 @@ def _card(release: Path) -> tuple[dict, str]:
 
 def test_yaml_header_is_complete(release: Path) -> None:
     meta, _ = _card(release)
-    assert {"configs", "dataset_info", "license", "task_categories", "language",
-            "size_categories", "pretty_name", "version"} <= set(meta)
+    assert {
+        "configs",
+        "dataset_info",
+        "license",
+        "task_categories",
+        "language",
+        "size_categories",
+        "pretty_name",
+        "version",
+    } <= set(meta)
     assert meta["language"] == ["en"] and meta["size_categories"] == ["n<1K"]
     assert meta["license"] == "other" and "Apache-2.0" in meta["license_name"]
-    assert [c["config_name"] for c in meta["configs"]] == ["documents", "entities", "claims",
-                                                           "stance"]
+    assert [c["config_name"] for c in meta["configs"]] == [
+        "documents",
+        "entities",
+        "claims",
+        "stance",
+    ]
     for info in meta["dataset_info"]:
         (split,) = info["splits"]
         rows = pq.read_metadata(
-            release / f"data/{info['config_name']}/train-00000-of-00001.parquet").num_rows
+            release / f"data/{info['config_name']}/train-00000-of-00001.parquet"
+        ).num_rows
         assert (split["name"], split["num_examples"]) == ("train", rows)
 
 
@@ -61,8 +85,9 @@ def test_card_is_a_full_datasheet(release: Path) -> None:
     assert positions == sorted(positions)
     assert re.findall(r"\{\{[a-z_]+\}\}", body) == []  # every placeholder was filled
     assert "has two or more independent annotations yet, so no agreement can be measured" in body
-    assert ("| Sputnik International | 1 | Proprietary (Sputnik International / Rossiya "
-            "Segodnya).") in body
+    assert (
+        "| Sputnik International | 1 | Proprietary (Sputnik International / Rossiya Segodnya)."
+    ) in body
     assert "| not cleared: research sample only |" in body
     assert "No article falls in the validation, test split(s) of this version" in body
     assert "estimated Jaccard similarity is at least 0.80" in body
@@ -85,23 +110,25 @@ def test_baseline_table_matches_a_cli_run(release: Path, tmp_path: Path) -> None
     _, body = _card(release)
     for name in ("majority", "rules"):
         results = run(name, release, "train", out=tmp_path)
-        cells = [f"{100 * v:.1f}" for r in results
-                 for v in headline(r["config"], r["metrics"]).values()]
+        cells = [
+            f"{100 * v:.1f}" for r in results for v in headline(r["config"], r["metrics"]).values()
+        ]
         assert f"| train | {name} | " + " | ".join(cells) + " |" in body
     assert "This release has no `test` articles, so the baselines are scored on train." in body
 
 
 def test_rebuild_is_byte_identical(release: Path, tmp_path: Path) -> None:
-    again = build(ROOT / "articles", [ROOT / "annotations" / "exports"], tmp_path,
-                  "0.1.0").path
+    again = build(ROOT / "articles", [ROOT / "annotations" / "exports"], tmp_path, "0.1.0").path
     for name in ("README.md", "croissant.json", "RELEASE_NOTES.md", "checksums.tsv"):
         assert (again / name).read_bytes() == (release / name).read_bytes(), name
 
 
 def test_release_with_a_test_split_scores_on_test(tmp_path: Path) -> None:
     groups = groups_by_split()
-    arts = [synthetic_article(f"t{i}", 60 + i, groups[s][20 + i])
-            for i, s in enumerate(["train", "train", "test"])]
+    arts = [
+        synthetic_article(f"t{i}", 60 + i, groups[s][20 + i])
+        for i, s in enumerate(["train", "train", "test"])
+    ]
     articles, export = write_corpus(tmp_path / "in", arts, seed=False)
     result = build(articles, [export], tmp_path / "dist", "0.1.0")
     _, body = _card(result.path)
@@ -135,22 +162,29 @@ def test_baselines_on_a_sample_say_so(tmp_path: Path, monkeypatch: pytest.Monkey
     """Past the sample size, baselines are scored on the first documents of the split (input
     order), the card says so, and the scores are those of a release of just those documents."""
     groups = groups_by_split()
-    arts = [synthetic_article(f"s{i}", 80 + i, groups[s][30 + i])
-            for i, s in enumerate(["test", "train", "test", "train", "train", "test"])]
+    arts = [
+        synthetic_article(f"s{i}", 80 + i, groups[s][30 + i])
+        for i, s in enumerate(["test", "train", "test", "train", "train", "test"])
+    ]
     monkeypatch.setattr(corpus, "SAMPLE", 2)
     articles, export = write_corpus(tmp_path / "in", arts, seed=False)
     _, body = _card(build(articles, [export], tmp_path / "dist", "0.1.0").path)
-    assert ("the baselines are scored on the first 2 of 3 test documents (in input order); "
-            "`claimwire baseline rules --split test` (or `majority`) scores the whole split."
-            ) in body
+    assert (
+        "the baselines are scored on the first 2 of 3 test documents (in input order); "
+        "`claimwire baseline rules --split test` (or `majority`) scores the whole split."
+    ) in body
     assert "The majority baseline reads its counts from the first 2 of 3 train documents." in body
     monkeypatch.setattr(corpus, "SAMPLE", 1000)
     first = [a for a in arts if a["id"] in ("s0", "s1", "s2", "s3")]
     articles, export = write_corpus(tmp_path / "first", first, seed=False)
     _, small = _card(build(articles, [export], tmp_path / "dist-first", "0.1.0").path)
+
     def scores(card: str) -> list[str]:
-        return [line for line in card.splitlines()
-                if line.startswith(("| test | majority |", "| test | rules |"))]
+        return [
+            line
+            for line in card.splitlines()
+            if line.startswith(("| test | majority |", "| test | rules |"))
+        ]
 
     assert len(scores(body)) == 2 and scores(body) == scores(small)
     assert "| test | 3 |" in body and "| test | 2 |" in small
@@ -159,25 +193,36 @@ def test_baselines_on_a_sample_say_so(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_sample_note_names_every_cut_split() -> None:
     assert sample_note(["test"], {"test": 9, "train": 40}, {"test": 9, "train": 40}, True) == ""
-    note = sample_note(["train", "validation"], {"train": 5, "validation": 5},
-                       {"train": 80, "validation": 10}, True)
-    assert ("scored on the first 5 of 80 train documents and the first 5 of 10 validation "
-            "documents (in input order); `claimwire baseline rules --split SPLIT` (or "
-            "`majority`) scores a whole split.") in note
+    note = sample_note(
+        ["train", "validation"],
+        {"train": 5, "validation": 5},
+        {"train": 80, "validation": 10},
+        True,
+    )
+    assert (
+        "scored on the first 5 of 80 train documents and the first 5 of 10 validation "
+        "documents (in input order); `claimwire baseline rules --split SPLIT` (or "
+        "`majority`) scores a whole split."
+    ) in note
     assert "majority baseline reads" not in note  # train is scored: its sample is the one read
 
 
-@pytest.mark.parametrize(("n", "bucket"), [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"),
-                                           (250_000, "100K<n<1M"), (2_000_000, "n>1M")])
+@pytest.mark.parametrize(
+    ("n", "bucket"),
+    [(0, "n<1K"), (999, "n<1K"), (1000, "1K<n<10K"), (250_000, "100K<n<1M"), (2_000_000, "n>1M")],
+)
 def test_size_category(n: int, bucket: str) -> None:
     assert size_category(n) == bucket
 
 
-@pytest.mark.parametrize(("text", "verdict"), [
-    ("CC-BY-4.0", "yes, under that license's terms"),
-    ("Public domain (US federal government work)", "yes, under that license's terms"),
-    ("Proprietary (Sputnik). Not openly licensed", "not cleared: research sample only"),
-    ("All rights reserved", "not cleared: research sample only"),
-])
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("CC-BY-4.0", "yes, under that license's terms"),
+        ("Public domain (US federal government work)", "yes, under that license's terms"),
+        ("Proprietary (Sputnik). Not openly licensed", "not cleared: research sample only"),
+        ("All rights reserved", "not cleared: research sample only"),
+    ],
+)
 def test_redistribution_is_honest(text: str, verdict: str) -> None:
     assert redistribution(text) == verdict

@@ -25,8 +25,12 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _validate(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(MLCROISSANT), "validate", "--jsonld", str(path)],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [str(MLCROISSANT), "validate", "--jsonld", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_mlcroissant_validate_accepts_it(release: Path) -> None:
@@ -50,8 +54,12 @@ def test_mlcroissant_validate_rejects_a_broken_file(release: Path, tmp_path: Pat
 
 def test_record_sets_load_from_the_release_files(release: Path) -> None:
     ds = mlc.Dataset(jsonld=str(release / "croissant.json"))
-    assert [rs.name for rs in ds.metadata.record_sets] == ["documents", "entities", "claims",
-                                                          "stance"]
+    assert [rs.name for rs in ds.metadata.record_sets] == [
+        "documents",
+        "entities",
+        "claims",
+        "stance",
+    ]
     for config in ("documents", "entities", "claims", "stance"):
         table = pq.read_table(release / f"data/{config}/train-00000-of-00001.parquet")
         records = list(ds.records(record_set=config))
@@ -59,8 +67,11 @@ def test_record_sets_load_from_the_release_files(release: Path) -> None:
         assert [r[f"{config}/id"].decode() for r in records] == table.column("id").to_pylist()
         assert {r[f"{config}/split"] for r in records} == {b"train"}
     entities = list(ds.records(record_set="entities"))
-    tags = pq.read_table(release / "data/entities/train-00000-of-00001.parquet").column(
-        "ner_tags").to_pylist()
+    tags = (
+        pq.read_table(release / "data/entities/train-00000-of-00001.parquet")
+        .column("ner_tags")
+        .to_pylist()
+    )
     assert [list(r["entities/ner_tags"]) for r in entities] == tags
     stance = list(ds.records(record_set="stance"))
     assert sum(r["stance/label"] == 1 for r in stance) == 14  # AGAINST is ClassLabel index 1
@@ -71,9 +82,16 @@ def test_responsible_ai_fields(release: Path) -> None:
     assert meta.data_annotation_platform == ["Label Studio"]
     assert meta.data_collection.startswith("News articles scraped")
     assert meta.annotations_per_item == "One adjudicated annotation per article in the release."
-    for field in ("data_collection_type", "data_preprocessing_protocol",
-                  "data_annotation_protocol", "data_biases", "data_limitations",
-                  "data_use_cases", "personal_sensitive_information", "annotator_demographics"):
+    for field in (
+        "data_collection_type",
+        "data_preprocessing_protocol",
+        "data_annotation_protocol",
+        "data_biases",
+        "data_limitations",
+        "data_use_cases",
+        "personal_sensitive_information",
+        "annotator_demographics",
+    ):
         assert getattr(meta, field), field
     assert meta.data_social_impact and meta.data_release_maintenance_plan
     assert "claimwire" in meta.cite_as and meta.version == "0.1.0"

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from support.figures import budget, report
 from support.helpers import ROOT, SEED_ID
 
-from builder.labelstudio.tasks import make_tasks
 from builder.errors import ClaimwireError
+from builder.labelstudio.tasks import make_tasks
 from builder.pipeline.build import build
 from builder.release.verify import verify
 
@@ -40,22 +40,47 @@ SPEC = json.loads((ROOT / "annotations" / "gold" / f"{SEED_ID}.spec.json").read_
 
 def fuzz(default: int) -> settings:
     """CI budget per test (a full build costs ~0.1 s, a refused input ~0.01 s)."""
-    return settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", default), deadline=None,
-                    suppress_health_check=list(HealthCheck), database=None)
-
+    return settings(
+        max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", default),
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
 
 
 COUNTS: dict[str, dict[str, int]] = {}
 
 # Values of the wrong type, odd numbers and hostile strings, for any field.
-ODD_STRINGS = st.sampled_from([
-    "", " ", "../../etc/passwd", "/abs/path", "a\x00b", "CON", "nul.txt", "..", ".", "\ufeff",
-    "\U0001F469\u200d\U0001F469\u200d\U0001F467", "e\u0301", "\r\n", "MISC", "x" * 100_000,
-])
+ODD_STRINGS = st.sampled_from(
+    [
+        "",
+        " ",
+        "../../etc/passwd",
+        "/abs/path",
+        "a\x00b",
+        "CON",
+        "nul.txt",
+        "..",
+        ".",
+        "\ufeff",
+        "\U0001f469\u200d\U0001f469\u200d\U0001f467",
+        "e\u0301",
+        "\r\n",
+        "MISC",
+        "x" * 100_000,
+    ]
+)
 WRONG = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True),
-    ODD_STRINGS, st.text(max_size=20), st.builds(list), st.builds(dict),
-    st.builds(lambda: [None]), st.builds(lambda: {"": None}),  # fresh objects: they get mutated
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    ODD_STRINGS,
+    st.text(max_size=20),
+    st.builds(list),
+    st.builds(dict),
+    st.builds(lambda: [None]),
+    st.builds(lambda: {"": None}),  # fresh objects: they get mutated
 )
 
 
@@ -101,16 +126,36 @@ def mutated_export(draw: st.DrawFn) -> tuple[str, bytes]:
     names = []
     deep = False
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from([
-            "drop-key", "wrong-type", "offsets", "reversed", "duplicate-region-id",
-            "relation-cycle", "unknown-label", "huge-string", "deep-nesting", "duplicate-task",
-            "legacy-completions", "bad-article-id", "cancel-all", "extra-annotation",
-        ]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "drop-key",
+                    "wrong-type",
+                    "offsets",
+                    "reversed",
+                    "duplicate-region-id",
+                    "relation-cycle",
+                    "unknown-label",
+                    "huge-string",
+                    "deep-nesting",
+                    "duplicate-task",
+                    "legacy-completions",
+                    "bad-article-id",
+                    "cancel-all",
+                    "extra-annotation",
+                ]
+            )
+        )
         names.append(kind)
         nodes = list(_nodes(tasks))
         results = _results(tasks)
-        labels = [r for r in results if isinstance(r, dict) and r.get("type") == "labels"
-                  and isinstance(r.get("value"), dict)]
+        labels = [
+            r
+            for r in results
+            if isinstance(r, dict)
+            and r.get("type") == "labels"
+            and isinstance(r.get("value"), dict)
+        ]
         if kind == "drop-key":
             dicts = [(p, v) for p, v in nodes if isinstance(v, dict) and v]
             if dicts:
@@ -125,19 +170,29 @@ def mutated_export(draw: st.DrawFn) -> tuple[str, bytes]:
                 v["start"], v["end"] = v.get("end"), v.get("start")
             else:
                 v[draw(st.sampled_from(["start", "end"]))] = draw(
-                    st.one_of(st.integers(-3, 20_000), st.integers(2**31, 2**64)))
+                    st.one_of(st.integers(-3, 20_000), st.integers(2**31, 2**64))
+                )
         elif kind == "duplicate-region-id" and len(labels) > 1:
             a, b = draw(st.lists(st.sampled_from(labels), min_size=2, max_size=2))
             b["id"] = a.get("id")
         elif kind == "relation-cycle" and labels:
             a, b = draw(st.sampled_from(labels)), draw(st.sampled_from(labels))
             for x, y in ((a, b), (b, a), (a, a)):
-                results.append({"type": "relation", "from_id": x.get("id"), "to_id": y.get("id"),
-                                "direction": "right",
-                                "labels": [draw(st.sampled_from(["claimer", "target"]))]})
+                results.append(
+                    {
+                        "type": "relation",
+                        "from_id": x.get("id"),
+                        "to_id": y.get("id"),
+                        "direction": "right",
+                        "labels": [draw(st.sampled_from(["claimer", "target"]))],
+                    }
+                )
         elif kind == "unknown-label":
-            lists = [v for p, v in nodes if p and p[-1] in ("labels", "choices")
-                     and isinstance(v, list) and v]
+            lists = [
+                v
+                for p, v in nodes
+                if p and p[-1] in ("labels", "choices") and isinstance(v, list) and v
+            ]
             if lists:
                 draw(st.sampled_from(lists))[0] = draw(st.one_of(ODD_STRINGS, st.text()))
         elif kind == "huge-string":
@@ -151,28 +206,46 @@ def mutated_export(draw: st.DrawFn) -> tuple[str, bytes]:
             if draw(st.booleans()) and isinstance(twin, dict):
                 twin["id"] = 999  # another task for the same article
             tasks.append(twin)
-        elif kind == "legacy-completions" and isinstance(tasks, list) and tasks and \
-                isinstance(tasks[0], dict) and "annotations" in tasks[0]:
+        elif (
+            kind == "legacy-completions"
+            and isinstance(tasks, list)
+            and tasks
+            and isinstance(tasks[0], dict)
+            and "annotations" in tasks[0]
+        ):
             tasks[0]["completions"] = tasks[0].pop("annotations")
-        elif kind == "bad-article-id" and isinstance(tasks, list) and tasks and \
-                isinstance(tasks[0], dict) and isinstance(tasks[0].get("data"), dict):
+        elif (
+            kind == "bad-article-id"
+            and isinstance(tasks, list)
+            and tasks
+            and isinstance(tasks[0], dict)
+            and isinstance(tasks[0].get("data"), dict)
+        ):
             tasks[0]["data"]["article_id"] = draw(ODD_STRINGS)
         elif kind == "cancel-all":
             for ann in (tasks[0].get("annotations") or []) if _results(tasks) else []:
                 ann["was_cancelled"] = True
         elif kind == "extra-annotation" and _results(tasks):
             anns = tasks[0]["annotations"]
-            anns.append({**copy.deepcopy(anns[0]), "id": draw(st.integers(-5, 5)),
-                         "ground_truth": draw(st.booleans()),
-                         "updated_at": draw(st.one_of(st.none(), st.text(max_size=5)))})
+            anns.append(
+                {
+                    **copy.deepcopy(anns[0]),
+                    "id": draw(st.integers(-5, 5)),
+                    "ground_truth": draw(st.booleans()),
+                    "updated_at": draw(st.one_of(st.none(), st.text(max_size=5))),
+                }
+            )
     if deep:
         path, _ = draw(st.sampled_from(list(_nodes(tasks))))
         tasks = _set(tasks, path, _nested(draw(st.sampled_from([50, 900, 1023, 1500]))))
     raw = json.dumps(tasks, ensure_ascii=draw(st.booleans()), allow_nan=True)
     data = raw.encode("utf-8", "surrogatepass")
-    byte_kind = draw(st.sampled_from(["none"] * 6 + ["bom", "truncate", "invalid-utf8",
-                                                      "lone-surrogate", "nan", "empty",
-                                                      "whitespace"]))
+    byte_kind = draw(
+        st.sampled_from(
+            ["none"] * 6
+            + ["bom", "truncate", "invalid-utf8", "lone-surrogate", "nan", "empty", "whitespace"]
+        )
+    )
     if byte_kind != "none":
         names.append(byte_kind)
     if byte_kind == "bom":
@@ -183,11 +256,17 @@ def mutated_export(draw: st.DrawFn) -> tuple[str, bytes]:
         at = draw(st.integers(0, len(data)))
         data = data[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80"])) + data[at:]
     elif byte_kind == "lone-surrogate":
-        data = data.replace(b'"text"', b'"te\\ud800xt"', 1) if draw(st.booleans()) else \
-            data.replace(b"Maduro", b"Mad\\udc00uro", 1)
+        data = (
+            data.replace(b'"text"', b'"te\\ud800xt"', 1)
+            if draw(st.booleans())
+            else data.replace(b"Maduro", b"Mad\\udc00uro", 1)
+        )
     elif byte_kind == "nan":
-        data = data.replace(b'"start": ', draw(st.sampled_from([b'"start": NaN, "x": ',
-                                                                b'"start": Infinity, "x": '])), 1)
+        data = data.replace(
+            b'"start": ',
+            draw(st.sampled_from([b'"start": NaN, "x": ', b'"start": Infinity, "x": '])),
+            1,
+        )
     elif byte_kind == "empty":
         data = b""
     elif byte_kind == "whitespace":
@@ -246,8 +325,11 @@ def _tally(name: str) -> dict[str, int]:
 
 def _report(config: pytest.Config, name: str) -> None:
     t = COUNTS[name]
-    report(config, f"fuzz {name}: {t['inputs']} inputs tried, {t['typed errors']} typed errors, "
-           f"{t['valid builds']} valid builds, 0 crashes, 0 hangs, 0 releases left by a failure")
+    report(
+        config,
+        f"fuzz {name}: {t['inputs']} inputs tried, {t['typed errors']} typed errors, "
+        f"{t['valid builds']} valid builds, 0 crashes, 0 hangs, 0 releases left by a failure",
+    )
 
 
 def test_mutated_exports_build_or_fail_typed(articles: Path, request) -> None:
@@ -288,10 +370,14 @@ def mutated_article(draw: st.DrawFn) -> tuple[str, bytes, bytes]:
         elif kind == "extra-key" and isinstance(meta, dict):
             meta[draw(st.text(max_size=10))] = draw(WRONG)
     data = json.dumps(meta, ensure_ascii=draw(st.booleans()), allow_nan=True).encode(
-        "utf-8", "surrogatepass")
+        "utf-8", "surrogatepass"
+    )
     raw = (ROOT / "articles" / f"{SEED_ID}.txt").read_bytes()
-    raw_kind = draw(st.sampled_from(["none", "none", "bom", "invalid-utf8", "empty", "crlf",
-                                     "meta-bom", "meta-empty"]))
+    raw_kind = draw(
+        st.sampled_from(
+            ["none", "none", "bom", "invalid-utf8", "empty", "crlf", "meta-bom", "meta-empty"]
+        )
+    )
     names.append(raw_kind)
     if raw_kind == "bom":
         raw = b"\xef\xbb\xbf" + raw
@@ -323,8 +409,11 @@ def test_mutated_article_metadata_builds_or_fails_typed(request) -> None:
             (folder / f"{SEED_ID}.txt").write_bytes(raw)
             _outcome(kind, folder, ROOT / "annotations" / "exports", Path(tmp) / "dist", tally)
             for p in Path(tmp).rglob("*"):  # nothing was written outside the output folder
-                assert p.is_relative_to(folder) or p.is_relative_to(Path(tmp) / "dist") \
-                    or p == Path(tmp) / "dist", p
+                assert (
+                    p.is_relative_to(folder)
+                    or p.is_relative_to(Path(tmp) / "dist")
+                    or p == Path(tmp) / "dist"
+                ), p
 
     run()
     assert tally["valid builds"] > 0 and tally["typed errors"] > 0
@@ -336,8 +425,9 @@ def mutated_spec(draw: st.DrawFn) -> tuple[str, bytes]:
     spec: Any = copy.deepcopy(SPEC)
     names = []
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["drop-key", "wrong-type", "occurrence", "label", "list",
-                                     "claimer"]))
+        kind = draw(
+            st.sampled_from(["drop-key", "wrong-type", "occurrence", "label", "list", "claimer"])
+        )
         names.append(kind)
         nodes = list(_nodes(spec))
         if kind == "drop-key":
@@ -360,8 +450,9 @@ def mutated_spec(draw: st.DrawFn) -> tuple[str, bytes]:
         elif kind == "claimer" and isinstance(spec, dict) and spec.get("claims"):
             claim = draw(st.sampled_from(spec["claims"]))
             if isinstance(claim, dict):
-                claim[draw(st.sampled_from(["claimer", "targets", "stance", "attribution"]))] = \
+                claim[draw(st.sampled_from(["claimer", "targets", "stance", "attribution"]))] = (
                     draw(st.one_of(ODD_STRINGS, WRONG))
+                )
     data = json.dumps(spec, allow_nan=True).encode()
     if draw(st.integers(0, 9)) == 0:
         data, names = data[: len(data) // 2], [*names, "truncate"]
@@ -393,12 +484,18 @@ def test_mutated_prediction_files_make_tasks_or_fail_typed(articles: Path, reque
         tally["valid builds"] += 1
         for task in tasks:
             for pred in task.get("predictions", []):
-                as_annotation = {"id": 1, "data": task["data"],
-                                 "annotations": [{"id": 1, "result": pred["result"]}]}
+                as_annotation = {
+                    "id": 1,
+                    "data": task["data"],
+                    "annotations": [{"id": 1, "result": pred["result"]}],
+                }
                 assert list(iter_problems("labelstudio-task", as_annotation)) == [], kind
 
     run()
     assert tally["valid builds"] > 0 and tally["typed errors"] > 0
     t = COUNTS["predictions"]
-    report(request.config, f"fuzz predictions: {t['inputs']} inputs tried, {t['typed errors']} "
-           f"typed errors, {t['valid builds']} valid task files, 0 crashes, 0 hangs")
+    report(
+        request.config,
+        f"fuzz predictions: {t['inputs']} inputs tried, {t['typed errors']} "
+        f"typed errors, {t['valid builds']} valid task files, 0 crashes, 0 hangs",
+    )

@@ -36,8 +36,12 @@ def _identified_export(path: Path) -> Path:
         for ann in task["annotations"]:
             uid = ann["completed_by"]
             email, first, last = PEOPLE[uid]
-            ann["completed_by"] = {"id": uid, "email": email, "first_name": first,
-                                   "last_name": last}
+            ann["completed_by"] = {
+                "id": uid,
+                "email": email,
+                "first_name": first,
+                "last_name": last,
+            }
             ann["updated_by"] = ann["completed_by"]
         task["comment_authors"] = [{"id": 11, "email": PEOPLE[11][0]}]
     path.write_text(json.dumps(data), encoding="utf-8")

@@ -24,9 +24,28 @@ from builder.pipeline.build import build
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-HOSTILE_IDS = ["../escape", "../../etc/passwd", "/etc/passwd", "a/b", "a\\b", "a\x00b", ".", "..",
-               ".hidden", "CON", "nul", "Com1.txt", "lpt9", "aux.json", "trailing.", "ok\n", "",
-               "x" * 129, "\u202eexe.txt", "C:evil"]
+HOSTILE_IDS = [
+    "../escape",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "a/b",
+    "a\\b",
+    "a\x00b",
+    ".",
+    "..",
+    ".hidden",
+    "CON",
+    "nul",
+    "Com1.txt",
+    "lpt9",
+    "aux.json",
+    "trailing.",
+    "ok\n",
+    "",
+    "x" * 129,
+    "\u202eexe.txt",
+    "C:evil",
+]
 
 
 @pytest.mark.parametrize("bad", HOSTILE_IDS)
@@ -93,8 +112,9 @@ def test_labeling_config_entities_are_refused(xml: str) -> None:
 
 
 @pytest.mark.labelstudio
-def test_token_from_a_file_appears_nowhere(ls_server: Any, tmp_path: Path, monkeypatch,
-                                           capsys, caplog) -> None:
+def test_token_from_a_file_appears_nowhere(
+    ls_server: Any, tmp_path: Path, monkeypatch, capsys, caplog
+) -> None:
     """The key comes from LABEL_STUDIO_API_KEY_FILE; push, pull, build, a failing call: the key
     is in no output, no log record (DEBUG, every logger), no error, no export and no release."""
     key_file = tmp_path / "token"

@@ -1,4 +1,5 @@
-"""`claimwire validate` as CI uses it: every problem, with line and column, text or GitHub format."""
+"""`claimwire validate` as CI uses it: every problem, with line and column, text or GitHub
+format."""
 
 import json
 from pathlib import Path
@@ -11,8 +12,17 @@ from builder.io.jsonpos import locate
 
 
 def test_shipped_annotations_are_valid(capsys):
-    assert main(["validate", str(ROOT / "annotations" / "exports"),
-                 "--articles", str(ROOT / "articles")]) == 0
+    assert (
+        main(
+            [
+                "validate",
+                str(ROOT / "annotations" / "exports"),
+                "--articles",
+                str(ROOT / "articles"),
+            ]
+        )
+        == 0
+    )
     assert "valid: 2 task(s) and article(s) checked, 0 problem(s)" in capsys.readouterr().err
 
 
@@ -37,7 +47,7 @@ def test_github_format_points_at_the_offending_line(tmp_path: Path, capsys):
     assert header.startswith(f"error file={ws.export},line=")
     line = int(header.split("line=")[1].split(",")[0])
     col = int(header.split("col=")[1].split(",")[0])
-    assert lines[line - 1][col - 1:].startswith('"MISC"')
+    assert lines[line - 1][col - 1 :].startswith('"MISC"')
     assert "%0A    expected: one of PER, ORG, GPE, LOC, NORP, EVENT" in body
 
 
@@ -60,4 +70,9 @@ def test_legacy_completions_format_is_read(tmp_path: Path):
     tasks[0]["completions"] = tasks[0].pop("annotations")
     ws.write_tasks(tasks)
     assert ws.build() == 0
-    assert json.loads((ws.dist / f"claimwire-{DATASET_VERSION}" / "croissant.json").read_text())["version"] == DATASET_VERSION
+    assert (
+        json.loads((ws.dist / f"claimwire-{DATASET_VERSION}" / "croissant.json").read_text())[
+            "version"
+        ]
+        == DATASET_VERSION
+    )

@@ -113,10 +113,13 @@ def _package_alpha(units: dict) -> float:
     """Nominal alpha of ``units`` ({unit: {coder: value}}) by the krippendorff package."""
     coders = sorted({a for u in units.values() for a in u})
     values = sorted({v for u in units.values() for v in u.values()})
-    data = [[float(values.index(units[k][c])) if c in units[k] else np.nan
-             for k in sorted(units)] for c in coders]
-    return float(krippendorff.alpha(reliability_data=np.array(data),
-                                    level_of_measurement="nominal"))
+    data = [
+        [float(values.index(units[k][c])) if c in units[k] else np.nan for k in sorted(units)]
+        for c in coders
+    ]
+    return float(
+        krippendorff.alpha(reliability_data=np.array(data), level_of_measurement="nominal")
+    )
 
 
 # --- independent cross-checks
@@ -137,8 +140,10 @@ def test_alpha_textbook_example():
         [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
         [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
     ]
-    units = [{f"c{i}": str(row[u]) for i, row in enumerate(table) if row[u] is not None}
-             for u in range(12)]
+    units = [
+        {f"c{i}": str(row[u]) for i, row in enumerate(table) if row[u] is not None}
+        for u in range(12)
+    ]
     assert round(krippendorff_alpha(units), 3) == 0.743
 
 
@@ -147,17 +152,19 @@ def test_alpha_random_data_with_missing_values():
     for _ in range(25):
         coders, n_units = rng.randint(2, 5), rng.randint(3, 30)
         data = [[rng.choice([0, 1, 2, None]) for _ in range(n_units)] for _ in range(coders)]
-        units = [{c: str(data[c][u]) for c in range(coders) if data[c][u] is not None}
-                 for u in range(n_units)]
+        units = [
+            {c: str(data[c][u]) for c in range(coders) if data[c][u] is not None}
+            for u in range(n_units)
+        ]
         mine = krippendorff_alpha(units)
         arr = np.array([[np.nan if v is None else float(v) for v in row] for row in data])
         pairable = sum(1 for u in units if len(u) >= 2)
         if mine is None:
             assert pairable == 0 or len({v for u in units if len(u) >= 2 for v in u.values()}) < 2
             continue
-        assert mine == pytest.approx(krippendorff.alpha(reliability_data=arr,
-                                                        level_of_measurement="nominal"),
-                                     abs=1e-9)
+        assert mine == pytest.approx(
+            krippendorff.alpha(reliability_data=arr, level_of_measurement="nominal"), abs=1e-9
+        )
 
 
 def test_kappa_matches_scikit_learn(doc, summary):
@@ -210,8 +217,15 @@ def test_overlap_matching_is_maximum_like_scipy():
         for i, j in pairs:
             assert a[i].label == b[j].label and a[i].start < b[j].end and b[j].start < a[i].end
         if a and b:
-            ok = np.array([[1 if x.label == y.label and x.start < y.end and y.start < x.end
-                            else 0 for y in b] for x in a])
+            ok = np.array(
+                [
+                    [
+                        1 if x.label == y.label and x.start < y.end and y.start < x.end else 0
+                        for y in b
+                    ]
+                    for x in a
+                ]
+            )
             rows, cols = linear_sum_assignment(ok, maximize=True)
             assert len(pairs) == int(ok[rows, cols].sum())
         else:
@@ -268,8 +282,18 @@ def _old_span_counts(annotator_a, a, annotator_b, b) -> list[SpanCount]:
         for label in sorted({s.label for s in xs_claim} | {s.label for s in ys_claim}):
             xa = [s for s in xs_claim if s.label == label]
             yb = [s for s in ys_claim if s.label == label]
-            out.append(SpanCount(annotator_a, annotator_b, kind, label, len(xa), len(yb),
-                                 _old_exact_matches(xa, yb), len(_old_match_spans(xa, yb))))
+            out.append(
+                SpanCount(
+                    annotator_a,
+                    annotator_b,
+                    kind,
+                    label,
+                    len(xa),
+                    len(yb),
+                    _old_exact_matches(xa, yb),
+                    len(_old_match_spans(xa, yb)),
+                )
+            )
     return out
 
 
@@ -294,8 +318,9 @@ def _old_unit_labels(annotator, version, gold_entities, gold_claims) -> list[Uni
     for i, j in _old_match_spans(entities, gold_entities):
         to_gold[entities[i].id] = gold_entities[j].id
         if entities[i].portrayal is not None:
-            out.append(UnitLabel(gold_entities[j].id, "portrayal", annotator,
-                                 entities[i].portrayal))
+            out.append(
+                UnitLabel(gold_entities[j].id, "portrayal", annotator, entities[i].portrayal)
+            )
     spans = {e.id: e for e in entities}
 
     def name(entity_id: str) -> str:
@@ -310,10 +335,14 @@ def _old_unit_labels(annotator, version, gold_entities, gold_claims) -> list[Uni
         c, unit = claims[i], gold_claims[j].id
         out.append(UnitLabel(unit, "stance", annotator, c.stance))
         out.append(UnitLabel(unit, "attribution", annotator, c.attribution))
-        out.append(UnitLabel(unit, "claimer", annotator,
-                             name(c.claimer_id) if c.claimer_id else NONE))
-        out.append(UnitLabel(unit, "target", annotator,
-                             "|".join(sorted({name(t) for t in c.target_ids})) or NONE))
+        out.append(
+            UnitLabel(unit, "claimer", annotator, name(c.claimer_id) if c.claimer_id else NONE)
+        )
+        out.append(
+            UnitLabel(
+                unit, "target", annotator, "|".join(sorted({name(t) for t in c.target_ids})) or NONE
+            )
+        )
     return out
 
 
@@ -326,8 +355,9 @@ class _Offset(int):
 OFFSET_TYPES = st.sampled_from([int, np.int64, np.int32, _Offset])
 # Regions shared by the lists: exact, shifted by one, nested in or around each other, long,
 # empty or reversed, duplicated.
-REGIONS = st.lists(st.tuples(st.integers(-3, 40),
-                             st.one_of(st.integers(-2, 8), st.integers(9, 50))), max_size=8)
+REGIONS = st.lists(
+    st.tuples(st.integers(-3, 40), st.one_of(st.integers(-2, 8), st.integers(9, 50))), max_size=8
+)
 
 
 @st.composite
@@ -342,28 +372,47 @@ def _offsets(draw: Any, regions: list[tuple[int, int]]) -> tuple[Any, Any]:
 
 
 @st.composite
-def _entities(draw: Any, regions: list[tuple[int, int]], labels: list[str],
-              prefix: str) -> list[Entity]:
+def _entities(
+    draw: Any, regions: list[tuple[int, int]], labels: list[str], prefix: str
+) -> list[Entity]:
     out = []
     for k in range(draw(st.integers(0, 12))):
         start, end = draw(_offsets(regions))
-        out.append(Entity(f"{prefix}{k}", start, end, "x", draw(st.sampled_from(labels)),
-                          draw(st.sampled_from([None, "NEGATIVE", "NEUTRAL"]))))
+        out.append(
+            Entity(
+                f"{prefix}{k}",
+                start,
+                end,
+                "x",
+                draw(st.sampled_from(labels)),
+                draw(st.sampled_from([None, "NEGATIVE", "NEUTRAL"])),
+            )
+        )
     return out
 
 
 @st.composite
-def _claims(draw: Any, regions: list[tuple[int, int]], entity_ids: list[str],
-            prefix: str) -> list[Claim]:
+def _claims(
+    draw: Any, regions: list[tuple[int, int]], entity_ids: list[str], prefix: str
+) -> list[Claim]:
     out = []
     ids = st.sampled_from(entity_ids) if entity_ids else st.nothing()
     for k in range(draw(st.integers(0, 6))):
         start, end = draw(_offsets(regions))
         claimer = draw(st.one_of(st.none(), ids)) if entity_ids else None
         targets = tuple(draw(st.lists(ids, max_size=3))) if entity_ids else ()
-        out.append(Claim(f"{prefix}{k}", start, end, "x", claimer, targets,
-                         draw(st.sampled_from(["AUTHOR", "REPORTED"])),
-                         draw(st.sampled_from(["FAVOR", "AGAINST"]))))
+        out.append(
+            Claim(
+                f"{prefix}{k}",
+                start,
+                end,
+                "x",
+                claimer,
+                targets,
+                draw(st.sampled_from(["AUTHOR", "REPORTED"])),
+                draw(st.sampled_from(["FAVOR", "AGAINST"])),
+            )
+        )
     return out
 
 
@@ -379,8 +428,12 @@ def _versions(draw: Any) -> tuple[tuple[list[Entity], list[Claim]], ...]:
     return tuple(out)
 
 
-SETTINGS = settings(max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 200), deadline=None,
-                    database=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", 200),
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @SETTINGS
@@ -403,6 +456,7 @@ def test_span_counts_and_unit_labels_as_before(versions):
 def test_match_spans_ties_and_long_spans():
     """Exact partners first, then the larger Jaccard overlap, then the lower index; a long span
     is found by spans that start well after it; empty and reversed spans match nothing."""
+
     def spans(*xs: tuple[int, int]) -> list[Entity]:
         return [Entity(f"e{k}", s, e, "x", "PER") for k, (s, e) in enumerate(xs)]
 
@@ -452,12 +506,17 @@ def _random_doc(rng: random.Random, k: int) -> DocAgreement:
                 for label in rng.sample(names, rng.randint(0, len(names))):
                     n_a, n_b = rng.randint(0, 5), rng.randint(0, 5)
                     overlap = rng.randint(0, min(n_a, n_b))
-                    spans.append(SpanCount(a, b, kind, label, n_a, n_b,
-                                           rng.randint(0, overlap), overlap))
+                    spans.append(
+                        SpanCount(a, b, kind, label, n_a, n_b, rng.randint(0, overlap), overlap)
+                    )
         for unit in range(rng.randint(0, 6)):
-            for attribute, values in (("stance", "FAN"), ("attribution", "RA"),
-                                      ("portrayal", "PNX"), ("claimer", ["e1", "e2", "-"]),
-                                      ("target", ["e1", "e1|e2", "-", "e3"])):
+            for attribute, values in (
+                ("stance", "FAN"),
+                ("attribution", "RA"),
+                ("portrayal", "PNX"),
+                ("claimer", ["e1", "e2", "-"]),
+                ("target", ["e1", "e1|e2", "-", "e3"]),
+            ):
                 for who in coders:
                     if rng.random() < 0.8:
                         labels.append(UnitLabel(f"c{unit}", attribute, who, rng.choice(values)))
@@ -501,12 +560,14 @@ def test_pooled_figures_match_independent_implementations():
             assert row["kappa"] == pytest.approx(cohen_kappa_score(xs, ys), abs=1e-12)
         assert row["agreement"] == pytest.approx(accuracy_score(xs, ys), abs=1e-12)
     claimer = _pooled_units(docs, "claimer")
-    pairs = [(u[a], u[b]) for u in claimer.values()
-             for a, b in itertools.combinations(sorted(u), 2)]
+    pairs = [
+        (u[a], u[b]) for u in claimer.values() for a, b in itertools.combinations(sorted(u), 2)
+    ]
     links = {r["link"]: r for r in s.links}
     assert links["claimer"]["pairs"] == len(pairs)
     assert links["claimer"]["agreement"] == pytest.approx(
-        sum(x == y for x, y in pairs) / len(pairs))
+        sum(x == y for x, y in pairs) / len(pairs)
+    )
 
 
 def test_bounded_article_rows_are_the_lowest_ones():
@@ -520,9 +581,13 @@ def test_bounded_article_rows_are_the_lowest_ones():
     bounded = acc.summary()
     assert bounded.by_article == full.by_article[:4]
     assert bounded.documents == full.documents + 10
-    assert (bounded.spans, bounded.categorical, bounded.links, bounded.pairs,
-            bounded.by_annotator) == (full.spans, full.categorical, full.links, full.pairs,
-                                      full.by_annotator)
+    assert (
+        bounded.spans,
+        bounded.categorical,
+        bounded.links,
+        bounded.pairs,
+        bounded.by_annotator,
+    ) == (full.spans, full.categorical, full.links, full.pairs, full.by_annotator)
 
 
 # --- the command
@@ -540,7 +605,7 @@ def test_agreement_command(capsys):
 
 def test_agreement_command_bad_input(tmp_path, capsys):
     bad = tmp_path / "bad.json"
-    bad.write_text("[{\"id\": 1}]", encoding="utf-8")
+    bad.write_text('[{"id": 1}]', encoding="utf-8")
     assert main(["agreement", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err

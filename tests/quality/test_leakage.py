@@ -52,8 +52,33 @@ def test_signature_is_deterministic_and_estimates_jaccard() -> None:
     assert abs(estimate - exact) < 0.1
 
 
-_PIECES = ["a", "b", "Ab", " ", " ", ", ", ".", "\n\n", "\u00a0", "’", "'", "—", "_", "7", "é",
-           "İ", "ß", "Σ", "ǅ", "日本", "x\u0301", "😀", "𝔘", "\U00020000", "-"]
+_PIECES = [
+    "a",
+    "b",
+    "Ab",
+    " ",
+    " ",
+    ", ",
+    ".",
+    "\n\n",
+    "\u00a0",
+    "’",
+    "'",
+    "—",
+    "_",
+    "7",
+    "é",
+    "İ",
+    "ß",
+    "Σ",
+    "ǅ",
+    "日本",
+    "x\u0301",
+    "😀",
+    "𝔘",
+    "\U00020000",
+    "-",
+]
 
 
 def _random_text(rng: random.Random) -> str:
@@ -122,8 +147,13 @@ def test_near_duplicates_in_two_splits_fail() -> None:
 
 
 def test_near_duplicates_in_one_split_are_reported() -> None:
-    report = check_leakage([("a", "train", BASE), ("b", "train", _edit(BASE, 2)),
-                            ("c", "test", synthetic_article("c", 2)["text"])])
+    report = check_leakage(
+        [
+            ("a", "train", BASE),
+            ("b", "train", _edit(BASE, 2)),
+            ("c", "test", synthetic_article("c", 2)["text"]),
+        ]
+    )
     assert [(p.a, p.b, p.split_a) for p in report.within_split] == [("a", "b", "train")]
     assert report.articles == 3
     assert "1 near-duplicate pair(s) were found inside a single split" in report.describe()
@@ -145,8 +175,9 @@ def test_rewritten_story_below_threshold_passes() -> None:
 def test_build_fails_on_leakage_and_writes_nothing(tmp_path: Path) -> None:
     groups = groups_by_split()
     original = synthetic_article("w1", 5, groups["train"][0], sentences=20)
-    copy = dict(original, id="w2", group=groups["test"][0],
-                spec=dict(original["spec"], article_id="w2"))
+    copy = dict(
+        original, id="w2", group=groups["test"][0], spec=dict(original["spec"], article_id="w2")
+    )
     articles, export = write_corpus(tmp_path / "in", [original, copy], seed=False)
     out = tmp_path / "dist"
     with pytest.raises(InvalidDataError) as exc:
@@ -155,23 +186,29 @@ def test_build_fails_on_leakage_and_writes_nothing(tmp_path: Path) -> None:
     assert list(out.iterdir()) == []
     # the fix the error names works: same group, one split
     (articles / "w2.json").write_text(
-        (articles / "w2.json").read_text().replace(groups["test"][0], groups["train"][0]))
+        (articles / "w2.json").read_text().replace(groups["test"][0], groups["train"][0])
+    )
     result = build(articles, [export], out, "0.1.0")
     assert result.counts["train"]["documents"] == 2
     card = (result.path / "README.md").read_text()
-    assert "1 near-duplicate pair(s) were found inside a single split (allowed: w1 ~ w2 in " \
-           "train (1.00))" in card
+    assert (
+        "1 near-duplicate pair(s) were found inside a single split (allowed: w1 ~ w2 in "
+        "train (1.00))" in card
+    )
 
 
 def test_three_copies_are_three_identical_pairs() -> None:
     report = check_leakage([("a", "train", BASE), ("b", "train", BASE), ("c", "train", BASE)])
     assert [(p.a, p.b, p.similarity) for p in report.within_split] == [
-        ("a", "b", 1.0), ("a", "c", 1.0), ("b", "c", 1.0)]
+        ("a", "b", 1.0),
+        ("a", "c", 1.0),
+        ("b", "c", 1.0),
+    ]
 
 
-def test_index_is_the_same_in_any_batching_and_chunking(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
+def test_index_is_the_same_in_any_batching_and_chunking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Near-duplicates far apart in the input are found whatever the batches and the chunks
     the check reads and compares."""
     texts = [synthetic_article(f"a{i}", 100 + i, sentences=8)["text"] for i in range(300)]
@@ -185,8 +222,12 @@ def test_index_is_the_same_in_any_batching_and_chunking(tmp_path: Path,
     def run(folder: Path, batch: int) -> list[tuple[str, str, str, float]]:
         index = LeakageIndex(folder, ["train", "test"])
         for k in range(0, 300, batch):
-            index.add(ids[k : k + batch], splits[k : k + batch], signatures(texts[k : k + batch]),
-                      b"".join(sha[k : k + batch]))
+            index.add(
+                ids[k : k + batch],
+                splits[k : k + batch],
+                signatures(texts[k : k + batch]),
+                b"".join(sha[k : k + batch]),
+            )
         assert index.count == 300
         try:
             report = index.check()
@@ -207,8 +248,12 @@ def test_index_fails_across_splits_with_both_ids(tmp_path: Path) -> None:
     texts = [synthetic_article(f"a{i}", 200 + i, sentences=8)["text"] for i in range(40)]
     texts[39] = texts[2]
     index = LeakageIndex(tmp_path / "i", ["train", "validation", "test"])
-    index.add([f"a{i}" for i in range(40)], bytes([0] * 39 + [2]), signatures(texts),
-              b"".join(hashlib.sha256(t.encode()).digest() for t in texts))
+    index.add(
+        [f"a{i}" for i in range(40)],
+        bytes([0] * 39 + [2]),
+        signatures(texts),
+        b"".join(hashlib.sha256(t.encode()).digest() for t in texts),
+    )
     with pytest.raises(InvalidDataError) as exc:
         index.check()
     (p,) = exc.value.problems
@@ -244,8 +289,9 @@ def test_every_pair_at_the_threshold_is_a_candidate(tmp_path: Path, threshold: f
 
 
 @pytest.mark.parametrize("verify", [leakage._VERIFY, 50])
-def test_a_large_cluster_is_paired_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            verify: int) -> None:
+def test_a_large_cluster_is_paired_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verify: int
+) -> None:
     """m identical texts give m(m-1)/2 pairs; a run that large is paired a member at a time and
     verified in parts, and every pair is still reported once."""
     monkeypatch.setattr(leakage, "_VERIFY", verify)
@@ -262,7 +308,7 @@ def test_a_large_cluster_is_paired_in_parts(tmp_path: Path, monkeypatch: pytest.
     finally:
         index.remove()
     assert m * (m - 1) // 2 > verify  # the run is paired a member at a time
-    expected = {(int(a), int(b)) for k, a in enumerate(members) for b in members[k + 1:]}
+    expected = {(int(a), int(b)) for k, a in enumerate(members) for b in members[k + 1 :]}
     assert sorted((i, j) for i, j, _, _ in pairs) == sorted(expected)
     assert all(exact and sim == 1.0 for _, _, sim, exact in pairs)
 

@@ -19,15 +19,23 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 def test_second_build_of_the_same_version_is_refused_while_the_first_runs(tmp_path, capsys):
     ws = workspace(tmp_path)
     # the first build stops half-way through writing (lock held, staging folder half full)
-    first = start(ws.build, ws.dist, tmp_path / "first.log",
-                  stop_at=(f"parquet-close .claimwire-{V}.partial-*/data/claims/"
-                           "train-00000-of-00001.parquet", 1))
+    first = start(
+        ws.build,
+        ws.dist,
+        tmp_path / "first.log",
+        stop_at=(
+            f"parquet-close .claimwire-{V}.partial-*/data/claims/train-00000-of-00001.parquet",
+            1,
+        ),
+    )
     assert wait_stopped(first), (tmp_path / "first.log").read_text()
     capsys.readouterr()
     assert ws.build() == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {ws.dist}: another build of claimwire-{V} is running "
-                          f"(it holds .claimwire-{V}.lock)")
+    assert err.startswith(
+        f"error: {ws.dist}: another build of claimwire-{V} is running "
+        f"(it holds .claimwire-{V}.lock)"
+    )
     assert "fix:      wait for it to finish, then build again" in err
     # the refused build touched nothing: the first one's staging folder is still there
     hidden = sorted(p.name for p in ws.dist.iterdir())
@@ -48,9 +56,24 @@ def test_builds_started_together_publish_one_release(tmp_path: Path):
     one is refused by the lock or finds the identical release already there."""
     ws = workspace(tmp_path)
     ws.dist.mkdir()
-    runs = [start(lambda: main(["build", "--articles", str(ws.articles), "--annotations",
-                                 str(ws.export.parent), "--out", str(ws.dist)]),
-                  ws.dist, tmp_path / f"run{i}.log") for i in range(3)]
+    runs = [
+        start(
+            lambda: main(
+                [
+                    "build",
+                    "--articles",
+                    str(ws.articles),
+                    "--annotations",
+                    str(ws.export.parent),
+                    "--out",
+                    str(ws.dist),
+                ]
+            ),
+            ws.dist,
+            tmp_path / f"run{i}.log",
+        )
+        for i in range(3)
+    ]
     codes = [finish(r) for r in runs]
     logs = [(tmp_path / f"run{i}.log").read_text() for i in range(3)]
     built = [log for log in logs if log.startswith("built ")]

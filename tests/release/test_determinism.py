@@ -80,8 +80,7 @@ def test_rows_keep_the_input_order(corpus, builds: dict[str, Path]):
         meta = orjson.loads((articles / f"{task.article_id}.json").read_bytes())
         expected.setdefault(spec.assign(meta["group"]), []).append(task.article_id)
     assert documented == 90
-    assert {s: len(ids) for s, ids in expected.items()} == {"train": 75, "validation": 6,
-                                                           "test": 9}
+    assert {s: len(ids) for s, ids in expected.items()} == {"train": 75, "validation": 6, "test": 9}
     for split, ids in expected.items():
         table = pq.read_table(release / f"data/documents/{split}-00000-of-00001.parquet")
         assert table.column("id").to_pylist() == ids
@@ -89,7 +88,8 @@ def test_rows_keep_the_input_order(corpus, builds: dict[str, Path]):
 
 def test_row_groups_have_a_fixed_size(builds: dict[str, Path]):
     meta = pq.ParquetFile(
-        builds["parallel"] / "data/entities/train-00000-of-00001.parquet").metadata
+        builds["parallel"] / "data/entities/train-00000-of-00001.parquet"
+    ).metadata
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     assert set(sizes[:-1]) == {ROW_GROUP}
     assert 0 < sizes[-1] <= ROW_GROUP
@@ -125,7 +125,7 @@ def test_a_bad_span_before_an_unparsable_task_wins(corpus, tmp_path: Path, batch
     # task 13 becomes JSON that is no task: a parse error, later in the same batch of 8 or 64
     at = data.index(orjson.dumps(tasks[13]))
     bad = tmp_path / "bad.json"
-    bad.write_bytes(data[:at] + b'"not a task"' + data[at + len(orjson.dumps(tasks[13])):])
+    bad.write_bytes(data[:at] + b'"not a task"' + data[at + len(orjson.dumps(tasks[13])) :])
     with pytest.raises(Exception) as err:
         build(articles, [bad], tmp_path / "dist", "1.0.0", jobs=2, batch_tasks=batch)
     assert "span offsets do not match the span text" in str(err.value)
@@ -149,8 +149,21 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_partial_release(corpus, tmp_path: Pa
 
 def test_cli_jobs_and_quiet_progress_when_not_a_terminal(corpus, tmp_path: Path, capsys):
     export, articles, _ = corpus
-    code = main(["build", "--articles", str(articles), "--annotations", str(export),
-                 "--out", str(tmp_path), "--jobs", "2", "--version", "1.0.0"])
+    code = main(
+        [
+            "build",
+            "--articles",
+            str(articles),
+            "--annotations",
+            str(export),
+            "--out",
+            str(tmp_path),
+            "--jobs",
+            "2",
+            "--version",
+            "1.0.0",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0
     assert err == ""  # no progress bar in CI / when stderr is not a terminal
@@ -163,8 +176,9 @@ def test_cli_jobs_and_quiet_progress_when_not_a_terminal(corpus, tmp_path: Path,
     assert "expected a number of processes" in capsys.readouterr().err
 
 
-def test_default_row_groups_are_sized_per_config(builds: dict[str, Path], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch):
+def test_default_row_groups_are_sized_per_config(
+    builds: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     """Without ``row_group_size``, each config gets its own size from ``ROW_GROUP_ROWS``."""
     sizes = {"documents": 7, "entities": 50, "claims": 40, "stance": 9}
     monkeypatch.setattr(release_writer, "ROW_GROUP_ROWS", sizes)

@@ -30,15 +30,19 @@ from builder.release.diff import (
 def two_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
     root = tmp_path_factory.mktemp("versions")
     groups = groups_by_split()
-    first = [synthetic_article(f"b{i}", 10 + i, groups[s][i])
-             for i, s in enumerate(["train", "test", "validation"])]
+    first = [
+        synthetic_article(f"b{i}", 10 + i, groups[s][i])
+        for i, s in enumerate(["train", "test", "validation"])
+    ]
     out = root / "dist"
     articles, export = write_corpus(root / "v1", first)
     old = build(articles, [export], out, "0.1.0").path
     fixed = copy.deepcopy(first)
     fixed[0]["spec"]["entities"][1]["label"] = "LOC"  # a label fix: the place is now LOC
-    added = [synthetic_article(f"c{i}", 40 + i, groups[s][10 + i])
-             for i, s in enumerate(["test", "train"])]
+    added = [
+        synthetic_article(f"c{i}", 40 + i, groups[s][10 + i])
+        for i, s in enumerate(["test", "train"])
+    ]
     articles, export = write_corpus(root / "v2", fixed + added)
     new = build(articles, [export], out, "0.2.0").path
     return old, new, [a["id"] for a in added]
@@ -58,8 +62,9 @@ def _reference_diff(old: Path, new: Path) -> ReleaseDiff:
         what = []
         if ra["text_sha256"] != rb["text_sha256"]:
             what.append("text")
-        if any(ra[k] != rb[k] for k in ("title", "source", "url", "published", "license",
-                                       "language")):
+        if any(
+            ra[k] != rb[k] for k in ("title", "source", "url", "published", "license", "language")
+        ):
             what.append("metadata")
         ea, eb = _entities(ra), _entities(rb)
         if ea != eb:
@@ -89,26 +94,34 @@ def _reference_diff(old: Path, new: Path) -> ReleaseDiff:
     d.entity_counts = {lab: (ent_a[lab], ent_b[lab]) for lab in ENTITY_LABELS}
     st_a, st_b = count(a, "claims", "stance"), count(b, "claims", "stance")
     at_a, at_b = count(a, "claims", "attribution"), count(b, "claims", "attribution")
-    d.claim_counts = {**{f"stance={s}": (st_a[s], st_b[s]) for s in STANCES},
-                      **{f"attribution={t}": (at_a[t], at_b[t]) for t in ATTRIBUTIONS}}
+    d.claim_counts = {
+        **{f"stance={s}": (st_a[s], st_b[s]) for s in STANCES},
+        **{f"attribution={t}": (at_a[t], at_b[t]) for t in ATTRIBUTIONS},
+    }
     return d
 
 
 @pytest.fixture(scope="module")
-def third_version(two_versions: tuple[Path, Path, list[str]],
-                  tmp_path_factory: pytest.TempPathFactory) -> Path:
+def third_version(
+    two_versions: tuple[Path, Path, list[str]], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """0.2.0 with every kind of change: b1 removed, b2 retitled and moved to another split, c1
     rewritten (text, entities, claims), a claim's stance changed in c0, and d0 added."""
     root = tmp_path_factory.mktemp("third")
     groups = groups_by_split()
-    arts = [synthetic_article(f"b{i}", 10 + i, groups[s][i])
-            for i, s in enumerate(["train", "test", "validation"])]
+    arts = [
+        synthetic_article(f"b{i}", 10 + i, groups[s][i])
+        for i, s in enumerate(["train", "test", "validation"])
+    ]
     arts[0]["spec"]["entities"][1]["label"] = "LOC"
     arts[2]["group"] = groups["train"][30]  # b2 moves from validation to train
-    c0, c1 = (synthetic_article(f"c{i}", 40 + i, groups[s][10 + i])
-              for i, s in enumerate(["test", "train"]))
-    c0["spec"]["claims"][0]["stance"] = "NEUTRAL" if c0["spec"]["claims"][0]["stance"] != \
-        "NEUTRAL" else "FAVOR"
+    c0, c1 = (
+        synthetic_article(f"c{i}", 40 + i, groups[s][10 + i])
+        for i, s in enumerate(["test", "train"])
+    )
+    c0["spec"]["claims"][0]["stance"] = (
+        "NEUTRAL" if c0["spec"]["claims"][0]["stance"] != "NEUTRAL" else "FAVOR"
+    )
     c1 = synthetic_article("c1", 77, groups["train"][11])
     d0 = synthetic_article("d0", 90, groups["test"][20])
     articles, export = write_corpus(root / "v3", [arts[0], arts[2], c0, c1, d0])
@@ -117,24 +130,33 @@ def third_version(two_versions: tuple[Path, Path, list[str]],
     return build(articles, [export], root / "dist", "0.3.0").path
 
 
-def test_streamed_diff_equals_the_plain_one(two_versions: tuple[Path, Path, list[str]],
-                                            third_version: Path) -> None:
+def test_streamed_diff_equals_the_plain_one(
+    two_versions: tuple[Path, Path, list[str]], third_version: Path
+) -> None:
     old, new, _ = two_versions
-    for a, b in ((old, new), (new, third_version), (old, third_version), (third_version, old),
-                 (new, new)):
+    for a, b in (
+        (old, new),
+        (new, third_version),
+        (old, third_version),
+        (third_version, old),
+        (new, new),
+    ):
         assert diff_releases(a, b).to_dict() == _reference_diff(a, b).to_dict(), (a, b)
     d = diff_releases(new, third_version)
     assert d.removed == ["b1"] and d.added == ["d0"]
     assert d.moved == {"b2": ("validation", "train")}
-    assert d.changed == {"b2": ["metadata"], "c0": ["claims"],
-                         "c1": ["text", "entities", "claims"]}
+    assert d.changed == {"b2": ["metadata"], "c0": ["claims"], "c1": ["text", "entities", "claims"]}
 
 
 def test_no_earlier_article_moves(two_versions: tuple[Path, Path, list[str]]) -> None:
     old, new, _ = two_versions
     before, after = read_documents(old), read_documents(new)
     assert {k: s for k, (s, _) in before.items()} == {
-        SEED_ID: "train", "b0": "train", "b1": "test", "b2": "validation"}
+        SEED_ID: "train",
+        "b0": "train",
+        "b1": "test",
+        "b2": "validation",
+    }
     assert all(after[k][0] == s for k, (s, _) in before.items())
 
 
@@ -160,9 +182,11 @@ def test_diff_lists_added_changed_and_counts(two_versions: tuple[Path, Path, lis
 def test_build_writes_release_notes(two_versions: tuple[Path, Path, list[str]]) -> None:
     old, new, _ = two_versions
     first = (old / NOTES).read_text()
-    assert first == (f"# Release notes\n\n## 0.1.0\n\nFirst release in this folder: 4 "
-                     f"article(s), {_count(old, 'entities')} entity mentions, "
-                     f"{_count(old, 'claims')} claims.\n")
+    assert first == (
+        f"# Release notes\n\n## 0.1.0\n\nFirst release in this folder: 4 "
+        f"article(s), {_count(old, 'entities')} entity mentions, "
+        f"{_count(old, 'claims')} claims.\n"
+    )
     notes = (new / NOTES).read_text()
     assert notes.startswith("# Release notes\n\n## 0.2.0\n\nChanges since claimwire-0.1.0:\n\n")
     assert "- articles added (2): c0, c1\n" in notes
@@ -179,8 +203,13 @@ def _count(release: Path, key: str) -> int:
 
 
 def test_previous_release_is_the_highest_older_one(tmp_path: Path) -> None:
-    for name in ("claimwire-0.1.0", "claimwire-0.10.0", "claimwire-0.9.1", "claimwire-1.0.0",
-                 "claimwire-x"):
+    for name in (
+        "claimwire-0.1.0",
+        "claimwire-0.10.0",
+        "claimwire-0.9.1",
+        "claimwire-1.0.0",
+        "claimwire-x",
+    ):
         (tmp_path / name).mkdir()
         (tmp_path / name / "checksums.tsv").write_text("path\tbytes\tsha256\n")
     (tmp_path / ".claimwire-0.11.0.partial-abc").mkdir()
@@ -189,8 +218,9 @@ def test_previous_release_is_the_highest_older_one(tmp_path: Path) -> None:
     assert previous_release(tmp_path, "0.1.0") is None
 
 
-def test_cli_diff(two_versions: tuple[Path, Path, list[str]],
-                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_diff(
+    two_versions: tuple[Path, Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
     old, new, _ = two_versions
     assert main(["diff", str(old), str(new)]) == 0
     out = capsys.readouterr().out
@@ -209,8 +239,8 @@ def test_cli_diff_refuses_a_non_release(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_an_article_in_two_splits_is_refused_on_either_side(
-        two_versions: tuple[Path, Path, list[str]], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    two_versions: tuple[Path, Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shutil
 
     import pyarrow as pa
@@ -233,7 +263,10 @@ def test_an_article_in_two_splits_is_refused_on_either_side(
             diff_releases(a, b)
         (p,) = exc.value.problems
         assert (p.message, p.article, p.file) == (
-            "article is in two splits (test and train)", "b0", str(side))
+            "article is in two splits (test and train)",
+            "b0",
+            str(side),
+        )
     # Ids are kept as 8-byte digests: a digest seen twice is checked, never taken for a repeat.
     monkeypatch.setattr(diff, "id_digest", lambda _: 7)
     assert diff_releases(old, new).to_dict() == _reference_diff(old, new).to_dict()

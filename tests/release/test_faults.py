@@ -25,8 +25,11 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def bytes_changed(before: dict[str, bytes], after: dict[str, bytes]) -> int:
@@ -95,8 +98,12 @@ def test_sigkill_at_every_step_leaves_no_partial_release(tmp_path: Path, request
     original = snapshot(ws.dist / f"claimwire-{V}")
     new_points, new_partials, new_changed, steps = _kill_everywhere(ws, tmp_path, "0.2.0")
     # the steps of a build, in order: lock, staging, four Parquet configs, card, rename, unlock
-    assert steps[:4] == ["os.mkdir .", "open .claimwire-0.2.0.lock", "flock op=6",
-                         "os.mkdir .claimwire-0.2.0.partial-*"]
+    assert steps[:4] == [
+        "os.mkdir .",
+        "open .claimwire-0.2.0.lock",
+        "flock op=6",
+        "os.mkdir .claimwire-0.2.0.partial-*",
+    ]
     assert steps[-2] == "os.rename .claimwire-0.2.0.partial-*"
     assert steps[-1] == "os.remove .claimwire-0.2.0.lock"
     assert sum(s.startswith("parquet-open") for s in steps) == 4
@@ -107,10 +114,13 @@ def test_sigkill_at_every_step_leaves_no_partial_release(tmp_path: Path, request
     assert sorted(p.name for p in ws.dist.iterdir()) == [f"claimwire-{V}", "claimwire-0.2.0"]
     assert snapshot(ws.dist / f"claimwire-{V}") == original
     verify(ws.dist / f"claimwire-{V}")
-    report(request.config, f"SIGKILL: {new_points + same_points} kill points tested "
-           f"({new_points} in a new release, {same_points} in a rebuild of an existing one), "
-           f"{new_partials + same_partials} partial releases found, "
-           f"{new_changed + same_changed} bytes changed in earlier releases")
+    report(
+        request.config,
+        f"SIGKILL: {new_points + same_points} kill points tested "
+        f"({new_points} in a new release, {same_points} in a rebuild of an existing one), "
+        f"{new_partials + same_partials} partial releases found, "
+        f"{new_changed + same_changed} bytes changed in earlier releases",
+    )
 
 
 def test_file_size_limit_mid_write_is_a_clear_error(tmp_path: Path, capsys) -> None:
@@ -139,8 +149,11 @@ def test_file_size_limit_mid_write_is_a_clear_error(tmp_path: Path, capsys) -> N
 @contextlib.contextmanager
 def tmpfs(where: Path, options: str):
     where.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "claimwire-test", str(where)],
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "claimwire-test", str(where)],
+        capture_output=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:

@@ -53,8 +53,9 @@ class _Segments(HTMLParser):
         if tag == "section" and "data-check" in a:
             self.checks.append(json.loads(a["data-check"]))
         if tag == "span":
-            self.stack.append(((a.get("data-ent") or "").split(),
-                               (a.get("data-claim") or "").split()))
+            self.stack.append(
+                ((a.get("data-ent") or "").split(), (a.get("data-claim") or "").split())
+            )
 
     def handle_endtag(self, tag):
         if tag == "span" and self.stack:
@@ -74,10 +75,22 @@ def _dump_dom(page: Path) -> str:
             pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
         pytest.skip("chromium not installed (apt-get install chromium)")
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-extensions", "--disable-background-networking", "--dump-dom",
-         page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -89,8 +102,9 @@ def test_viewer_renders_every_entity_and_claim(release):
     assert dom.body.get("data-rendered") == "yes"
     row = rows[0]
     # the page's own check: every region drawn, visible (has a layout box), with its text
-    assert dom.checks == [{"entities": len(row["entities"]), "claims": len(row["claims"]),
-                           "wrong": []}]
+    assert dom.checks == [
+        {"entities": len(row["entities"]), "claims": len(row["claims"]), "wrong": []}
+    ]
     # and independently, from the DOM: each region's segments spell exactly its text
     assert dom.entities == {e["id"]: e["text"] for e in row["entities"]}
     assert dom.claims == {c["id"]: c["text"] for c in row["claims"]}

@@ -27,8 +27,11 @@ ENVIRONMENTS = [
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_two_builds_in_different_places_and_environments_are_byte_identical(tmp_path: Path):
@@ -38,10 +41,29 @@ def test_two_builds_in_different_places_and_environments_are_byte_identical(tmp_
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
         env.update(extra, HF_DATASETS_OFFLINE="1")
         # relative paths from different working folders: nothing may depend on where it ran
-        procs.append((ws, subprocess.Popen(
-            [sys.executable, "-m", "builder", "build", "--articles", "articles",
-             "--annotations", "exports", "--out", "dist"],
-            cwd=ws.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
+        procs.append(
+            (
+                ws,
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "builder",
+                        "build",
+                        "--articles",
+                        "articles",
+                        "--annotations",
+                        "exports",
+                        "--out",
+                        "dist",
+                    ],
+                    cwd=ws.root,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                ),
+            )
+        )
     releases = []
     for ws, proc in procs:
         out, err = proc.communicate(timeout=600)
@@ -76,8 +98,11 @@ def test_a_single_flipped_byte_in_any_file_is_named(release: Path, tmp_path: Pat
             shutil.rmtree(copy)
             flips += 1
     assert flips == 4 * len(files) == 32
-    report(request.config, f"verify: {flips} single-byte flips in {len(files)} release files, "
-           f"{flips} detected with the right file named")
+    report(
+        request.config,
+        f"verify: {flips} single-byte flips in {len(files)} release files, "
+        f"{flips} detected with the right file named",
+    )
 
 
 def test_damaged_checksums_file_is_reported_not_crashed(release: Path, tmp_path: Path):
@@ -88,8 +113,9 @@ def test_damaged_checksums_file_is_reported_not_crashed(release: Path, tmp_path:
     sums.write_bytes(b"\n".join(lines[:2] + [b"garbage"] + lines[3:]))
     with pytest.raises(InvalidDataError) as err:
         verify(copy, load=False)
-    assert str(err.value).startswith(f"{sums}: checksums.tsv is damaged: its content does not "
-                                     "match its own digest")
+    assert str(err.value).startswith(
+        f"{sums}: checksums.tsv is damaged: its content does not match its own digest"
+    )
 
 
 def _release_check():
@@ -115,7 +141,8 @@ def test_release_check_fails_when_a_recorded_version_would_change(tmp_path: Path
     (records / f"{DATASET_VERSION}.tsv").write_text(recorded.replace("\t7", "\t8", 1))
     ok, message = check.check(records=records)
     assert not ok
-    assert message.startswith(f"{DATASET_VERSION} is released and these inputs would change it; "
-                              "bump the version")
+    assert message.startswith(
+        f"{DATASET_VERSION} is released and these inputs would change it; bump the version"
+    )
     ok, message = check.check(version="9.9.9", records=records)
     assert ok and message.startswith("9.9.9 is not recorded yet")

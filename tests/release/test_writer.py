@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.helpers import ROOT, workspace
 
 
@@ -23,8 +22,10 @@ def test_release_folders_and_files_follow_the_umask(tmp_path: Path, mask: int):
     finally:
         os.umask(old)
     release = ws.dist / "claimwire-9.9.9"
-    modes = {p.relative_to(release).as_posix() or ".": stat.S_IMODE(p.stat().st_mode)
-             for p in [release, *release.rglob("*")]}
+    modes = {
+        p.relative_to(release).as_posix() or ".": stat.S_IMODE(p.stat().st_mode)
+        for p in [release, *release.rglob("*")]
+    }
     assert modes["."] == 0o777 & ~mask
     assert {m for p, m in modes.items() if (release / p).is_dir()} == {0o777 & ~mask}
     assert {m for p, m in modes.items() if (release / p).is_file()} == {0o666 & ~mask}
@@ -43,5 +44,7 @@ def test_without_fcntl_the_package_imports_and_locking_says_why(tmp_path: Path):
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
-    assert "cannot lock the release folder: this platform has neither fcntl nor msvcrt" in run.stderr
+    assert (
+        "cannot lock the release folder: this platform has neither fcntl nor msvcrt" in run.stderr
+    )
     assert not any(p.name.startswith("claimwire-") for p in ws.dist.iterdir())

@@ -19,13 +19,41 @@ from builder.labelstudio.spec import resolve
 
 SEED_ID = "000_e5b139a28bf6bbf6"
 _FIRST = ["Maria", "Jonas", "Aiko", "Pedro", "Lena", "Omar", "Greta", "Tomas", "Irina", "Kofi"]
-_LAST = ["Lopez", "Berg", "Tanaka", "Silveira", "Novak", "Haddad", "Olsen", "Ruiz", "Petrova",
-         "Mensah"]
-_PLACES = ["Brazil", "Norway", "Kenya", "Chile", "Poland", "Ghana", "Peru", "Latvia", "Nepal",
-           "Oman"]
+_LAST = [
+    "Lopez",
+    "Berg",
+    "Tanaka",
+    "Silveira",
+    "Novak",
+    "Haddad",
+    "Olsen",
+    "Ruiz",
+    "Petrova",
+    "Mensah",
+]
+_PLACES = [
+    "Brazil",
+    "Norway",
+    "Kenya",
+    "Chile",
+    "Poland",
+    "Ghana",
+    "Peru",
+    "Latvia",
+    "Nepal",
+    "Oman",
+]
 _VERBS = ["expand", "cut", "review", "freeze", "double", "audit", "delay", "fund"]
-_THINGS = ["rail lines", "grain exports", "school meals", "port fees", "water permits",
-           "bus routes", "solar farms", "fishing quotas"]
+_THINGS = [
+    "rail lines",
+    "grain exports",
+    "school meals",
+    "port fees",
+    "water permits",
+    "bus routes",
+    "solar farms",
+    "fishing quotas",
+]
 
 
 def groups_by_split(n: int = 400) -> dict[str, list[str]]:
@@ -36,8 +64,9 @@ def groups_by_split(n: int = 400) -> dict[str, list[str]]:
     return out
 
 
-def synthetic_article(article_id: str, seed: int, group: str | None = None,
-                      sentences: int = 6) -> dict[str, Any]:
+def synthetic_article(
+    article_id: str, seed: int, group: str | None = None, sentences: int = 6
+) -> dict[str, Any]:
     """An article of reported and authorial claims with its span spec, all derived from
     ``seed`` (different seeds give texts with few shared 5-word shingles)."""
     rng = random.Random(seed)
@@ -51,15 +80,23 @@ def synthetic_article(article_id: str, seed: int, group: str | None = None,
         if k % 2 == 0:
             claim = f"the government of {place} would {verb} {n} {thing} by {1990 + k + seed % 30}"
             lines.append(f"{person} said that {claim}.")
-            claims.append({"text": claim, "claimer": person, "targets": [place],
-                           "attribution": "REPORTED",
-                           "stance": ["FAVOR", "AGAINST", "NEUTRAL"][(seed + k) % 3]})
+            claims.append(
+                {
+                    "text": claim,
+                    "claimer": person,
+                    "targets": [place],
+                    "attribution": "REPORTED",
+                    "stance": ["FAVOR", "AGAINST", "NEUTRAL"][(seed + k) % 3],
+                }
+            )
         else:
             lines.append(f"Officials counted {n} {thing} near the border in week {k + seed}.")
     text = "\n\n".join(lines)
-    spec = {"article_id": article_id,
-            "entities": [{"text": person, "label": "PER"}, {"text": place, "label": "GPE"}],
-            "claims": claims}
+    spec = {
+        "article_id": article_id,
+        "entities": [{"text": person, "label": "PER"}, {"text": place, "label": "GPE"}],
+        "claims": claims,
+    }
     return {"id": article_id, "text": text, "group": group, "spec": spec}
 
 
@@ -80,12 +117,23 @@ def write_corpus(
     (adir / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
     for n, art in enumerate(articles, start=1000):
         (adir / f"{art['id']}.txt").write_text(art["text"], encoding="utf-8")
-        meta = {"id": art["id"], "source": "Test Wire", "title": f"Story {art['id']}",
-                "language": "en", "license": "CC-BY-4.0", "group": art["group"]}
+        meta = {
+            "id": art["id"],
+            "source": "Test Wire",
+            "title": f"Story {art['id']}",
+            "language": "en",
+            "license": "CC-BY-4.0",
+            "group": art["group"],
+        }
         (adir / f"{art['id']}.json").write_text(json.dumps(meta), encoding="utf-8")
         results = resolve(art["spec"], art["text"])
-        tasks.append({"id": n, "data": {"text": art["text"], "article_id": art["id"]},
-                      "annotations": [{"id": n, "completed_by": 1, "result": results}]})
+        tasks.append(
+            {
+                "id": n,
+                "data": {"text": art["text"], "article_id": art["id"]},
+                "annotations": [{"id": n, "completed_by": 1, "result": results}],
+            }
+        )
     export = root / "exports" / "export.json"
     export.parent.mkdir(parents=True, exist_ok=True)
     export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")

@@ -16,6 +16,7 @@ timeout and a stop flag, socket timeouts everywhere: it stops by itself when the
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -59,8 +60,9 @@ class FaultProxy:
         self._thread.start()
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
         self._sock.close()
@@ -81,10 +83,13 @@ class FaultProxy:
     def _decide(self, method: str, path: str) -> str | None:
         with self._lock:
             for fault in self.faults:
-                if fault.method == method and re.fullmatch(fault.path, path):
-                    if fault.seen < fault.times:
-                        fault.seen += 1
-                        return fault.action
+                if (
+                    fault.method == method
+                    and re.fullmatch(fault.path, path)
+                    and fault.seen < fault.times
+                ):
+                    fault.seen += 1
+                    return fault.action
         return None
 
     def _handle(self, conn: socket.socket) -> None:
@@ -101,9 +106,13 @@ class FaultProxy:
                 self.log.append((method, path, action or "forwarded"))
             if action == "500":
                 payload = b'{"detail": "injected fault"}'
-                conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: "
-                             b"application/json\r\nConnection: close\r\nContent-Length: "
-                             + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+                conn.sendall(
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: "
+                    b"application/json\r\nConnection: close\r\nContent-Length: "
+                    + str(len(payload)).encode()
+                    + b"\r\n\r\n"
+                    + payload
+                )
                 return
             if action == "drop":
                 return
@@ -120,10 +129,8 @@ class FaultProxy:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
 
 

@@ -38,8 +38,18 @@ class Workspace:
         self.export.write_text(json.dumps(tasks, indent=1, ensure_ascii=False), encoding="utf-8")
 
     def build(self, *extra: str) -> int:
-        return main(["build", "--articles", str(self.articles), "--annotations",
-                     str(self.export.parent), "--out", str(self.dist), *extra])
+        return main(
+            [
+                "build",
+                "--articles",
+                str(self.articles),
+                "--annotations",
+                str(self.export.parent),
+                "--out",
+                str(self.dist),
+                *extra,
+            ]
+        )
 
 
 def workspace(tmp: Path) -> Workspace:
@@ -59,6 +69,12 @@ def ls_user(client: Any, name: str) -> int:
     for u in client.users.list():
         if u.username == name:
             return int(u.id)
-    return int(client.users.create(username=name, email=f"{name}@example.org",
-                                   first_name="Quintessa", last_name="Testperson",
-                                   password="x" * 16).id)
+    return int(
+        client.users.create(
+            username=name,
+            email=f"{name}@example.org",
+            first_name="Quintessa",
+            last_name="Testperson",
+            password="x" * 16,
+        ).id
+    )

@@ -4,8 +4,9 @@ it exactly there.
 The steps are what a crash can interrupt: every change the build makes under the output folder
 (seen through Python audit hooks: open for writing, mkdir, rename, remove, rmtree, flock) and
 every Parquet write (pyarrow writes from C++, invisible to audit hooks, so ``ParquetWriter`` is
-wrapped: a step before it opens its file, before each row group, and around its close). The child stops itself with SIGSTOP before step ``k``;
-the parent waits for the stop and sends SIGKILL. A step is named by what it does, with the random
+wrapped: a step before it opens its file, before each row group, and around its close). The
+child stops itself with SIGSTOP before step ``k``; the parent waits for the stop and sends
+SIGKILL. A step is named by what it does, with the random
 part of the staging folder name masked, and a kill point is (name, occurrence): a build that
 first sweeps leftovers of a killed one has extra steps, but the same named points.
 
@@ -112,8 +113,14 @@ def _install(out: Path, stop_at: Point | None, trace: Path | None) -> None:
     sys.addaudithook(hook)
 
 
-def start(build: Callable[[], int], out: Path, log: Path, stop_at: Point | None = None,
-          trace: Path | None = None, before: Callable[[], None] | None = None) -> Run:
+def start(
+    build: Callable[[], int],
+    out: Path,
+    log: Path,
+    stop_at: Point | None = None,
+    trace: Path | None = None,
+    before: Callable[[], None] | None = None,
+) -> Run:
     """Fork a child that runs ``build()`` (stdout and stderr to ``log``) and exits with its code."""
     sys.stdout.flush()
     sys.stderr.flush()

@@ -30,7 +30,7 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     start = 0
     for m in _SENT_END.finditer(text):
         last_word = text[start : m.end()].rstrip().rsplit(None, 1)[-1:] or [""]
-        if m.group() == "" and last_word[0].rstrip(".").lstrip("(\"“") in _ABBREVIATIONS:
+        if m.group() == "" and last_word[0].rstrip(".").lstrip('("“') in _ABBREVIATIONS:
             continue
         out.append((start, m.end()))
         start = m.end()
@@ -51,7 +51,7 @@ def tokens(text: str, start: int, end: int, cuts: Iterable[int]) -> list[tuple[i
     split there, so every entity is a whole number of tokens."""
     spans = [m.span() for m in _TOKEN.finditer(text, start, end)]
     ordered = sorted(set(cuts))
-    inner = ordered[bisect_right(ordered, start): bisect_left(ordered, end)]
+    inner = ordered[bisect_right(ordered, start) : bisect_left(ordered, end)]
     if not inner:
         return spans
     # Few cuts, many tokens: look up the token around each cut instead of the cuts per token.
@@ -85,8 +85,11 @@ def entity_rows(doc: Document) -> Iterator[dict[str, Any]]:
                 continue  # no token of this sentence lies inside the entity
             # Tokens inside the entity start at or after its start and before its end (found by
             # bisection) and end by its end.
-            inside = [i for i in range(bisect_left(starts, ent.start), bisect_left(starts, ent.end))
-                      if toks[i][1] <= ent.end]
+            inside = [
+                i
+                for i in range(bisect_left(starts, ent.start), bisect_left(starts, ent.end))
+                if toks[i][1] <= ent.end
+            ]
             for n, i in enumerate(inside):
                 tags[i] = ("B-" if n == 0 else "I-") + ent.label
         yield {
@@ -134,7 +137,7 @@ def stance_rows(doc: Document) -> Iterator[dict[str, Any]]:
     by_id = {e.id: e for e in doc.entities}
     for c in doc.claims:
         covering = [(s, e) for s, e in spans if s < c.end and e > c.start] or [(c.start, c.end)]
-        context = text[covering[0][0]: covering[-1][1]]
+        context = text[covering[0][0] : covering[-1][1]]
         for target_id in c.target_ids:
             target = by_id[target_id]
             yield {
@@ -156,7 +159,5 @@ def task_rows(config: str, docs: Sequence[Document]) -> list[dict[str, Any]]:
     (faster than those for many documents)."""
     rows: list[dict[str, Any]] = []
     for i in range(0, len(docs), 256):
-        rows.extend(named_rows(config, Views(docs[i: i + 256]).table(config)))
+        rows.extend(named_rows(config, Views(docs[i : i + 256]).table(config)))
     return rows
-
-
