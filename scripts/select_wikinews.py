@@ -68,18 +68,22 @@ SHINGLE, OVERLAP = 5, 0.10
 
 # Boilerplate lines, matched on the stripped line (as the cleaner does): keep in step with the
 # "Wikinews" entry of articles/sources.json.
-BOILERPLATE = tuple(re.compile(p) for p in (
-    r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (?:January|February|March"
-    r"|April|May|June|July|August|September|October|November|December) [1-9][0-9]?, "
-    r"(?:19|20)[0-9]{2}$",
-    r"^█",
-    r"^—\S",
-))
+BOILERPLATE = tuple(
+    re.compile(p)
+    for p in (
+        r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (?:January|February|March"
+        r"|April|May|June|July|August|September|October|November|December) [1-9][0-9]?, "
+        r"(?:19|20)[0-9]{2}$",
+        r"^█",
+        r"^—\S",
+    )
+)
 
 TEST_PAGE = re.compile(r"^TEST PAGE", re.IGNORECASE)
 INTERVIEW_TITLE = re.compile(
     r"interview|\btells? Wikinews\b|\btalks? to\b|\bwith Wikinews\b|\bWikinews discusses\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 SPEAKER_TAG = re.compile(r"^\s*\(\([^()\n]+\)\)", re.MULTILINE)
 
 # Topic keywords: politics, government, elections, international affairs. One entry = one keyword.
@@ -228,8 +232,7 @@ def url_hash(url: str) -> str:
 def body_lines(text: str) -> list[str]:
     """The non-blank lines of ``text``, stripped, boilerplate dropped."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return [s for s in map(str.strip, lines)
-            if s and not any(p.search(s) for p in BOILERPLATE)]
+    return [s for s in map(str.strip, lines) if s and not any(p.search(s) for p in BOILERPLATE)]
 
 
 def topic_score(title: str, body: str) -> tuple[int, int]:
@@ -273,7 +276,7 @@ def verdict(row: dict[str, str]) -> tuple[str | None, dict[str, object]]:
 
 def shingles(body: str) -> set[tuple[str, ...]]:
     words = re.findall(r"[a-z0-9]+", body.lower())
-    return {tuple(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
 
 
 def find_groups(chosen: list[dict[str, object]]) -> dict[str, str]:
@@ -294,7 +297,7 @@ def find_groups(chosen: list[dict[str, object]]) -> dict[str, str]:
 
     grams = {str(c["url"]): shingles(str(c["body"])) for c in chosen}
     for i, a in enumerate(urls):
-        for b in urls[i + 1:]:
+        for b in urls[i + 1 :]:
             ga, gb = grams[a], grams[b]
             if ga and gb and len(ga & gb) / min(len(ga), len(gb)) >= OVERLAP:
                 link(a, b)
@@ -371,7 +374,8 @@ def main(argv: list[str]) -> int:
             "group": groups.get(url),
         }
         (ARTICLES / f"{article_id}.json").write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="")
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline=""
+        )
 
     with open(REJECTED, "w", encoding="utf-8", newline="") as fh:
         fh.write("url\ttitle\treason\n")
@@ -382,9 +386,11 @@ def main(argv: list[str]) -> int:
     for c in chosen:
         year = str(c["row"]["date"])[:4]  # type: ignore[index]
         years[year] = years.get(year, 0) + 1
-    print(f"{len(rows)} rows, {len(passing)} pass the rule, {len(chosen)} chosen "
-          f"({', '.join(f'{y}: {n}' for y, n in sorted(years.items()))}), "
-          f"{len(rejected)} rejected, {len(set(groups.values()))} groups")
+    print(
+        f"{len(rows)} rows, {len(passing)} pass the rule, {len(chosen)} chosen "
+        f"({', '.join(f'{y}: {n}' for y, n in sorted(years.items()))}), "
+        f"{len(rejected)} rejected, {len(set(groups.values()))} groups"
+    )
     return 0
 
 
