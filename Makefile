@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 # Label Studio pins its own dependencies (pyarrow<25, Django): it gets its own venv.
 LS_VENV ?= $(or $(CLAIMWIRE_LS_VENV),.ls-venv)
 LS_VERSION := 1.23.2
-VERSION ?= 0.1.1
+VERSION ?= 1.0.0
 
 export CLAIMWIRE_LS_VENV := $(abspath $(LS_VENV))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install build verify report test bench fuzz releases-check ls-install ls-serve gold clean
+.PHONY: help install build verify report lint test bench startup fuzz releases-check ls-install ls-serve gold clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,6 +39,9 @@ TASKS ?= 10000
 bench: install  ## benchmark the build on TASKS synthetic tasks (default 10000; see README)
 	$(BIN)/python bench/run.py --tasks $(TASKS)
 
+startup: install  ## start-up CPU of claimwire --help / validate against python -c "import argparse"
+	$(BIN)/python bench/startup.py
+
 $(LS_VENV)/bin/label-studio:
 	$(PYTHON) -m venv $(LS_VENV)
 	$(LS_VENV)/bin/python -m pip install --quiet label-studio==$(LS_VERSION)
@@ -49,7 +52,13 @@ ls-install: $(LS_VENV)/bin/label-studio  ## install Label Studio $(LS_VERSION) i
 ls-serve: install ls-install  ## run a local Label Studio on 127.0.0.1 (prints URL and token file)
 	$(BIN)/claimwire ls serve --data-dir .ls-data
 
-test: install ls-install  ## install everything the tests need and run the whole suite
+LINTED := builder tests bench scripts releases fuzz
+lint: install  ## ruff (lint and format) and mypy (strict on the core packages)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+test: install ls-install lint  ## install everything the tests need, lint, type-check and run the whole suite
 	$(BIN)/python -m pytest
 
 fuzz: install  ## longer fuzz and round-trip runs: CLAIMWIRE_FUZZ_EXAMPLES=5000 make fuzz

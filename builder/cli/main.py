@@ -210,8 +210,9 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--splits",
-        default="train=80,validation=10,test=10",
-        help="split shares in percent (default train=80,validation=10,test=10)",
+        default="train=50,validation=20,test=30",
+        help="split shares in percent (default train=50,validation=20,test=30, the shares of "
+        "every release since 1.0.0: changing them moves articles between splits)",
     )
     b.add_argument(
         "--jobs",

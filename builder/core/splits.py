@@ -18,7 +18,7 @@ SPLIT_NAMES = ("train", "validation", "test")
 class SplitSpec:
     """Split names and their shares in percent, in order (shares sum to 100)."""
 
-    shares: tuple[tuple[str, int], ...] = (("train", 80), ("validation", 10), ("test", 10))
+    shares: tuple[tuple[str, int], ...] = (("train", 50), ("validation", 20), ("test", 30))
 
     @classmethod
     def parse(cls, text: str) -> SplitSpec:

@@ -30,11 +30,11 @@ import multiprocessing
 import os
 import signal
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 
@@ -65,6 +65,7 @@ from ..release.writer import (
     release_dir,
     write_checksums,
 )
+from .attribution import write_attribution
 from .card import render_card
 from .corpus import BatchCorpus, Corpus
 from .croissant import croissant
@@ -223,7 +224,7 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             counts = batch.counts.setdefault(split, Counter())
             counts.update(documents=1, entities=len(doc.entities), claims=len(doc.claims))
             docs.append(doc)
-            rows.append(row)  # already made for validation
+            rows.append(cast("dict[str, Any]", row))  # already made for validation
             splits.append(split)
         else:
             if stop is not None:
@@ -257,7 +258,7 @@ def _batches(
 
 def _run(
     batches: Iterator[tuple[list[RawTask | ClaimwireError], int]], context: _Context, jobs: int
-) -> Iterator[tuple[_Batch, int]]:
+) -> Generator[tuple[_Batch, int], None, None]:
     """Results of :func:`_process` in input order, with at most ``2 * jobs`` batches in flight
     (``Pool.imap`` would read the whole export ahead into its queue)."""
     if jobs <= 1:
@@ -431,7 +432,10 @@ def build(
             render_card(result, corpus, splits, leakage=leakage, notes=notes),
             encoding="utf-8",
         )
-        (staging.path / "croissant.json").write_bytes(json_bytes(croissant(result)))
+        write_attribution(staging.path)
+        (staging.path / "croissant.json").write_bytes(
+            json_bytes(croissant(result, sorted(corpus.stats.sources)))
+        )
         write_checksums(staging.path)
         result.created = staging.publish()
     return result

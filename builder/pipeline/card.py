@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ..benchmark.scorer import TASKS
 from ..contracts.labels import ATTRIBUTIONS, ENTITY_LABELS, NER_TAGS, ROOT, STANCES
 from ..core.splits import SplitSpec
+from .attribution import is_open
 from ..markdown import markdown_table
 from ..quality.agreement import agreement_markdown
 from ..release.writer import yaml_header
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from .result import BuildResult
 
 TEMPLATE = ROOT / "dataset_card.md"
-# Licenses under which a text may be passed on (with its terms); anything else is "not cleared".
-_OPEN = ("cc0", "cc-by", "cc by", "public domain", "apache", "mit", "odc-by", "pddl")
 
 
 def size_category(n: int) -> str:
@@ -45,9 +44,8 @@ def size_category(n: int) -> str:
 
 
 def redistribution(license_text: str) -> str:
-    text = license_text.casefold()
-    if any(text.startswith(o) or f"({o}" in text for o in _OPEN):
-        return "yes, under that license's terms"
+    if is_open(license_text):
+        return "yes, under that license's terms; credits per article in ATTRIBUTION.md"
     return "not cleared: research sample only"
 
 
@@ -89,7 +87,7 @@ def baseline_scores(
     }
 
 
-def baselinemarkdown_table(
+def baseline_table(
     scored: list[str],
     scores: dict[tuple[str, str, str], dict[str, float]],
     has_train: bool,
@@ -252,9 +250,7 @@ def render_card(
             f"Automatic span fixes applied while merging: {fixes}."
         ),
         "agreement_table": agreement_markdown(corpus.agreement.summary(), stats.decided),
-        "baseline_table": baselinemarkdown_table(
-            scored, scores, bool(used.get("train")), used, totals
-        ),
+        "baseline_table": baseline_table(scored, scores, bool(used.get("train")), used, totals),
         "sources_table": markdown_table(
             ["source", "articles", "license", "may be redistributed"],
             [[src, by_source[src], lic, redistribution(lic)] for src, lic in sources],

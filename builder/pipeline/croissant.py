@@ -8,6 +8,7 @@ depends on the time of the build, so the file is byte-identical across rebuilds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..contracts.features import features
@@ -177,7 +178,17 @@ def responsible_ai(result: BuildResult) -> dict[str, Any]:
     }
 
 
-def croissant(result: BuildResult) -> dict[str, Any]:
+def based_on(sources: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """One ``isBasedOn`` work per (source, licence) of the article texts: the licence of each
+    source travels with the metadata (per-article credits are in ATTRIBUTION.md)."""
+    return [
+        {"@type": "sc:CreativeWork", "name": source, "license": license_text}
+        for source, license_text in sources
+    ]
+
+
+def croissant(result: BuildResult, sources: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The Croissant document of a release; ``sources`` are its (source, licence) pairs."""
     distribution: list[dict[str, Any]] = []
     record_sets: list[dict[str, Any]] = []
     for config in features():
@@ -222,6 +233,7 @@ def croissant(result: BuildResult) -> dict[str, Any]:
         + result.version
         + "}, url = {https://github.com/claimwire/claimwire}}",
         "license": "https://www.apache.org/licenses/LICENSE-2.0",
+        "isBasedOn": based_on(sources),
         "url": "https://github.com/claimwire/claimwire",
         "version": result.version,
         **responsible_ai(result),

@@ -135,7 +135,19 @@ def test_release_with_a_test_split_scores_on_test(tmp_path: Path) -> None:
     assert "| test | majority |" in body and "| test | rules |" in body
     assert "| train | majority |" not in body and "no `test` articles" not in body
     assert "| train | 2 |" in body and "| test | 1 |" in body
-    assert "| Test Wire | 3 | CC-BY-4.0 | yes, under that license's terms |" in body
+    assert (
+        "| Test Wire | 3 | CC-BY-4.0 | yes, under that license's terms; credits per article in "
+        "ATTRIBUTION.md |" in body
+    )
+    credits = (result.path / "ATTRIBUTION.md").read_text(encoding="utf-8").splitlines()
+    assert "## Openly licensed texts (3)" in credits
+    assert "ATTRIBUTION.md" in (result.path / "checksums.tsv").read_text(encoding="utf-8")
+    listed = [line for line in credits if line.startswith("- ")]
+    assert len(listed) == 3
+    assert all(
+        line.endswith("Licence: CC-BY-4.0. Changes: boilerplate lines removed, annotations added.")
+        for line in listed
+    )
     verify(result.path)
 
 
@@ -215,11 +227,15 @@ def test_size_category(n: int, bucket: str) -> None:
     assert size_category(n) == bucket
 
 
+OPEN = "yes, under that license's terms; credits per article in ATTRIBUTION.md"
+
+
 @pytest.mark.parametrize(
     ("text", "verdict"),
     [
-        ("CC-BY-4.0", "yes, under that license's terms"),
-        ("Public domain (US federal government work)", "yes, under that license's terms"),
+        ("CC-BY-4.0", OPEN),
+        ("Public domain (US federal government work)", OPEN),
+        ("CC BY 2.5 (https://creativecommons.org/licenses/by/2.5/); credit: Wikinews", OPEN),
         ("Proprietary (Sputnik). Not openly licensed", "not cleared: research sample only"),
         ("All rights reserved", "not cleared: research sample only"),
     ],

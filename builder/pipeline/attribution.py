@@ -1,0 +1,63 @@
+"""``ATTRIBUTION.md`` of a release: the credit every article's licence asks for.
+
+Read back from the release's own ``documents`` files, so it lists exactly the released articles,
+in release order (split, then input order). Openly licensed texts (CC BY and the like) are
+credited one by one, with their title, link and licence, and what was changed; texts whose
+redistribution is not cleared are listed apart and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..release import reader
+
+FILE = "ATTRIBUTION.md"
+CHANGES = "boilerplate lines removed, annotations added"
+_OPEN = ("cc0", "cc-by", "cc by", "public domain", "apache", "mit", "odc-by", "pddl")
+_COLUMNS = ("id", "title", "url", "source", "license")
+
+
+def is_open(license_text: str) -> bool:
+    """Whether a licence text names a licence under which the text may be passed on."""
+    text = license_text.casefold()
+    return any(text.startswith(o) or f"({o}" in text for o in _OPEN)
+
+
+def _line(row: dict[str, str | None]) -> str:
+    title = (row["title"] or "").replace("\n", " ")
+    where = f"<{row['url']}>" if row["url"] else "no public URL"
+    return f"- {title} ({row['source']}), {where}. Licence: {row['license']}. Changes: {CHANGES}."
+
+
+def lines(release: Path) -> Iterator[str]:
+    """The lines of ``ATTRIBUTION.md`` for the release folder ``release``."""
+    rows = [row for _, row in reader.documents(release, columns=_COLUMNS)]
+    open_rows = [r for r in rows if is_open(r["license"] or "")]
+    closed = [r for r in rows if not is_open(r["license"] or "")]
+    yield "# Attribution"
+    yield ""
+    yield (
+        "The article texts of this release come from the sources below; the annotations are "
+        "the claimwire maintainers' (Apache-2.0). Each text is the source's article with its "
+        f"boilerplate lines removed by the cleaning rules in `articles/sources.json` and "
+        "character-offset annotations added; the words of the articles are not changed."
+    )
+    yield ""
+    yield f"## Openly licensed texts ({len(open_rows)})"
+    yield ""
+    yield from (_line(r) for r in open_rows)
+    if closed:
+        yield ""
+        yield f"## Texts not cleared for redistribution ({len(closed)})"
+        yield ""
+        yield "Included as research samples; their rights are not cleared. Remove them before "
+        yield "redistributing this release."
+        yield ""
+        yield from (_line(r) for r in closed)
+
+
+def write_attribution(release: Path) -> None:
+    """Write ``ATTRIBUTION.md`` into the (staged) release folder."""
+    (release / FILE).write_text("\n".join(lines(release)) + "\n", encoding="utf-8")
