@@ -55,7 +55,7 @@ class Workspace:
 def workspace(tmp: Path) -> Workspace:
     """A copy of the seed article (and the cleaning rules) with its gold export: the shipped
     corpus grows, the tests' inputs do not."""
-    (tmp / "articles").mkdir()
+    (tmp / "articles").mkdir(parents=True)
     for name in ("sources.json", f"{SEED_ID}.txt", f"{SEED_ID}.json"):
         shutil.copyfile(ROOT / "articles" / name, tmp / "articles" / name)
     (tmp / "exports").mkdir()
