@@ -4,7 +4,9 @@ nested spans; claims with and without claimers and targets.
 
 Offline, the export is made by the same code path Label Studio's JSON takes
 (``ls.annotation_results(row)`` → a task dict → JSON bytes → ``read_export`` → ``merge``); one test
-sends a few of these documents through the real server.
+sends a few of these documents through the real server. Offline, half the documents are exported
+with UTF-16 offsets (what some browser front ends record): every span after or on an astral
+character then goes through the builder's UTF-16 conversion, and comes back identical.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from support.figures import budget, report
 
 from builder.contracts.labels import ATTRIBUTIONS, ENTITY_LABELS, PORTRAYALS, STANCES
 from builder.contracts.schemas import validate_instance
-from builder.core.merge import merge, pseudonym, text_sha256
+from builder.core.merge import MergeStats, merge, pseudonym, text_sha256
+from builder.core.offsets import UTF16, codepoint_to_utf16
 from builder.io.exports import read_export
 from builder.labelstudio.client import annotation_results
 from builder.records import AnnotationInfo, Article, ArticleMeta, Claim, Document, Entity
@@ -90,33 +93,68 @@ def make_document(rng: random.Random, doc_id: str = "rt_doc") -> Document:
     )
 
 
-def export_task(row: dict[str, Any], task_id: int = 1) -> dict[str, Any]:
-    """What a Label Studio JSON export holds for a release row pushed back as an annotation."""
+def export_task(row: dict[str, Any], task_id: int = 1, utf16: bool = False) -> dict[str, Any]:
+    """What a Label Studio JSON export holds for a release row pushed back as an annotation;
+    ``utf16``: with every offset in UTF-16 code units, as a browser front end may record them."""
+    results = annotation_results(row)
+    if utf16:
+        for r in results:
+            if "value" in r:
+                r["value"]["start"] = codepoint_to_utf16(row["text"], r["value"]["start"])
+                r["value"]["end"] = codepoint_to_utf16(row["text"], r["value"]["end"])
     return {
         "id": task_id,
         "data": {"text": row["text"], "article_id": row["id"], "text_sha256": row["text_sha256"]},
         "annotations": [
-            {
-                "id": 1,
-                "completed_by": ANNOTATOR,
-                "ground_truth": True,
-                "result": annotation_results(row),
-            }
+            {"id": 1, "completed_by": ANNOTATOR, "ground_truth": True, "result": results}
         ],
     }
 
 
-def roundtrip(doc: Document, tmp: Path) -> dict[str, Any]:
+def roundtrip(
+    doc: Document, tmp: Path, utf16: bool = False
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The release row of ``doc`` after the round trip, and the span fixes the merge applied."""
     row = doc.to_row()
     path = tmp / "export.json"
-    path.write_bytes(orjson.dumps([export_task(row)]))
+    path.write_bytes(orjson.dumps([export_task(row, utf16=utf16)]))
     (task,) = list(read_export(path))
-    back = merge(doc.article, task)
+    stats = MergeStats()
+    back = merge(doc.article, task, stats)
     assert back is not None
-    return back.to_row()
+    return back.to_row(), stats.fixes
 
 
-ROUNDS = {"documents": 0, "spans": 0, "astral": 0, "crlf": 0, "overlapping": 0}
+def _collapse(s: str) -> str:
+    return " ".join(s.split())
+
+
+def readable_as_code_points(doc: Document) -> bool:
+    """Whether a span's UTF-16 offsets, read as code points, also give its text (exactly, or up
+    to whitespace). The builder takes the code-point reading first: an exact match cannot be told
+    apart from a code-point span; the whitespace case is the xfail test in tests/core/
+    test_offsets.py. Such documents are checked for a successful merge, not for identity."""
+    text = doc.article.text
+    for span in (*doc.entities, *doc.claims):
+        s16, e16 = codepoint_to_utf16(text, span.start), codepoint_to_utf16(text, span.end)
+        if (s16, e16) == (span.start, span.end) or e16 > len(text):
+            continue
+        shifted = text[s16:e16]
+        if shifted == span.text or (_collapse(shifted) == _collapse(span.text) and shifted.strip()):
+            return True
+    return False
+
+
+ROUNDS = {
+    "documents": 0,
+    "spans": 0,
+    "astral": 0,
+    "crlf": 0,
+    "overlapping": 0,
+    "utf16": 0,
+    "utf16 spans": 0,
+    "utf16 ambiguous": 0,
+}
 
 
 @settings(
@@ -125,13 +163,30 @@ ROUNDS = {"documents": 0, "spans": 0, "astral": 0, "crlf": 0, "overlapping": 0}
     suppress_health_check=list(HealthCheck),
     database=None,
 )
-@given(st.randoms(use_true_random=False))
-def test_release_to_tasks_to_export_to_release_is_identity(rng: random.Random) -> None:
+@given(st.randoms(use_true_random=False), st.booleans())
+def test_release_to_tasks_to_export_to_release_is_identity(rng: random.Random, utf16: bool) -> None:
     doc = make_document(rng)
     row = doc.to_row()
     validate_instance("documents", row)
+    text = doc.article.text
+    shifted = sum(
+        codepoint_to_utf16(text, s.end) != s.end for s in (*doc.entities, *doc.claims)
+    )  # spans whose UTF-16 offsets differ (the start never differs when the end does not)
     with tempfile.TemporaryDirectory() as tmp:
-        assert roundtrip(doc, Path(tmp)) == row
+        if utf16 and shifted and readable_as_code_points(doc):
+            back, _ = roundtrip(doc, Path(tmp), utf16=True)  # merged, maybe elsewhere
+            for kind in ("entities", "claims"):
+                assert {r["id"]: _collapse(r["text"]) for r in back[kind]} == {
+                    r["id"]: _collapse(r["text"]) for r in row[kind]
+                }
+            ROUNDS["utf16 ambiguous"] += 1
+        else:
+            back, fixes = roundtrip(doc, Path(tmp), utf16=utf16)
+            assert back == row
+            assert fixes == ({UTF16: shifted} if utf16 and shifted else {})
+            if utf16 and shifted:
+                ROUNDS["utf16"] += 1
+                ROUNDS["utf16 spans"] += shifted
     spans = sorted((s.start, s.end) for s in (*doc.entities, *doc.claims))
     ROUNDS["documents"] += 1
     ROUNDS["spans"] += len(spans)
@@ -144,12 +199,14 @@ def test_roundtrip_figures(request) -> None:
     """Runs after the property (file order): the generated documents did cover the hard cases."""
     if ROUNDS["documents"] == 0:
         pytest.skip("the property test did not run in this session")
-    assert min(ROUNDS["astral"], ROUNDS["crlf"], ROUNDS["overlapping"]) > 0, ROUNDS
+    assert min(ROUNDS["astral"], ROUNDS["crlf"], ROUNDS["overlapping"], ROUNDS["utf16"]) > 0, ROUNDS
     report(
         request.config,
         f"round trip: {ROUNDS['documents']} random documents "
         f"({ROUNDS['spans']} spans; {ROUNDS['astral']} with emoji, {ROUNDS['crlf']} with "
-        f"CRLF, {ROUNDS['overlapping']} with overlapping spans), all identical",
+        f"CRLF, {ROUNDS['overlapping']} with overlapping spans; {ROUNDS['utf16']} exported with "
+        f"UTF-16 offsets, {ROUNDS['utf16 spans']} spans converted), all identical; "
+        f"{ROUNDS['utf16 ambiguous']} UTF-16 exports whose offsets also read as code points",
     )
 
 
