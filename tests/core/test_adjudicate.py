@@ -126,6 +126,39 @@ def test_linked_entity_is_kept():
     assert gold.claims[0].decided_by == "tie_most_recent"
 
 
+def _targets_vote(*targets: tuple[str, ...]):
+    """Voters, oldest first, who all drew the same claim and the same four entities and differ
+    only in the claim's targets."""
+    people = [Entity(f"e{k}", 10 * k, 10 * k + 5, f"Name{k}", "PER") for k in range(1, 5)]
+    claim = dict(start=60, end=90, text="t" * 30, attribution="AUTHOR", stance="AGAINST")
+    return [
+        _version(
+            f"voter{when}", when, people, [Claim("c1", claimer_id=None, target_ids=ts, **claim)]
+        )
+        for when, ts in enumerate(targets, start=1)
+    ]
+
+
+def test_a_tied_target_is_kept_only_with_the_most_recent_voter():
+    older, newer = _targets_vote(("e1",), ("e2",))
+    gold = adjudicate([older, newer])
+    (claim,) = gold.claims
+    assert (claim.target_ids, claim.decided_by) == (("e2",), "tie_most_recent")
+    assert [(e.id, e.decided_by) for e in gold.entities] == [
+        (f"e{k}", "majority") for k in range(1, 5)
+    ]
+
+
+def test_target_votes_among_four_voters():
+    # e1: 3 of 4 (majority); e2: 2 of 4 with the most recent (tie, kept); e3: 2 of 4 without the
+    # most recent (tie, dropped); e4: 1 of 4 (dropped)
+    vote = _targets_vote(("e1", "e3"), ("e1", "e3", "e4"), ("e2",), ("e1", "e2"))
+    (claim,) = adjudicate(vote).claims
+    assert (claim.target_ids, claim.decided_by) == (("e1", "e2"), "tie_most_recent")
+    (claim,) = adjudicate(_targets_vote(("e1",), ("e1", "e3"), ("e2",), ("e1",))).claims
+    assert (claim.target_ids, claim.decided_by) == (("e1",), "majority")
+
+
 def test_ground_truth_wins_and_agreement_ignores_it(doc, tmp_path):
     data = json.loads(FIXTURE.read_text(encoding="utf-8"))
     truth = copy.deepcopy(data[0]["annotations"][0])
