@@ -1,8 +1,14 @@
 """Record the gold annotation of the shipped articles as a genuine Label Studio export.
 
-For each ``annotations/gold/<article>.spec.json``: start a throwaway Label Studio server, push the
-article as a task, create the annotation resolved from the spec through the API (as ground
-truth), pull a JSON snapshot, and store it as ``annotations/exports/gold.json``.
+Start a throwaway Label Studio server and push every annotated article as a task. Each
+``annotations/gold/<article>.spec.json`` (the first pass) becomes, through the API, the first
+maintainer's annotation, resolved from the spec; each
+``annotations/second-pass/<article>.spec.json`` (an independent second pass, made without
+seeing the first) becomes the second maintainer's annotation of the same task. A singly
+annotated article's annotation is marked ground truth; a doubly annotated one is left to the
+project's adjudication (majority vote, ties to the most recent annotation: the first pass,
+created last), and agreement is measured between the passes.
+Pull a JSON snapshot and store it as ``annotations/exports/gold.json``.
 
     .venv/bin/python scripts/record_gold.py
 """
@@ -13,6 +19,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,6 +37,22 @@ from builder.labelstudio.server import LabelStudioServer, ensure_installed  # no
 from builder.labelstudio.spec import load_spec, resolve  # noqa: E402
 
 PROJECT = "claimwire gold"
+SECOND = "second-pass"  # the Label Studio user of the second pass (pseudonymised in releases)
+
+
+def _user(client: Any, name: str) -> int:
+    """The id of Label Studio user ``name``, created on first use."""
+    for u in client.users.list():
+        if u.username == name:
+            return int(u.id)
+    return int(client.users.create(username=name, email=f"{name}@claimwire.invalid").id)
+
+
+def _annotate(client: Any, task: int, path: Path, text: str, user: int | None, truth: bool) -> None:
+    result = resolve(load_spec(path), text, file=str(path))
+    client.annotations.create(
+        task, result=result, completed_by=user, ground_truth=truth, was_cancelled=False
+    )
 
 
 def main() -> int:
@@ -44,17 +67,19 @@ def main() -> int:
         )
         tasks = existing_tasks(client, project_id)
         me = client.users.whoami()
+        second = {
+            load_spec(path)["article_id"]: path
+            for path in sorted((ROOT / "annotations" / "second-pass").glob("*.spec.json"))
+        }
+        other = _user(client, SECOND) if second else None
         for path in specs:
             spec = load_spec(path)
             article = articles[spec["article_id"]]
-            result = resolve(spec, article.text, file=str(path))
-            client.annotations.create(
-                tasks[article.id][0],
-                result=result,
-                completed_by=me.id,
-                ground_truth=True,
-                was_cancelled=False,
-            )
+            task = tasks[article.id][0]
+            if article.id in second:  # the second pass first, so the first pass is the latest
+                _annotate(client, task, second[article.id], article.text, other, truth=False)
+            # double-annotated: adjudicated by the project's rules; otherwise the ground truth
+            _annotate(client, task, path, article.text, me.id, truth=article.id not in second)
         export = pull_snapshot(client, project_id, Path(tmp), PROJECT)
         target = ROOT / "annotations" / "exports" / "gold.json"
         target.parent.mkdir(parents=True, exist_ok=True)
