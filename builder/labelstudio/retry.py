@@ -3,7 +3,7 @@
 Safe means that sending the request twice cannot change the server twice: reads, polls,
 downloads, and updates that set a value. Requests that create something (task imports,
 annotations, projects) are never repeated blindly; their callers re-read the server after a
-failure and send only what is still missing (see :mod:`builder.ls`).
+failure and send only what is still missing (see :mod:`builder.labelstudio.client`).
 
 Transient failures are dropped connections, timeouts and HTTP 408/429/5xx. Anything else (401,
 404, a validation error) fails at once: repeating it would only delay the message.

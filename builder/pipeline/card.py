@@ -2,7 +2,7 @@
 
 Every number in the card is computed by the build (counts, agreement, baseline scores, the
 leakage report); none is typed by hand, so the card cannot go stale between releases. The build
-hands over aggregates (:class:`builder.corpus.Corpus`), not the documents: counts summed while
+hands over aggregates (:class:`builder.pipeline.corpus.Corpus`), not the documents: counts summed while
 writing, agreement figures accumulated per document, and for the baselines a bounded sample of
 each split (the first ``SAMPLE`` documents in input order), which the card names when it is
 smaller than the split.
@@ -53,7 +53,7 @@ def baseline_scores(
     groups: Mapping[str, Sample],
 ) -> tuple[list[str], dict[tuple[str, str, str], dict[str, float]]]:
     """Run every baseline through the official scorer, in-process, on the task rows given per
-    split (the build gives a bounded sample of each split: :meth:`builder.corpus.Corpus.sampled`).
+    split (the build gives a bounded sample of each split: :meth:`builder.pipeline.corpus.Corpus.sampled`).
 
     Scored on ``test`` when it holds articles, otherwise on every split that does (a small
     release may only have ``train``). Returns the scored splits and ``{(split, baseline, config):
