@@ -41,7 +41,7 @@ def lines(release: Path) -> Iterator[str]:
     yield (
         "The article texts of this release come from the sources below; the annotations are "
         "the claimwire maintainers' (Apache-2.0). Each text is the source's article with its "
-        f"boilerplate lines removed by the cleaning rules in `articles/sources.json` and "
+        "boilerplate lines removed by the cleaning rules in `articles/sources.json` and "
         "character-offset annotations added; the words of the articles are not changed."
     )
     yield ""

@@ -1,17 +1,17 @@
 """The build: read articles → read exports → merge → validate → split → write a release.
 
 Each step is a function of the previous one's output; nothing reaches back. The build streams:
-tasks are read as byte slices (:mod:`builder.stream`), parsed, merged and turned into rows in
-batches, and the rows are appended to one Parquet file per config and split in row groups of a
-fixed size (:class:`builder.release.SplitWriter`). The whole-corpus steps (leakage check, card
-counts, agreement, baselines) work from per-batch aggregates (:mod:`builder.corpus`). Memory holds
-a few batches, one row group per file, bounded aggregates and ~10 bytes per annotated article
-(an 8-byte digest of its id, to refuse an article annotated twice, and its split for the leakage
-report), plus the Parquet writers' metadata (~0.9 KB per column chunk); never the tasks or the
-documents. The release notes (:func:`builder.diff.release_notes`) give a first release's totals
-as the build counted them, and diff against an earlier release in the same folder by streaming
-both, with a ~250-byte summary per article of the earlier one and an 8-byte digest per article
-of the new one.
+tasks are read as byte slices (:mod:`builder.io.jsonarray`), parsed, merged and turned into rows
+in batches, and the rows are appended to one Parquet file per config and split in row groups of a
+fixed size (:class:`builder.release.writer.SplitWriter`). The whole-corpus steps (leakage check,
+card counts, agreement, baselines) work from per-batch aggregates (:mod:`builder.pipeline.corpus`).
+Memory holds a few batches, one row group per file, bounded aggregates and ~10 bytes per annotated
+article (an 8-byte digest of its id, to refuse an article annotated twice, and its split for the
+leakage report), plus the Parquet writers' metadata (~0.9 KB per column chunk); never the tasks or
+the documents. The release notes (:func:`builder.release.diff.release_notes`) give a first
+release's totals as the build counted them, and diff against an earlier release in the same
+folder by streaming both, with a ~250-byte summary per article of the earlier one and an 8-byte
+digest per article of the new one.
 
 With ``jobs > 1`` the batches are processed in worker processes and their results consumed in
 input order, so the release is byte-identical whatever ``jobs`` and the batch size are:
@@ -19,7 +19,7 @@ input order, so the release is byte-identical whatever ``jobs`` and the batch si
 - rows keep the input order: export files in the order given (files of a folder sorted by path),
   tasks in the order of each file; each split holds its rows in that order;
 - a row group always holds exactly ``row_group_size`` rows (by default a fixed number per config,
-  :data:`builder.release.ROW_GROUP_ROWS`; the last one the rest), however the rows arrived;
+  :data:`builder.release.writer.ROW_GROUP_ROWS`; the last one the rest), however the rows arrived;
 - errors are reported for the first bad task in input order, as a plain sequential reader would.
 """
 

@@ -1,11 +1,11 @@
 """Render the release card (``README.md``) from ``dataset_card.md`` and the built data.
 
-Every number in the card is computed by the build (counts, agreement, baseline scores, the
-leakage report); none is typed by hand, so the card cannot go stale between releases. The build
-hands over aggregates (:class:`builder.pipeline.corpus.Corpus`), not the documents: counts summed while
-writing, agreement figures accumulated per document, and for the baselines a bounded sample of
-each split (the first ``SAMPLE`` documents in input order), which the card names when it is
-smaller than the split.
+Every number in the card is computed by the build (counts, agreement, baseline scores, the leakage
+report); none is typed by hand, so the card cannot go stale between releases. The build hands over
+aggregates (:class:`builder.pipeline.corpus.Corpus`), not the documents: counts summed while
+writing, agreement figures accumulated per document, and for the baselines a bounded sample of each
+split (the first ``SAMPLE`` documents in input order), which the card names when it is smaller than
+the split.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from ..benchmark.scorer import TASKS
 from ..contracts.labels import ATTRIBUTIONS, ENTITY_LABELS, NER_TAGS, ROOT, STANCES
 from ..core.splits import SplitSpec
-from .attribution import is_open
 from ..markdown import markdown_table
 from ..quality.agreement import agreement_markdown
 from ..release.writer import yaml_header
+from .attribution import is_open
 
 if TYPE_CHECKING:
     from ..quality.leakage import LeakageReport
@@ -53,7 +53,8 @@ def baseline_scores(
     groups: Mapping[str, Sample],
 ) -> tuple[list[str], dict[tuple[str, str, str], dict[str, float]]]:
     """Run every baseline through the official scorer, in-process, on the task rows given per
-    split (the build gives a bounded sample of each split: :meth:`builder.pipeline.corpus.Corpus.sampled`).
+    split (the build gives a bounded sample of each split:
+    :meth:`builder.pipeline.corpus.Corpus.sampled`).
 
     Scored on ``test`` when it holds articles, otherwise on every split that does (a small
     release may only have ``train``). Returns the scored splits and ``{(split, baseline, config):

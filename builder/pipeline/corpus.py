@@ -8,8 +8,9 @@ baseline scores — work from aggregates instead:
   the card (:class:`CorpusStats`), the MinHash signatures and text digests for the leakage check,
   and the agreement data of documents with two or more annotators;
 - the main process adds the batches up in input order (:class:`Corpus`): counts are summed, the
-  agreement figures are fed document by document into :class:`builder.agreement.Agreement`, the
-  signatures go to a :class:`builder.leakage.LeakageIndex` on disk, and the baseline sample keeps
+  agreement figures are fed document by document into
+  :class:`builder.quality.agreement.Agreement`, the signatures go to a
+  :class:`builder.quality.leakage.LeakageIndex` on disk, and the baseline sample keeps
   the task-config rows of the first ``SAMPLE`` documents of each split that the card's baselines
   need, sliced from the Arrow tables the batch is written from (no document travels back from
   a worker for it).
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from ..benchmark.scorer import TASKS
 from ..core.views import named_rows
@@ -101,7 +103,7 @@ class BatchCorpus:
     ids: list[str] = field(default_factory=list)
     splits: bytearray = field(default_factory=bytearray)
     sha256: bytearray = field(default_factory=bytearray)
-    signatures: np.ndarray | None = None
+    signatures: NDArray[np.uint32] | None = None
     agreement: list[DocAgreement] = field(default_factory=list)  # documents with agreement data
     texts: list[str] = field(default_factory=list)  # until :meth:`finish`
 

@@ -130,7 +130,8 @@ def responsible_ai(result: BuildResult) -> dict[str, Any]:
             "Boilerplate lines, teaser headlines and trailing page chrome are removed by "
             "per-source regular expressions; kept lines are stripped and paragraphs joined by "
             "one blank line. Nothing else is rewritten.",
-            "Sentences and tokens of the task views are derived by fixed rules (builder/core/views.py).",
+            "Sentences and tokens of the task views are derived by fixed rules "
+            "(builder/core/views.py).",
         ],
         "rai:dataAnnotationProtocol": [
             "Entity spans (PER, ORG, GPE, LOC, NORP, EVENT), claim spans with stance "
