@@ -1,0 +1,92 @@
+"""The recorded releases (``releases/<version>.tsv``, see releases/check.py) still correspond to
+what the builder makes: each record is intact, and release 0.1.1's data files are rebuilt byte
+for byte from the seed, its articles in the same splits as in a fresh build of today's inputs.
+
+releases/check.py compares the *current* version only; the card and metadata files of an older
+version change by design when a later version adds to them (1.0.0: ATTRIBUTION.md, licences in
+croissant.json), so an older record is checked on its data files, which hold the splits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from support.helpers import ROOT, SEED_ID, workspace
+
+from builder import DATASET_VERSION
+from builder.core.splits import SPLIT_NAMES, SplitSpec
+from builder.io.articles import read_articles
+from builder.io.exports import export_files
+from builder.pipeline.build import build
+from builder.release.verify import read_checksums
+
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+RECORDS = sorted((ROOT / "releases").glob("*.tsv"))
+SHARD = re.compile(r"data/(claims|documents|entities|stance)/(\w+)-\d{5}-of-\d{5}\.parquet")
+
+
+def _record(path: Path, tmp: Path) -> dict[str, tuple[int, str]]:
+    """The (bytes, sha256) per file of a record, read the way `claimwire verify` reads
+    checksums.tsv (its last line is the digest of the lines above)."""
+    folder = tmp / path.stem
+    folder.mkdir()
+    shutil.copyfile(path, folder / "checksums.tsv")
+    return read_checksums(folder)
+
+
+def _data(files: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    return {p: v for p, v in files.items() if p.startswith("data/")}
+
+
+def _document_splits(release: Path) -> dict[str, str]:
+    """Article id -> split, from the documents shards of a release."""
+    out: dict[str, str] = {}
+    for shard in sorted((release / "data" / "documents").glob("*.parquet")):
+        split = shard.name.split("-")[0]
+        for article_id in pq.read_table(shard, columns=["id"]).column("id").to_pylist():
+            assert article_id not in out, (article_id, split, out.get(article_id))
+            out[article_id] = split
+    return out
+
+
+def test_there_are_recorded_releases():
+    assert [p.name for p in RECORDS][:2] == ["0.1.0.tsv", "0.1.1.tsv"]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda p: p.stem)
+def test_a_recorded_release_is_intact(record: Path, tmp_path: Path):
+    files = _record(record, tmp_path)  # raises if a line or the digest line is damaged
+    assert files and all(not p.startswith("/") and ".." not in p.split("/") for p in files)
+    shards = [SHARD.fullmatch(p) for p in _data(files)]
+    assert shards and all(m is not None and m[2] in SPLIT_NAMES for m in shards), sorted(files)
+    assert {m[1] for m in shards if m} == {"claims", "documents", "entities", "stance"}
+
+
+def test_release_0_1_1_data_is_rebuilt_and_its_articles_keep_their_split(tmp_path: Path):
+    recorded = _record(ROOT / "releases" / "0.1.1.tsv", tmp_path)
+    ws = workspace(tmp_path / "seed")
+    assert ws.build("--version", "0.1.1") == 0
+    release = ws.dist / "claimwire-0.1.1"
+    # the seed alone gives release 0.1.1's data files, byte for byte: same rows, same splits
+    assert _data(read_checksums(release)) == _data(recorded)
+    assert sorted(_data(recorded)) == [
+        f"data/{config}/train-00000-of-00001.parquet"
+        for config in ("claims", "documents", "entities", "stance")
+    ]
+    released = _document_splits(release)
+    assert released == {SEED_ID: "train"}
+    # article by article: each is where its group key puts it, and where a fresh build of all of
+    # today's inputs puts it
+    articles = {a.id: a for a in read_articles(ROOT / "articles")}
+    assert {a: SplitSpec().assign(articles[a].group_key) for a in released} == released
+    exports = list(export_files(ROOT / "annotations" / "exports"))
+    fresh = _document_splits(
+        build(ROOT / "articles", exports, tmp_path / "now", DATASET_VERSION).path
+    )
+    assert {a: fresh.get(a) for a in released} == released
