@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.figures import report
-from support.helpers import Workspace, workspace
+from support.helpers import Workspace, in_ci, workspace
 from support.killpoints import count_steps, kill, points, start, wait_stopped
 
 from builder import DATASET_VERSION as V
@@ -155,11 +155,30 @@ def tmpfs(where: Path, options: str):
         check=False,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        message = f"cannot mount a tmpfs here: {done.stderr.decode().strip()}"
+        if in_ci():  # the disk-full and read-only cases would otherwise pass unseen in CI
+            pytest.fail(f"CI is set and {message}", pytrace=False)
+        pytest.skip(message)
     try:
         yield where
     finally:
         subprocess.run(["umount", str(where)], check=False)
+
+
+def test_a_tmpfs_that_cannot_be_mounted_skips_locally_and_fails_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    failed = pytest.raises(
+        pytest.fail.Exception, match="^CI is set and cannot mount a tmpfs here: "
+    )
+    with failed, tmpfs(tmp_path / "in-ci", "no-such-tmpfs-option"):
+        pass
+    for unset in ("", "0", "false"):
+        monkeypatch.setenv("CI", unset)
+        skipped = pytest.raises(pytest.skip.Exception, match="^cannot mount a tmpfs here: ")
+        with skipped, tmpfs(tmp_path / f"local-{unset}", "no-such-tmpfs-option"):
+            pass
 
 
 def test_disk_full_is_a_clear_error(tmp_path: Path, capsys) -> None:
