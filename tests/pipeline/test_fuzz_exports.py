@@ -4,6 +4,11 @@ export, of the article metadata and of a predictions (span-spec) file.
 Every case must end in a valid build or a typed error located by file and JSON pointer or line;
 never an uncaught exception, a hang, or a release left behind by a failed build. Budgets are
 sized for CI; ``CLAIMWIRE_FUZZ_EXAMPLES=N`` runs N examples per test (see README, Reliability).
+
+Each test prints its seed (pytest shows it with a failure); ``CLAIMWIRE_FUZZ_SEED=N`` runs with
+seed N, to replay a run. A failing case is also kept in an example database under
+``.hypothesis/claimwire-fuzz/`` and tried first by every later run, whatever the seed, until it
+passes.
 """
 
 from __future__ import annotations
@@ -12,16 +17,19 @@ import contextlib
 import copy
 import json
 import os
+import random
 import shutil
 import signal
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 from support.figures import budget, report
 from support.helpers import ROOT, SEED_ID
 
@@ -38,14 +46,40 @@ META = json.loads((ROOT / "articles" / f"{SEED_ID}.json").read_text(encoding="ut
 SPEC = json.loads((ROOT / "annotations" / "gold" / f"{SEED_ID}.spec.json").read_text("utf-8"))
 
 
-def fuzz(default: int) -> settings:
-    """CI budget per test (a full build costs ~0.1 s, a refused input ~0.01 s)."""
-    return settings(
-        max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", default),
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        database=None,
-    )
+SEED_ENV = "CLAIMWIRE_FUZZ_SEED"
+EXAMPLES = DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "claimwire-fuzz"))
+T = TypeVar("T", bound=Callable[..., Any])
+
+
+def fuzz_seed() -> int:
+    """``CLAIMWIRE_FUZZ_SEED``, or a fresh random seed; printed either way, so that the output of
+    a failing test says how to run it again."""
+    value = os.environ.get(SEED_ENV, "").strip()
+    if not value:
+        chosen = random.SystemRandom().randrange(2**32)
+    elif value.isdigit():
+        chosen = int(value)
+    else:
+        pytest.fail(f"{SEED_ENV} must be a whole number, not {value!r}", pytrace=False)
+    print(f"fuzz seed {chosen}: run again with {SEED_ENV}={chosen}")
+    return chosen
+
+
+def fuzz(default: int, chosen: int) -> Callable[[T], T]:
+    """CI budget per test (a full build costs ~0.1 s, a refused input ~0.01 s), seed ``chosen``,
+    and the example database that replays earlier failures first."""
+
+    def apply(test: T) -> T:
+        # settings outside seed: seed alone turns the example database off
+        return settings(
+            max_examples=budget("CLAIMWIRE_FUZZ_EXAMPLES", default),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=EXAMPLES,
+            print_blob=True,
+        )(seed(chosen)(test))
+
+    return apply
 
 
 COUNTS: dict[str, dict[str, int]] = {}
@@ -323,19 +357,21 @@ def _tally(name: str) -> dict[str, int]:
     return COUNTS.setdefault(name, {"inputs": 0, "typed errors": 0, "valid builds": 0})
 
 
-def _report(config: pytest.Config, name: str) -> None:
+def _report(config: pytest.Config, name: str, chosen: int) -> None:
     t = COUNTS[name]
     report(
         config,
-        f"fuzz {name}: {t['inputs']} inputs tried, {t['typed errors']} typed errors, "
-        f"{t['valid builds']} valid builds, 0 crashes, 0 hangs, 0 releases left by a failure",
+        f"fuzz {name} (seed {chosen}): {t['inputs']} inputs tried, {t['typed errors']} typed "
+        f"errors, {t['valid builds']} valid builds, 0 crashes, 0 hangs, 0 releases left by a "
+        "failure",
     )
 
 
 def test_mutated_exports_build_or_fail_typed(articles: Path, request) -> None:
     tally = _tally("exports")
+    chosen = fuzz_seed()
 
-    @fuzz(200)
+    @fuzz(200, chosen)
     @given(mutated_export())
     def run(case: tuple[str, bytes]) -> None:
         kind, data = case
@@ -347,7 +383,7 @@ def test_mutated_exports_build_or_fail_typed(articles: Path, request) -> None:
 
     run()
     assert tally["typed errors"] > 0 and tally["inputs"] >= 10
-    _report(request.config, "exports")
+    _report(request.config, "exports", chosen)
 
 
 @st.composite
@@ -396,8 +432,9 @@ def mutated_article(draw: st.DrawFn) -> tuple[str, bytes, bytes]:
 
 def test_mutated_article_metadata_builds_or_fails_typed(request) -> None:
     tally = _tally("article metadata")
+    chosen = fuzz_seed()
 
-    @fuzz(400)
+    @fuzz(400, chosen)
     @given(mutated_article())
     def run(case: tuple[str, bytes, bytes]) -> None:
         kind, meta, raw = case
@@ -417,7 +454,7 @@ def test_mutated_article_metadata_builds_or_fails_typed(request) -> None:
 
     run()
     assert tally["valid builds"] > 0 and tally["typed errors"] > 0
-    _report(request.config, "article metadata")
+    _report(request.config, "article metadata", chosen)
 
 
 @st.composite
@@ -465,8 +502,9 @@ def test_mutated_prediction_files_make_tasks_or_fail_typed(articles: Path, reque
     from builder.contracts.schemas import iter_problems
 
     tally = COUNTS.setdefault("predictions", {"inputs": 0, "typed errors": 0, "valid builds": 0})
+    chosen = fuzz_seed()
 
-    @fuzz(400)
+    @fuzz(400, chosen)
     @given(mutated_spec())
     def run(case: tuple[str, bytes]) -> None:
         kind, data = case
@@ -496,6 +534,58 @@ def test_mutated_prediction_files_make_tasks_or_fail_typed(articles: Path, reque
     t = COUNTS["predictions"]
     report(
         request.config,
-        f"fuzz predictions: {t['inputs']} inputs tried, {t['typed errors']} "
+        f"fuzz predictions (seed {chosen}): {t['inputs']} inputs tried, {t['typed errors']} "
         f"typed errors, {t['valid builds']} valid task files, 0 crashes, 0 hangs",
     )
+
+
+def _kinds(chosen: int) -> list[str]:
+    """The names of the mutations drawn by a fuzz run with seed ``chosen``."""
+    kinds: list[str] = []
+
+    @fuzz(8, chosen)
+    @given(mutated_export())
+    def draw(case: tuple[str, bytes]) -> None:
+        kinds.append(case[0])
+
+    draw()
+    return kinds
+
+
+def test_a_seed_from_the_environment_replays_the_same_cases(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(SEED_ENV, "20240229")
+    monkeypatch.setenv("CLAIMWIRE_FUZZ_EXAMPLES", "8")
+    runs = [_kinds(fuzz_seed()) for _ in range(2)]
+    assert runs[0] == runs[1] and len(runs[0]) == 8
+    seed_line = f"fuzz seed 20240229: run again with {SEED_ENV}=20240229\n"
+    assert capsys.readouterr().out == 2 * seed_line
+    monkeypatch.setenv(SEED_ENV, "soon")
+    with pytest.raises(pytest.fail.Exception, match=f"^{SEED_ENV} must be a whole number"):
+        fuzz_seed()
+
+
+def test_a_failure_is_kept_and_replayed_first(tmp_path: Path, monkeypatch) -> None:
+    """What the example database buys: the case that failed once is the first one tried by the
+    next run, even with another seed (a cheap property stands in for a fuzz test)."""
+    monkeypatch.delenv("CLAIMWIRE_FUZZ_EXAMPLES", raising=False)
+    monkeypatch.setattr(
+        sys.modules[__name__], "EXAMPLES", DirectoryBasedExampleDatabase(str(tmp_path / "db"))
+    )
+    seen: list[int] = []
+
+    def failing_run(chosen: int) -> None:
+        @fuzz(100, chosen)
+        @given(st.integers())
+        def find(n: int) -> None:
+            seen.append(n)
+            assert n < 1000
+
+        with pytest.raises(AssertionError):
+            find()
+
+    failing_run(1)
+    assert seen[-1] == 1000  # the shrunk failing case, run last
+    assert any((tmp_path / "db").iterdir())
+    seen.clear()
+    failing_run(2)
+    assert seen[0] == 1000
