@@ -8,6 +8,27 @@ prints them and maps the error class to an exit code (1 invalid data, 2 usage).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypedDict, Unpack, cast
+
+
+class Where(TypedDict, total=False):
+    """The location fields of a :class:`Problem`, as keyword arguments (``**where``)."""
+
+    file: str | None
+    line: int | None
+    column: int | None
+    task: int | str | None
+    article: str | None
+    pointer: str | None
+
+
+class Details(Where, total=False):
+    """Every optional field of a :class:`Problem`: its location, and what was expected, what
+    was found and the fix."""
+
+    expected: str | None
+    found: str | None
+    fix: str | None
 
 
 @dataclass(frozen=True)
@@ -25,10 +46,10 @@ class Problem:
     found: str | None = None
     fix: str | None = None
 
-    def located(self, **where: object) -> Problem:
+    def located(self, **where: Unpack[Details]) -> Problem:
         """A copy with more location filled in (fields already set win)."""
         updates = {k: v for k, v in where.items() if getattr(self, k) is None and v is not None}
-        return replace(self, **updates) if updates else self
+        return replace(self, **cast(Details, updates)) if updates else self
 
     def where(self) -> str:
         place = self.file or "<input>"
@@ -99,6 +120,6 @@ class LabelStudioError(ClaimwireError):
     exit_code = 1
 
 
-def problem(message: str, **where: object) -> Problem:
+def problem(message: str, **fields: Unpack[Details]) -> Problem:
     """Shorthand used by the readers: ``problem("...", file=..., pointer=...)``."""
-    return Problem(message, **where)  # type: ignore[arg-type]
+    return Problem(message, **fields)

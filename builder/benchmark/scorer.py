@@ -33,7 +33,7 @@ import orjson
 
 from ..contracts.labels import NER_TAGS, STANCES
 from ..contracts.schemas import iter_problems
-from ..errors import InvalidDataError, Problem, UsageError
+from ..errors import InvalidDataError, Problem, UsageError, Where
 from ..release import reader
 
 TASKS = ("entities", "claims", "stance")
@@ -85,7 +85,7 @@ def resolve_split(release: Path, config: str, split: str | None) -> str:
 def load_predictions(path: Path) -> dict[str, Any]:
     """Read and schema-check a predictions file (``schema/predictions.schema.json``)."""
     try:
-        data = orjson.loads(path.read_bytes())
+        data: dict[str, Any] = orjson.loads(path.read_bytes())  # an object: the schema checks it
     except FileNotFoundError:
         raise UsageError(
             Problem(
@@ -116,7 +116,7 @@ def load_predictions(path: Path) -> dict[str, Any]:
     if problems:
         fix = f"write predictions as described in {SCHEMA_FILE}"
         raise InvalidDataError([p if p.fix else _with_fix(p, fix) for p in problems])
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def _with_fix(p: Problem, fix: str) -> Problem:
@@ -137,7 +137,7 @@ def align(
     out: dict[str, Mapping[str, Any]] = {}
     problems: list[Problem] = []
     for k, pred in enumerate(predictions):
-        where = {"file": file, "pointer": f"/predictions/{k}"}
+        where: Where = {"file": file, "pointer": f"/predictions/{k}"}
         rid = pred["id"]
         if rid in out:
             problems.append(
@@ -317,8 +317,8 @@ def score_claims(
         )
         for _, _, attribution, _ in g_spans:
             n_gold[attribution] += 1
-        for _, claimer in p_spans:
-            n_pred["REPORTED" if claimer is not None else "AUTHOR"] += 1
+        for _, who in p_spans:
+            n_pred["REPORTED" if who is not None else "AUTHOR"] += 1
         for gi, pi in _match([(s, e) for s, e, _, _ in g_spans], [sp for sp, _ in p_spans]):
             _, _, attribution, gold_claimer = g_spans[gi]
             pred_claimer = p_spans[pi][1]

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import jsonschema_rs
 import orjson
 
-from ..errors import InvalidDataError, Problem
+from ..errors import InvalidDataError, Problem, Where
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 SCHEMA_NAMES = (
@@ -42,7 +42,7 @@ def _resources() -> list[tuple[str, dict[str, Any]]]:
 
 
 @cache
-def fast_validator(name: str) -> Any:
+def fast_validator(name: str) -> jsonschema_rs.Validator:
     registry = jsonschema_rs.Registry(_resources())
     return jsonschema_rs.validator_for(load_schema(name), registry=registry, validate_formats=True)
 
@@ -57,11 +57,11 @@ def fast_check(name: str) -> Callable[[Any], bool]:
         schema, ("unevaluatedProperties", "unevaluatedItems")
     ):
         # (unevaluated* would see the properties an ``if`` evaluated: not rewritten then)
-        return fast_validator(name).is_valid  # type: ignore[no-any-return]
+        return fast_validator(name).is_valid
     registry = jsonschema_rs.Registry(_resources())
     return jsonschema_rs.validator_for(
         schema,
-        registry=registry,  # type: ignore[no-any-return]
+        registry=registry,
         validate_formats=True,
     ).is_valid
 
@@ -179,7 +179,7 @@ def iter_problems(name: str, instance: Any, base: str = "") -> Iterator[Problem]
         )
 
 
-def validate_instance(name: str, instance: Any, base: str = "", **where: object) -> None:
+def validate_instance(name: str, instance: Any, base: str = "", **where: Unpack[Where]) -> None:
     """Raise :class:`InvalidDataError` listing every violation of schema ``name``.
 
     A valid instance is told by ``is_valid``, which stops at the first failing rule and builds

@@ -122,7 +122,7 @@ def merge(
     ``policy`` defaults to ``CLAIMWIRE_ADJUDICATION`` or the default policy.
     """
     stats = stats if stats is not None else MergeStats()
-    where = {"file": task.file, "task": task.id, "article": article.id}
+    where: dict[str, Any] = {"file": task.file, "task": task.id, "article": article.id}
     if task.text != article.text:
         raise InvalidDataError(place(_text_mismatch(article, task, where)))
     digest = text_sha256(article.text)
@@ -135,7 +135,7 @@ def merge(
                     expected=digest,
                     found=task.text_sha256,
                     fix="regenerate the tasks with `claimwire ls tasks`",
-                    **where,  # type: ignore[arg-type]
+                    **where,
                 )
             )
         )

@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Unpack, cast
 
 from ..contracts.schemas import validate_instance
-from ..errors import InvalidDataError, Problem
+from ..errors import InvalidDataError, Problem, Where
 from ..records import Article, ArticleMeta
 from .jsonpos import loads
 
@@ -33,7 +34,7 @@ class CleaningRules:
 
 def load_rules(path: Path) -> dict[str, CleaningRules]:
     """Read ``sources.json`` into compiled rules, keyed by source name."""
-    data = _read_json(path)
+    data = cast("dict[str, Any]", _read_json(path))  # an object: the schema checks it
     validate_instance("sources", data, file=str(path))
     return {
         source: CleaningRules(
@@ -124,7 +125,7 @@ def read_articles(folder: Path) -> Iterator[Article]:
 
 def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
     name = str(meta_path)
-    data = _read_json(meta_path)
+    data = cast("dict[str, Any]", _read_json(meta_path))  # an object: the schema checks it
     validate_instance("article", data, file=name)
     article_id = data["id"]
     check_article_id(article_id, file=name, pointer="/id")
@@ -208,7 +209,7 @@ def is_safe_article_id(article_id: object) -> bool:
     )
 
 
-def check_article_id(article_id: str, **where: object) -> None:
+def check_article_id(article_id: str, **where: Unpack[Where]) -> None:
     """Refuse ids that could name a path outside the output folder (``../x``, ``/etc``, NUL) or a
     reserved device name (``CON``, ``nul.txt``)."""
     if not is_safe_article_id(article_id):
@@ -219,7 +220,7 @@ def check_article_id(article_id: str, **where: object) -> None:
                 "'..', not a reserved device name (CON, NUL, COM1...)",
                 found=repr(article_id),
                 fix="use a plain id such as 001_3f2a9c",
-                **where,  # type: ignore[arg-type]
+                **where,
             )
         )
 

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidDataError, Problem
+from ..errors import InvalidDataError, Problem, Where
 from ..io.jsonpos import loads
 
 
@@ -31,8 +31,8 @@ def _mentions(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]
             taken.append((m.start(), m.end()))
             found.append({**ent, "start": m.start(), "end": m.end()})
     found.sort(key=lambda m: (m["start"], m["end"]))
-    for n, m in enumerate(found, start=1):
-        m["id"] = f"e{n:03d}"
+    for n, mention in enumerate(found, start=1):
+        mention["id"] = f"e{n:03d}"
     return found
 
 
@@ -82,7 +82,7 @@ def resolve(spec: dict[str, Any], text: str, file: str = "<spec>") -> list[dict[
                 _choice(m["id"], "portrayal", m["start"], m["end"], text, m["portrayal"])
             )
     for k, claim in enumerate(spec.get("claims", [])):
-        where = {"file": file, "article": article, "pointer": f"/claims/{k}"}
+        where: Where = {"file": file, "article": article, "pointer": f"/claims/{k}"}
         starts = [m.start() for m in re.finditer(re.escape(claim["text"]), text)]
         n = claim.get("occurrence", 1)
         if len(starts) < n:
