@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Collection, Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 def id_digest(article_id: str) -> int:
@@ -27,7 +28,7 @@ class IdSet:
     FOLD = 1 << 16
 
     def __init__(self) -> None:
-        self._sorted = np.zeros(0, dtype=np.uint64)
+        self._sorted: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
         self._recent: set[int] = set()
 
     def __len__(self) -> int:
@@ -60,7 +61,7 @@ class IdSet:
             self._sorted = merged
             self._recent = set()
 
-    def contains(self, digests: Collection[int]) -> np.ndarray:
+    def contains(self, digests: Collection[int]) -> NDArray[np.bool_]:
         """For each digest of ``digests``: is it in the set? One search of the sorted array for
         all (a search per digest cost more than the lookup itself)."""
         wanted = np.fromiter(digests, dtype=np.uint64, count=len(digests))

@@ -23,11 +23,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from ..contracts.features import CONFIGS, arrow_schema
 from ..contracts.labels import NER_TAGS, STANCES
@@ -111,7 +112,7 @@ _CLASSES[:128] = np.frombuffer(_ASCII[:128], dtype=np.uint8)
 _CLOSE_Q, _OPEN_Q, _CAPITAL = 1, 2, 4
 
 
-def _marks() -> np.ndarray:
+def _marks() -> NDArray[np.uint8]:
     marks = np.zeros(0x110000, dtype=np.uint8)
     for bit, chars in ((_CLOSE_Q, _CLOSE), (_OPEN_Q, _OPEN), (_CAPITAL, _CAP)):
         for c in chars:
@@ -122,8 +123,9 @@ def _marks() -> np.ndarray:
 _MARKS = _marks()
 
 
-def _marked(cps: np.ndarray, bit: int) -> np.ndarray:
-    return (_MARKS[cps] & bit) != 0
+def _marked(cps: NDArray[np.unsignedinteger[Any]], bit: int) -> NDArray[np.bool_]:
+    marked: NDArray[np.bool_] = (_MARKS[cps] & bit) != 0
+    return marked
 
 
 # The last part of each abbreviation ("S" of "U.S"): the word characters just before its stop.
@@ -141,7 +143,7 @@ _I32, _STR = pa.int32(), pa.string()
 _MAX_TEXT = (2**31 - 1) // 4  # characters, of up to four UTF-8 bytes each
 
 
-def _ints(values: Sequence[int]) -> np.ndarray:
+def _ints(values: Sequence[int]) -> NDArray[np.int64]:
     return np.array(values, dtype=np.int64) if len(values) else np.zeros(0, dtype=np.int64)
 
 
@@ -149,12 +151,13 @@ def _i32(values: Any) -> pa.Array:
     return pa.array(np.asarray(values, dtype=np.int32), type=_I32)
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def _ranges(starts: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64]:
     """Concatenation of ``range(s, s + n)`` for every ``s, n``."""
     total = int(counts.sum())
     if not total:
         return np.zeros(0, dtype=np.int64)
-    return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    out: NDArray[np.int64] = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return out + np.arange(total)
 
 
 class Views:
@@ -177,7 +180,7 @@ class Views:
         self.nul = self.base + lens if len(texts) else np.zeros(1, dtype=np.int64)
         if text.isascii():
             raw = text.encode("ascii")
-            self.cps = np.frombuffer(raw, dtype=np.uint8)
+            self.cps: NDArray[np.unsignedinteger[Any]] = np.frombuffer(raw, dtype=np.uint8)
             codes = np.frombuffer(raw.translate(_ASCII), dtype=np.uint8)
             self._wide = None  # every code point is one UTF-8 byte
             self._utf8 = pa.py_buffer(raw)
@@ -203,7 +206,7 @@ class Views:
 
     # --- tokens, sentences, tags -------------------------------------------------------------
 
-    def _tokens(self, codes: np.ndarray) -> None:
+    def _tokens(self, codes: NDArray[np.uint8]) -> None:
         word = (codes & _WORD).view(np.bool_)  # _WORD is bit 0: 0 or 1, a valid bool
         other = (codes & _OTHER) != 0
         other[self.nul] = False
@@ -243,7 +246,7 @@ class Views:
         self.ent_first = first[: len(ents)]  # tokens of entity e: ent_first[e]:ent_past[e]
         self.ent_past = first[len(ents) :]
 
-    def _sentences(self, codes: np.ndarray) -> None:
+    def _sentences(self, codes: NDArray[np.uint8]) -> None:
         """Every non-space character is in a token and no token crosses a sentence boundary,
         so a sentence trimmed of whitespace runs from its first token's start to its last
         token's end."""
@@ -274,7 +277,9 @@ class Views:
             if len(check):
                 end = np.delete(end, self._abbreviations(end[check], doc[check], check))
         newlines = np.flatnonzero((codes & _NL) != 0)
-        run_ends = np.append(newlines[1:] != newlines[:-1] + 1, True) if len(newlines) else []
+        run_ends: NDArray[np.bool_] | list[bool] = (
+            np.append(newlines[1:] != newlines[:-1] + 1, True) if len(newlines) else []
+        )
         breaks = newlines[run_ends] + 1  # after a run of newlines
         bounds = np.unique(np.concatenate([end, breaks, self.base, self.nul]))
         i = np.searchsorted(ends, bounds[:-1], side="right")  # first token after the start
@@ -288,7 +293,7 @@ class Views:
         self.sent_offsets = doc_first  # sentences of document d: [d]:[d+1]
         self.sent_index = np.arange(len(self.sent_start)) - doc_first[self.sent_doc]
 
-    def _tail(self, at: np.ndarray) -> np.ndarray:
+    def _tail(self, at: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Whether the word characters before each stop at ``at`` (their whole run, unsplit)
         are the last part of an abbreviation."""
         runs, text = self.run_start, self.text
@@ -303,7 +308,9 @@ class Views:
         ]
         return found
 
-    def _abbreviations(self, ends: np.ndarray, docs: np.ndarray, which: np.ndarray) -> list[int]:
+    def _abbreviations(
+        self, ends: NDArray[np.int64], docs: NDArray[np.int64], which: NDArray[np.int64]
+    ) -> list[int]:
         """``which[k]`` for every full stop ending at ``ends[k]`` that ends an abbreviation."""
         text = self.text
         out = []
@@ -341,7 +348,7 @@ class Views:
 
     # --- shared columns ---------------------------------------------------------------------
 
-    def _strings(self, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    def _strings(self, starts: NDArray[np.int64], ends: NDArray[np.int64]) -> pa.Array:
         """``text[s:e]`` for every ``s, e`` (positions in ``self.text``, ordered, disjoint)."""
         n = len(starts)
         if not n:
@@ -360,7 +367,7 @@ class Views:
         both = pa.StringArray.from_buffers(2 * n - 1, pa.py_buffer(bounds), self._utf8)
         return both.take(pa.array(np.arange(0, 2 * n - 1, 2)))
 
-    def _local(self, positions: np.ndarray, doc: np.ndarray) -> pa.Array:
+    def _local(self, positions: NDArray[np.int64], doc: NDArray[np.int64]) -> pa.Array:
         return _i32(positions - self.base[doc])
 
     @cached_property
@@ -373,7 +380,9 @@ class Views:
         return pc.binary_join_element_wise(doc_ids, k, "/s"), doc_ids
 
     @cached_property
-    def _claims_of(self) -> tuple[list[Claim], np.ndarray, np.ndarray, np.ndarray]:
+    def _claims_of(
+        self,
+    ) -> tuple[list[Claim], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Every claim, its document, and the sentences it overlaps: ``k0[c]:k1[c]`` (and
         ``claim_start``, ``claim_end``: its offsets in its text)."""
         docs = self.docs
@@ -399,9 +408,10 @@ class Views:
     @cached_property
     def _claimers(self) -> list[str | None]:
         """The claimer's name of every claim (None: no claimer)."""
-        by_id = self._by_id
+        # (None only for a document whose claims name no claimer: never looked into)
+        by_id = cast("list[dict[str, Entity]]", self._by_id)
         return [
-            by_id[i][c.claimer_id].text if c.claimer_id else None  # type: ignore[index]
+            by_id[i][c.claimer_id].text if c.claimer_id else None
             for i, d in enumerate(self.docs)
             for c in d.claims
         ]
@@ -412,7 +422,7 @@ class Views:
         table: pa.Table = getattr(self, f"_{config}")()
         return table
 
-    def row_offsets(self, config: str) -> np.ndarray:
+    def row_offsets(self, config: str) -> NDArray[np.int64]:
         """Where the rows of each document start in ``table(config)`` (one more: the end)."""
         if config == "documents":
             return np.arange(len(self.docs) + 1)
@@ -552,7 +562,7 @@ def split_tables(
 
 def named_rows(config: str, table: pa.Table) -> list[dict[str, Any]]:
     """The rows of a task config's ``table`` as dicts, ClassLabel columns as names."""
-    rows = table.to_pylist()
+    rows: list[dict[str, Any]] = table.to_pylist()
     if config == "entities":
         for r in rows:
             r["ner_tags"] = [NER_TAGS[t] for t in r["ner_tags"]]

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from numpy.typing import NDArray
 
 # Bytes read at a time (larger blocks scan no faster); an element larger than this grows the
 # block.
@@ -61,7 +62,7 @@ _ALL, _TOP, _ONE = np.uint64((1 << 64) - 1), np.uint64(63), np.uint64(1)
 _ODD = np.uint64(0xAAAAAAAAAAAAAAAA)  # the odd bits of a word
 
 
-def _positions(words: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+def _positions(words: NDArray[np.uint64], rows: NDArray[np.intp] | None = None) -> NDArray[np.intp]:
     """The positions of the set bits of ``words``, in order (only non-zero words are unpacked);
     ``rows`` are the word numbers of ``words`` when they are a selection."""
     nonzero = words.nonzero()[0]
@@ -71,10 +72,11 @@ def _positions(words: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     hits = bits.nonzero()[0]
     if rows is not None:
         nonzero = rows[nonzero]
-    return (nonzero[hits >> 6] << 6) | (hits & 63)
+    positions: NDArray[np.intp] = (nonzero[hits >> 6] << 6) | (hits & 63)
+    return positions
 
 
-def _row_words(arr: np.ndarray, byte: int, rows: np.ndarray) -> np.ndarray:
+def _row_words(arr: NDArray[np.uint8], byte: int, rows: NDArray[np.intp]) -> NDArray[np.uint64]:
     """The words of ``arr == byte`` numbered ``rows`` (ascending) only."""
     full = len(arr) // 64
     inner = rows[rows < full]
@@ -86,7 +88,7 @@ def _row_words(arr: np.ndarray, byte: int, rows: np.ndarray) -> np.ndarray:
     return bits.view(_U64).ravel()
 
 
-def _prefix_parity(words: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+def _prefix_parity(words: NDArray[np.uint64], tmp: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """Turn bit i of ``words`` into the parity of its set bits up to and including bit i."""
     for shift in _SHIFTS:  # within each word, by doubling
         np.left_shift(words, shift, out=tmp)
@@ -100,18 +102,21 @@ def _prefix_parity(words: np.ndarray, tmp: np.ndarray) -> np.ndarray:
     return words
 
 
-def _swar_popcount(words: np.ndarray) -> np.ndarray:
+def _swar_popcount(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """The number of set bits of each word, for numpy < 2 (which has no ``bitwise_count``)."""
     x = words - ((words >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
     x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+    counts: NDArray[np.uint64] = (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+    return counts
 
 
 _popcount = getattr(np, "bitwise_count", _swar_popcount)
 
 
-def _escapes(slashes: np.ndarray, carry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _escapes(
+    slashes: NDArray[np.uint64], carry: NDArray[np.uint64]
+) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
     """The bytes that a backslash escapes, and whether the last byte of each word is a backslash
     that escapes the next word's first one, given ``carry`` (1 where the first byte of the word is
     escaped). In a run of backslashes, the first escapes the second, the third the fourth, and so
@@ -123,7 +128,7 @@ def _escapes(slashes: np.ndarray, carry: np.ndarray) -> tuple[np.ndarray, np.nda
     return code ^ (slashes | carry), (code & slashes) >> _TOP
 
 
-def _unescape(quotes: np.ndarray, slashes: np.ndarray) -> None:
+def _unescape(quotes: NDArray[np.uint64], slashes: NDArray[np.uint64]) -> None:
     """Clear in ``quotes`` the quotes that a backslash escapes: those after an odd run of
     backslashes (``\\\\`` is an escaped backslash, so only the parity of a run matters)."""
     follows = slashes << _ONE
@@ -144,7 +149,7 @@ def _unescape(quotes: np.ndarray, slashes: np.ndarray) -> None:
     quotes &= ~escaped
 
 
-def _scratch(n: int, scratch: np.ndarray | None = None) -> np.ndarray:
+def _scratch(n: int, scratch: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
     """Two rows of at least ``n`` bytes rounded up to whole words: ``scratch`` if it fits (not
     much larger: a block grown for a long element is not kept)."""
     size = -(-n // 64) * 64
@@ -153,7 +158,9 @@ def _scratch(n: int, scratch: np.ndarray | None = None) -> np.ndarray:
     return scratch
 
 
-def _structure(buf: bytes, scratch: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def _structure(
+    buf: bytes, scratch: NDArray[np.uint8] | None = None
+) -> tuple[NDArray[np.intp], int]:
     """The positions of the commas at depth 1 of ``buf`` (which starts at depth 1, outside a
     string) before the bracket that closes it, and the position of that bracket (-1 if none).
 
@@ -169,7 +176,7 @@ def _structure(buf: bytes, scratch: np.ndarray | None = None) -> tuple[np.ndarra
     flags = scratch.view(bool)
     head = scratch[0, :n]
 
-    def words(byte: int, of: np.ndarray = arr, into: int = 0) -> np.ndarray:
+    def words(byte: int, of: NDArray[np.uint8] = arr, into: int = 0) -> NDArray[np.uint64]:
         np.equal(of, byte, out=flags[into, :n])
         return np.packbits(flags[into], bitorder="little").view(_U64)
 

@@ -50,8 +50,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import InvalidDataError, Problem
 
@@ -92,17 +94,19 @@ def jaccard(a: str, b: str) -> float:
 # --- signatures ------------------------------------------------------------------------------
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
+def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """The splitmix64 finaliser: every input bit affects every output bit (wraps mod 2**64)."""
-    x = x ^ (x >> 30)
+    # (shifts by uint64 scalars, like every other operand here: numpy's stubs type a uint64
+    # array shifted by a Python int as signed)
+    x = x ^ (x >> _U64(30))
     x = x * _U64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> 27)
+    x = x ^ (x >> _U64(27))
     x = x * _U64(0x94D049BB133111EB)
-    return x ^ (x >> 31)
+    return x ^ (x >> _U64(31))
 
 
 @cache
-def _word_chars() -> np.ndarray:
+def _word_chars() -> NDArray[np.bool_]:
     """For every code point of the Basic Multilingual Plane: is it a ``\\w`` character?"""
     # surrogates (U+D800..U+DFFF) stand in as NUL: they are never word characters
     plane = (
@@ -113,10 +117,10 @@ def _word_chars() -> np.ndarray:
     return table
 
 
-_powers: list[np.ndarray] = [np.ones(1, dtype=_U64), np.ones(1, dtype=_U64)]
+_powers: list[NDArray[np.uint64]] = [np.ones(1, dtype=_U64), np.ones(1, dtype=_U64)]
 
 
-def _pow_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
+def _pow_tables(n: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
     """``B**k`` and ``B**-k`` modulo 2**64 for ``k < n`` (grown by doubling, kept)."""
     if _powers[0].size < n:
         size = max(n, 2 * _powers[0].size, 1 << 16)
@@ -128,21 +132,21 @@ def _pow_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @cache
-def _probes() -> np.ndarray:
+def _probes() -> NDArray[np.int64]:
     """The fixed densification probe sequence of every bin (``BINS`` x ``_PROBES``)."""
     rng = np.random.default_rng(20160606)  # fixed: signatures must be the same in every build
     return rng.integers(0, BINS, size=(BINS, _PROBES), dtype=np.int64)
 
 
-def _is_word(cp: np.ndarray) -> np.ndarray:
-    out = _word_chars()[cp & 0xFFFF]
+def _is_word(cp: NDArray[np.uint32]) -> NDArray[np.bool_]:
+    out: NDArray[np.bool_] = _word_chars()[cp & 0xFFFF]
     wide = np.flatnonzero(cp >= 0x10000)
     for k in wide:  # characters beyond the BMP are rare: ask the regex about each one
         out[k] = _WORD.fullmatch(chr(int(cp[k]))) is not None
     return out
 
 
-def _shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def _shingle_hashes(texts: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
     """(text index, 64-bit hash) of every shingle of every text, shingles in text order.
 
     Words are maximal runs of ``\\w`` code points of the lower-cased text, as ``shingles``
@@ -164,8 +168,8 @@ def _shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     firsts = np.cumsum([0] + [len(t) + 1 for t in lowered[:-1]])
     owner = np.searchsorted(firsts, starts, side="right") - 1  # text index of every word
     n = words.size
-    docs: list[np.ndarray] = []
-    hashes: list[np.ndarray] = []
+    docs: list[NDArray[np.int64]] = []
+    hashes: list[NDArray[np.uint64]] = []
     if n >= SHINGLE:
         span = n - SHINGLE + 1
         h = np.zeros(span, dtype=_U64)
@@ -189,7 +193,7 @@ def _shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(docs), _mix(np.concatenate(hashes))
 
 
-def signatures(texts: Sequence[str]) -> np.ndarray:
+def signatures(texts: Sequence[str]) -> NDArray[np.uint32]:
     """The MinHash signatures (``len(texts)`` x ``BINS``, uint32) of the texts' shingle sets."""
     n = len(texts)
     sig = np.full((n, BINS), _EMPTY, dtype=np.uint32)
@@ -207,13 +211,16 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
     sig[rows, bins] = (key[first] & _U64(0xFFFFFFFF)).astype(np.uint32)
     filled = np.zeros((n, BINS), dtype=bool)
     filled[rows, bins] = True
-    partial = filled.any(axis=1) & ~filled.all(axis=1)
+    # (an array: numpy's stubs also allow a scalar for ``any(axis=...)``)
+    partial = cast(NDArray[np.bool_], filled.any(axis=1) & ~filled.all(axis=1))
     if partial.any():
         _densify(sig, filled, partial)
     return sig
 
 
-def _densify(sig: np.ndarray, filled: np.ndarray, partial: np.ndarray) -> None:
+def _densify(
+    sig: NDArray[np.uint32], filled: NDArray[np.bool_], partial: NDArray[np.bool_]
+) -> None:
     """Give every empty bin of the rows in ``partial`` the value of the first filled bin of its
     fixed probe sequence (the same sequence for every text)."""
     rows, empty = np.nonzero(~filled & partial[:, None])
@@ -233,9 +240,10 @@ def _densify(sig: np.ndarray, filled: np.ndarray, partial: np.ndarray) -> None:
     sig[rows, empty] = sig[rows, source]
 
 
-def signature(text: str) -> np.ndarray:
+def signature(text: str) -> NDArray[np.uint32]:
     """The MinHash signature (``BINS`` values) of ``text``'s shingle set."""
-    return signatures([text])[0]
+    sig: NDArray[np.uint32] = signatures([text])[0]
+    return sig
 
 
 # --- the check -------------------------------------------------------------------------------
@@ -284,17 +292,17 @@ class LeakageReport:
         )
 
 
-def _band_keys(chunk: np.ndarray, band: int) -> np.ndarray:
+def _band_keys(chunk: NDArray[np.uint32], band: int) -> NDArray[np.uint32]:
     """One 32-bit key per signature for the ``_ROWS`` values of ``band`` (equal values, equal
     keys; other keys collide by chance only, and candidates are checked on the signatures)."""
     values = chunk[:, band * _ROWS : (band + 1) * _ROWS].astype(_U64)
-    key = np.zeros(len(chunk), dtype=_U64)
+    key: NDArray[np.uint64] = np.zeros(len(chunk), dtype=_U64)
     for k in range(_ROWS):
         key = _mix(key ^ values[:, k] ^ _U64(k << 32))
     return (key >> _U64(32)).astype(np.uint32)
 
 
-def _equal_runs(keys: np.ndarray, n: int) -> Iterable[np.ndarray]:
+def _equal_runs(keys: NDArray[np.uint64], n: int) -> Iterable[NDArray[np.uint64]]:
     """For each run of equal ``keys``: the pairs ``i * n + j`` (``i < j``) of its members."""
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
@@ -312,9 +320,9 @@ def _equal_runs(keys: np.ndarray, n: int) -> Iterable[np.ndarray]:
                 yield members[a] * _U64(n) + members[a + 1 :]
 
 
-def _parts(arrays: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
+def _parts(arrays: Iterable[NDArray[np.uint64]], size: int) -> Iterator[NDArray[np.uint64]]:
     """``arrays`` joined and cut into parts of at least ``size`` items (the last: the rest)."""
-    pending: list[np.ndarray] = []
+    pending: list[NDArray[np.uint64]] = []
     count = 0
     for array in arrays:
         pending.append(array)
@@ -345,7 +353,7 @@ def key_plan(threshold: float) -> list[list[tuple[int, ...]]]:
     return [list(itertools.combinations(m, 2)) for m in members if len(m) > 1]
 
 
-def _rows(fd: int, rows: np.ndarray, width: int) -> np.ndarray:
+def _rows(fd: int, rows: NDArray[np.int64], width: int) -> NDArray[np.uint8]:
     """Rows ``rows`` (indexes) of ``width`` bytes each of the open file ``fd``, one row of the
     result per index, as uint8.
 
@@ -377,7 +385,9 @@ class LeakageIndex:
         for name in (_SIGS, _SHAS, _IDS):
             (folder / name).write_bytes(b"")
 
-    def add(self, ids: Sequence[str], splits: bytes, sigs: np.ndarray, sha256: bytes) -> None:
+    def add(
+        self, ids: Sequence[str], splits: bytes, sigs: NDArray[np.uint32], sha256: bytes
+    ) -> None:
         """``ids`` of documents, their split codes (indexes into ``split_names``, one byte
         each), signatures (``len(ids)`` x ``BINS``) and text SHA-256 digests (32 bytes each)."""
         n = len(ids)
@@ -398,7 +408,7 @@ class LeakageIndex:
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _chunks(self) -> Iterable[np.ndarray]:
+    def _chunks(self) -> Iterable[NDArray[np.uint32]]:
         with (self.folder / _SIGS).open("rb") as f:
             while True:
                 data = np.fromfile(f, dtype="<u4", count=_CHUNK * BINS)
