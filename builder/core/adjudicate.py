@@ -261,39 +261,37 @@ def _majority(vote: list[Version]) -> Gold:
 
     linked = {k for _, c in claims_out for k in [c["claimer"], *c["targets"]] if k is not None}
     entities: dict[EKey, Entity] = {}
-    for key in sorted(by_entity):
-        regions = by_entity[key]
-        how = _kept_at(regions, n)
-        if how is None and key not in linked:
+    for ekey in sorted(by_entity):
+        held = by_entity[ekey]
+        how = _kept_at(held, n)
+        if how is None and ekey not in linked:
             continue
-        portrayal, tie = _plurality(
-            [(vote[p], e.portrayal) for p, e in regions.items()], latest_first
-        )
-        source = regions[max(regions)]
+        portrayal, tie = _plurality([(vote[p], e.portrayal) for p, e in held.items()], latest_first)
+        lender = held[max(held)]
         how_decided = "linked" if how is None else "tie_most_recent" if tie else how
-        entities[key] = new_entity(
-            fresh(source.id),
-            source.start,
-            source.end,
-            source.text,
-            source.label,
+        entities[ekey] = new_entity(
+            fresh(lender.id),
+            lender.start,
+            lender.end,
+            lender.text,
+            lender.label,
             portrayal,
             how_decided,
         )
     claims = []
-    for _, c in claims_out:
-        r: Claim = c["region"]
+    for _, chosen in claims_out:
+        r: Claim = chosen["region"]
         claims.append(
             new_claim(
                 fresh(r.id),
                 r.start,
                 r.end,
                 r.text,
-                entities[c["claimer"]].id if c["claimer"] is not None else None,
-                tuple(entities[t].id for t in c["targets"]),
-                c["attribution"],
-                c["stance"],
-                c["decided_by"],
+                entities[chosen["claimer"]].id if chosen["claimer"] is not None else None,
+                tuple(entities[t].id for t in chosen["targets"]),
+                chosen["attribution"],
+                chosen["stance"],
+                chosen["decided_by"],
             )
         )
     return Gold(
@@ -317,5 +315,6 @@ def needs_review(doc: Document, threshold: float) -> bool:
     a = doc.annotation
     if a.adjudication != "majority":
         return False  # one annotator, or already settled by a ground-truth annotation
-    ties = any(r.decided_by == "tie_most_recent" for r in (*doc.entities, *doc.claims))
+    regions: tuple[Entity | Claim, ...] = (*doc.entities, *doc.claims)
+    ties = any(r.decided_by == "tie_most_recent" for r in regions)
     return ties or (a.agreement is not None and a.agreement < threshold)

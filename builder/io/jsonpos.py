@@ -24,9 +24,10 @@ def locate(text: str, pointer: str) -> tuple[int, int] | None:
     try:
         pos = _skip_ws(text, 0)
         for part in parts:
-            pos = _child(text, pos, part)
-            if pos is None:
+            child = _child(text, pos, part)
+            if child is None:
                 return None
+            pos = child
     except (IndexError, ValueError):
         return None
     line = text.count("\n", 0, pos) + 1

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -69,7 +69,10 @@ def connect(url: str | None = None, api_key: str | None = None) -> Any:
                 fix="start one with `make ls-serve` and export the two variables it prints",
             )
         )
-    return LabelStudio(base_url=url.rstrip("/"), api_key=api_key, max_retries=0)
+    # The SDK's LabelStudio.__init__ is unannotated (``*args, **kwargs``, handed to its typed
+    # base class), which strict mode refuses to call from typed code: call it as what it is.
+    make = cast("Callable[..., LabelStudio]", LabelStudio)
+    return make(base_url=url.rstrip("/"), api_key=api_key, max_retries=0)
 
 
 def call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -342,9 +345,9 @@ def _download(
     opened = open_array(partial)
     if opened is None:
         raise IncompleteDownload("the export is not a JSON array")
-    f, start = opened
-    with f:
-        for piece in split_array(f, start):
+    src, start = opened
+    with src:
+        for piece in split_array(src, start):
             if isinstance(piece, Damage):
                 raise IncompleteDownload(f"the export is not complete JSON ({piece.message})")
             try:
@@ -520,21 +523,21 @@ def push_release(client: Any, project_id: int, release: Path, as_: str) -> tuple
             skipped += 1
             continue
         if as_ == "annotations":
-            _create(
-                "create an annotation",
-                lambda task_id=task_id, result=result: client.annotations.create(
+
+            def annotate(task_id: int = task_id, result: list[dict[str, Any]] = result) -> Any:
+                return client.annotations.create(
                     task_id, result=result, completed_by=int(me.id), ground_truth=True
-                ),
-                present,
-            )
+                )
+
+            _create("create an annotation", annotate, present)
         else:
-            _create(
-                "create a prediction",
-                lambda task_id=task_id, result=result: client.predictions.create(
+
+            def predict(task_id: int = task_id, result: list[dict[str, Any]] = result) -> Any:
+                return client.predictions.create(
                     task=task_id, result=result, model_version=f"claimwire-{release.name}"
-                ),
-                present,
-            )
+                )
+
+            _create("create a prediction", predict, present)
         added += 1
     for start in range(0, len(new), 100):
         _import_missing(client, project_id, new[start : start + 100])

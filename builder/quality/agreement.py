@@ -42,9 +42,14 @@ LINKS = ("claimer", "target")
 
 
 class Span(Protocol):
-    start: int
-    end: int
-    label: str
+    """What a span needs to be matched (read-only, so frozen records qualify)."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def label(self) -> str: ...
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,10 +183,9 @@ def unit_labels(
     to_gold: dict[str, str] = {}
     for i, j in match_spans(entities, gold_entities):
         to_gold[entities[i].id] = gold_entities[j].id
-        if entities[i].portrayal is not None:
-            out.append(
-                UnitLabel(gold_entities[j].id, "portrayal", annotator, entities[i].portrayal)
-            )
+        portrayal = entities[i].portrayal
+        if portrayal is not None:
+            out.append(UnitLabel(gold_entities[j].id, "portrayal", annotator, portrayal))
     spans = {e.id: e for e in entities}
 
     def name(entity_id: str) -> str:

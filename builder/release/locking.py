@@ -140,7 +140,7 @@ def sweep(out: Path, prefix: str, held: VersionLock | None = None) -> list[str]:
             by_owner.setdefault(owner, []).append(entry)
     for owner, names in by_owner.items():
         mine = held is not None and held.held and held.path.name == f".{owner}{LOCK_SUFFIX}"
-        lock = held if mine else VersionLock(out, owner)
+        lock = held if mine and held is not None else VersionLock(out, owner)
         if not mine and not lock.acquire():
             continue  # a live build owns these
         try:

@@ -8,6 +8,7 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -82,7 +83,8 @@ def verify(root: Path, load: bool = True) -> list[str]:
                 )
     report.append(f"checksums: {len(recorded)} files checked")
     if problems:
-        raise InvalidDataError([replace(p, file=str(root / p.file)) for p in problems])
+        # every problem above names its file (relative to the release)
+        raise InvalidDataError([replace(p, file=str(root / cast(str, p.file))) for p in problems])
     if load:
         report.extend(_load_all(root))
     return report
