@@ -118,8 +118,3 @@ class LabelStudioError(ClaimwireError):
     """The Label Studio server refused or failed a request."""
 
     exit_code = 1
-
-
-def problem(message: str, **fields: Unpack[Details]) -> Problem:
-    """Shorthand used by the readers: ``problem("...", file=..., pointer=...)``."""
-    return Problem(message, **fields)

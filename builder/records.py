@@ -44,7 +44,7 @@ class Entity:
     text: str
     label: str
     portrayal: str | None = None
-    decided_by: str = "single"  # how adjudication chose this region (builder.adjudicate)
+    decided_by: str = "single"  # how adjudication chose this region (builder.core.adjudicate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class Claim:
     target_ids: tuple[str, ...]
     attribution: str
     stance: str
-    decided_by: str = "single"  # how adjudication chose this region (builder.adjudicate)
+    decided_by: str = "single"  # how adjudication chose this region (builder.core.adjudicate)
 
 
 # A frozen dataclass sets each field through ``object.__setattr__`` (its own ``__setattr__``

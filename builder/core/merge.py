@@ -8,6 +8,10 @@ ground truth, then region-level majority vote, then most recent), and the agreem
 :mod:`builder.agreement` is attached to the document.
 
 Cancelled (skipped) annotations are ignored but still count towards nothing.
+
+A task whose text differs from the cleaned article is re-anchored first (:mod:`.anchor`). With a
+``quarantine`` list (``claimwire build --on-invalid quarantine``), a problem no longer refuses the
+task: the smallest inconsistent unit is set aside (:mod:`.quarantine`) and the rest is merged.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
 
@@ -35,7 +39,9 @@ from ..records import (
     new_entity,
 )
 from .adjudicate import Policy, Version, adjudicate, recency, voters
+from .anchor import reanchor
 from .offsets import resolve_span
+from .quarantine import Quarantined, region_unit, result_index, unit
 
 SALT_ENV = "CLAIMWIRE_PSEUDONYM_SALT"
 DEFAULT_SALT = "claimwire"
@@ -74,24 +80,43 @@ class MergeStats:
 
     fixes: dict[str, int] = field(default_factory=dict)
     cancelled: int = 0
+    reanchored: int = 0  # tasks whose text differed from the article and were re-anchored
+    carried: int = 0  # spans carried over onto the article's text
 
     def add(self, fix: str) -> None:
         self.fixes[fix] = self.fixes.get(fix, 0) + 1
 
+    def update(self, other: MergeStats) -> None:
+        for fix, n in other.fixes.items():
+            self.fixes[fix] = self.fixes.get(fix, 0) + n
+        self.cancelled += other.cancelled
+        self.reanchored += other.reanchored
+        self.carried += other.carried
+
 
 def versions(
-    text: str, task: TaskRecord, where: dict[str, Any], stats: MergeStats
+    text: str,
+    task: TaskRecord,
+    where: dict[str, Any],
+    stats: MergeStats,
+    quarantine: list[Quarantined] | None = None,
 ) -> list[Version]:
-    """Every usable annotation of ``task``, parsed and checked; problems of all are collected."""
+    """Every usable annotation of ``task``, parsed and checked; problems of all are collected,
+    or, with a ``quarantine`` list, the inconsistent units are set aside into it."""
     out: list[Version] = []
     problems: list[Problem] = []
     for i, a in enumerate(task.annotations):
         if a.get("was_cancelled", False):
             continue
+        base = f"{task.base}/annotations/{i}/result"
+        results: list[dict[str, Any] | None] = list(a["result"])
         try:
-            entities, claims = _regions(
-                text, a["result"], f"{task.base}/annotations/{i}/result", where, stats
-            )
+            if quarantine is None:
+                entities, claims = _regions(text, results, base, where, stats)
+            else:
+                entities, claims = _consistent(
+                    text, results, base, where, stats, task, a, quarantine
+                )
         except InvalidDataError as exc:
             problems.extend(exc.problems)
             continue
@@ -103,7 +128,7 @@ def versions(
                 bool(a.get("ground_truth")),
                 entities,
                 claims,
-                tuple(a["result"]),
+                tuple(r for r in results if r is not None),
             )
         )
     if problems:
@@ -111,22 +136,85 @@ def versions(
     return out
 
 
+def _consistent(
+    text: str,
+    results: list[dict[str, Any] | None],
+    base: str,
+    where: dict[str, Any],
+    stats: MergeStats,
+    task: TaskRecord,
+    annotation: dict[str, Any],
+    quarantine: list[Quarantined],
+) -> tuple[tuple[Entity, ...], tuple[Claim, ...]]:
+    """The regions of ``results`` after setting aside (``None`` in ``results``) every unit that
+    makes them inconsistent, until the checks pass; each unit set aside goes to ``quarantine``."""
+    who = pseudonym(annotation.get("completed_by"))
+    while True:
+        attempt = MergeStats()  # a retry must not count a span's fixes twice
+        try:
+            found = _regions(text, results, base, where, attempt)
+        except InvalidDataError as exc:
+            taken: set[int] = set()
+            for p in exc.problems:
+                j = result_index(p.pointer, base)
+                indices = (
+                    [k for k in unit(results, j, p.message) if k not in taken]
+                    if (j is not None and j < len(results))
+                    else [k for k, r in enumerate(results) if r is not None and k not in taken]
+                )
+                if not indices:
+                    continue
+                taken.update(indices)
+                quarantine.append(_record(p, task, annotation, who, [results[k] for k in indices]))
+            if not taken:  # nothing left to set aside: cannot happen, but never loop forever
+                raise
+            for k in taken:
+                results[k] = None
+            continue
+        stats.update(attempt)
+        return found
+
+
+def _record(
+    p: Problem,
+    task: TaskRecord,
+    annotation: dict[str, Any],
+    annotator: str | None,
+    results: list[dict[str, Any] | None],
+) -> Quarantined:
+    return Quarantined(
+        file=p.file or task.file,
+        line=p.line,
+        column=p.column,
+        task=task.id,
+        article=task.article_id,
+        annotation=annotation.get("id") if isinstance(annotation.get("id"), int) else None,
+        annotator=annotator,
+        pointer=p.pointer,
+        rule=p.message,
+        fix=p.fix,
+        results=tuple(r for r in results if r is not None),
+    )
+
+
 def merge(
     article: Article,
     task: TaskRecord,
     stats: MergeStats | None = None,
     policy: Policy | None = None,
+    quarantine: list[Quarantined] | None = None,
 ) -> Document | None:
     """The release document for ``article``, or None if every annotation was skipped.
 
-    ``policy`` defaults to ``CLAIMWIRE_ADJUDICATION`` or the default policy.
+    ``policy`` defaults to ``CLAIMWIRE_ADJUDICATION`` or the default policy. With a
+    ``quarantine`` list, inconsistent units are set aside into it instead of failing the task.
     """
     stats = stats if stats is not None else MergeStats()
     where: dict[str, Any] = {"file": task.file, "task": task.id, "article": article.id}
-    if task.text != article.text:
-        raise InvalidDataError(place(_text_mismatch(article, task, where)))
     digest = text_sha256(article.text)
-    if task.text_sha256 is not None and task.text_sha256 != digest:
+    if task.text != article.text:
+        task = _reanchored(article, task, where, stats, quarantine)
+    elif task.text_sha256 is not None and task.text_sha256 != digest:
         raise InvalidDataError(
             place(
                 Problem(
@@ -139,7 +227,7 @@ def merge(
                 )
             )
         )
-    usable = versions(article.text, task, where, stats)
+    usable = versions(article.text, task, where, stats, quarantine)
     stats.cancelled += sum(1 for a in task.annotations if a.get("was_cancelled", False))
     if not usable:
         return None
@@ -174,7 +262,7 @@ def merge(
 
 def _regions(
     text: str,
-    results: list[dict[str, Any]],
+    results: list[dict[str, Any] | None],
     base: str,
     where: dict[str, Any],
     stats: MergeStats,
@@ -192,6 +280,8 @@ def _regions(
     later: list[tuple[int, dict[str, Any]]] = []
     set_aside = later.append
     for j, r in enumerate(results):
+        if r is None:  # set aside by the quarantine
+            continue
         if r["type"] != "labels":
             set_aside((j, r))
             continue
@@ -374,11 +464,65 @@ def _regions(
 _ORDER = attrgetter("start", "end", "id")
 
 
+ANCHOR_SHARE = (
+    0.5  # below this share of the article's characters aligned, a task is not re-anchored
+)
+
+
+def _reanchored(
+    article: Article,
+    task: TaskRecord,
+    where: dict[str, Any],
+    stats: MergeStats,
+    quarantine: list[Quarantined] | None,
+) -> TaskRecord:
+    """``task`` moved onto the article's text; spans that cannot be carried are errors, or set
+    aside into ``quarantine``. A task whose text is not the article's at all is refused."""
+    anchored = reanchor(task, article.text, ANCHOR_SHARE)
+    if anchored is None:
+        raise InvalidDataError(place(_text_mismatch(article, task, where)))
+    stats.reanchored += 1
+    stats.carried += anchored.carried
+    if not anchored.lost:
+        return anchored.task
+    problems = [
+        place(
+            Problem(
+                "a span cannot be carried over to the cleaned article: " + lost.reason,
+                pointer=f"{task.base}/annotations/{lost.annotation}/result/{lost.result}/value",
+                fix="re-select the span on the cleaned article in Label Studio (push the task "
+                "again with `claimwire ls push`), or restore the article",
+                **where,
+            )
+        )
+        for lost in anchored.lost
+    ]
+    if quarantine is None:
+        raise InvalidDataError(problems)
+    annotations = [list(a.get("result", [])) for a in anchored.task.annotations]
+    for lost, p in zip(anchored.lost, problems, strict=True):
+        results: list[dict[str, Any] | None] = annotations[lost.annotation]
+        original = list(task.annotations[lost.annotation].get("result", []))
+        indices = [k for k in region_unit(results, lost.region) if results[k] is not None]
+        a = task.annotations[lost.annotation]
+        quarantine.append(
+            _record(p, task, a, pseudonym(a.get("completed_by")), [original[k] for k in indices])
+        )
+        for k in indices:
+            results[k] = None
+    kept = tuple(
+        {**a, "result": [r for r in annotations[i] if r is not None]}
+        for i, a in enumerate(anchored.task.annotations)
+    )
+    return replace(anchored.task, annotations=kept)
+
+
 def _text_mismatch(article: Article, task: TaskRecord, where: dict[str, Any]) -> Problem:
     a, b = article.text, task.text
     i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
     return Problem(
-        f"task text differs from the cleaned article (first difference at character {i})",
+        f"task text differs from the cleaned article (first difference at character {i}) "
+        "and cannot be re-anchored on it",
         pointer=task.base + "/data/text",
         expected=repr(a[max(0, i - 20) : i + 20]),
         found=repr(b[max(0, i - 20) : i + 20]),

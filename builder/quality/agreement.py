@@ -666,7 +666,7 @@ def markdown(s: Summary) -> str:
     parts = [
         f"Agreement over {s.multi} of {s.documents} article(s) with two or more independent "
         f"annotations, by {s.annotators} pseudonymous annotator(s). Definitions: "
-        "`builder/agreement.py`."
+        "`builder/quality/agreement.py`."
     ]
     for title, header, rows in tables(s):
         if rows:
@@ -678,7 +678,7 @@ def agreement_markdown(summary: Summary, decided: Mapping[str, int]) -> str:
     """The card's agreement section: the adjudication policy with ``decided`` (released regions
     by ``decided_by``) and the tables of ``summary``."""
     policy = (
-        "Gold records are adjudicated by `builder/adjudicate.py`: an annotation marked ground "
+        "Gold records are adjudicated by `builder/core/adjudicate.py`: an annotation marked ground "
         "truth; otherwise a region-level majority vote among the annotators (ties: the most "
         "recently updated annotation decides); otherwise the most recent annotation. Released "
         "regions by how they were decided (`decided_by`): "

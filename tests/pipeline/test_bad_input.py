@@ -36,7 +36,22 @@ def dangling_relation(tasks: Tasks) -> str:
 
 
 def changed_text(tasks: Tasks) -> str:
-    tasks[0]["data"]["text"] = tasks[0]["data"]["text"].replace("Maduro", "Madura", 1)
+    """A word inside annotated spans changed in the task's text only: the task is re-anchored,
+    and the spans over the word no longer match the task's own text; the first is named."""
+    text = tasks[0]["data"]["text"]
+    at = text.index("Maduro")
+    tasks[0]["data"]["text"] = text.replace("Maduro", "Madura", 1)
+    results = tasks[0]["annotations"][0]["result"]
+    j = next(
+        j
+        for j, r in enumerate(results)
+        if r["type"] == "labels" and r["value"]["start"] <= at < r["value"]["end"]
+    )
+    return f"/0/annotations/0/result/{j}/value"
+
+
+def other_text(tasks: Tasks) -> str:
+    tasks[0]["data"]["text"] = "An unrelated text. " * 200
     return "/0/data/text"
 
 
@@ -64,7 +79,14 @@ CASES = {
     ),
     "changed text": (
         changed_text,
-        "task text differs from the cleaned article",
+        "a span cannot be carried over to the cleaned article: the span's offsets do not match "
+        "its text in the task",
+        "re-select the span on the cleaned article",
+    ),
+    "other text": (
+        other_text,
+        "task text differs from the cleaned article (first difference at character 0) and "
+        "cannot be re-anchored on it",
         "regenerate the task",
     ),
     "unknown article": (

@@ -37,6 +37,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_release_layout(release: Path):
     files = sorted(p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file())
     assert files == [
+        "ATTRIBUTION.md",
         "README.md",
         "RELEASE_NOTES.md",
         "checksums.tsv",

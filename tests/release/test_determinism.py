@@ -62,7 +62,8 @@ def builds(corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_every_way_of_building_gives_the_same_bytes(builds: dict[str, Path]):
     trees = {name: _tree(path) for name, path in builds.items()}
     reference = trees.pop("plain: one task at a time")
-    assert len(reference) == 16  # 4 configs x 3 splits + card, release notes, croissant, checksums
+    # 4 configs x 3 splits + card, release notes, croissant, attribution, checksums
+    assert len(reference) == 17
     for name, tree in trees.items():
         assert tree == reference, name
 
@@ -80,7 +81,11 @@ def test_rows_keep_the_input_order(corpus, builds: dict[str, Path]):
         meta = orjson.loads((articles / f"{task.article_id}.json").read_bytes())
         expected.setdefault(spec.assign(meta["group"]), []).append(task.article_id)
     assert documented == 90
-    assert {s: len(ids) for s, ids in expected.items()} == {"train": 75, "validation": 6, "test": 9}
+    assert {s: len(ids) for s, ids in expected.items()} == {
+        "train": 54,
+        "validation": 12,
+        "test": 24,
+    }
     for split, ids in expected.items():
         table = pq.read_table(release / f"data/documents/{split}-00000-of-00001.parquet")
         assert table.column("id").to_pylist() == ids
@@ -167,7 +172,7 @@ def test_cli_jobs_and_quiet_progress_when_not_a_terminal(corpus, tmp_path: Path,
     out, err = capsys.readouterr()
     assert code == 0
     assert err == ""  # no progress bar in CI / when stderr is not a terminal
-    assert "train         75 documents" in out
+    assert "train         54 documents" in out
     counts = Counter(line.split()[0] for line in out.splitlines() if "documents" in line)
     assert counts == {"train": 1, "validation": 1, "test": 1}
     with pytest.raises(SystemExit) as exc:

@@ -60,6 +60,20 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def seed_export() -> bytes:
+    """The shipped export cut down to the seed's task, the bytes around it kept as exported (the
+    seed's task comes first, so lines and columns inside it are those of the shipped file)."""
+    from builder.io.exports import RawTask, raw_tasks
+
+    path = ROOT / "annotations" / "exports" / "gold.json"
+    data = path.read_bytes()
+    tasks = [t for t in raw_tasks(path) if isinstance(t, RawTask)]
+    seed = next(t for t in tasks if f'"article_id": "{SEED_ID}"'.encode() in t.data)
+    assert seed is tasks[0], "the seed's task is no longer the first of the shipped export"
+    end = tasks[-1].offset + len(tasks[-1].data)
+    return data[: seed.offset] + seed.data + data[end:]
+
+
 def workspace(tmp: Path) -> Workspace:
     """A copy of the seed article (and the cleaning rules) with its gold export: the shipped
     corpus grows, the tests' inputs do not."""
@@ -67,7 +81,8 @@ def workspace(tmp: Path) -> Workspace:
     for name in ("sources.json", f"{SEED_ID}.txt", f"{SEED_ID}.json"):
         shutil.copyfile(ROOT / "articles" / name, tmp / "articles" / name)
     (tmp / "exports").mkdir()
-    shutil.copyfile(ROOT / "annotations" / "exports" / "gold.json", tmp / "exports" / "gold.json")
+    # the seed's task only, kept byte for byte as Label Studio exported it
+    (tmp / "exports" / "gold.json").write_bytes(seed_export())
     return Workspace(tmp)
 
 

@@ -1,0 +1,85 @@
+"""Re-anchoring: a task whose text drifted from the cleaned article keeps every span it can carry
+exactly, and names every span it cannot."""
+
+from __future__ import annotations
+
+import pytest
+from support.drift import ARTICLE, CLEAN, RAW, span, task
+from support.drift import claim as claim_results
+
+from builder.core.anchor import reanchor
+from builder.core.merge import MergeStats, merge
+from builder.errors import InvalidDataError
+
+
+def test_equal_texts_cost_nothing():
+    same = task(CLEAN, claim_results(CLEAN))
+    anchored = reanchor(same, CLEAN)
+    assert anchored is not None and anchored.task is same and not anchored.reanchored
+
+
+def test_every_span_of_a_drifted_text_is_carried_exactly():
+    anchored = reanchor(task(RAW, claim_results(RAW)), CLEAN)
+    assert anchored is not None and anchored.reanchored and anchored.lost == ()
+    assert anchored.carried == 3
+    for r in anchored.task.annotations[0]["result"]:
+        if "value" in r:
+            v = r["value"]
+            assert CLEAN[v["start"] : v["end"]] == v["text"]
+    assert [r["value"]["start"] for r in anchored.task.annotations[0]["result"][:3]] == [
+        0,
+        CLEAN.index("Bob"),
+        CLEAN.index("taxes"),
+    ]
+
+
+def test_the_merge_releases_a_drifted_task_at_the_article_offsets():
+    stats = MergeStats()
+    doc = merge(ARTICLE, task(RAW, claim_results(RAW)), stats)
+    assert doc is not None
+    assert [(e.start, e.end, e.text) for e in doc.entities] == [
+        (0, 11, "Alice Smith"),
+        (30, 39, "Bob Jones"),
+    ]
+    (claim,) = doc.claims
+    assert (claim.start, claim.end, claim.claimer_id, claim.target_ids) == (17, 27, "e1", ("e2",))
+    assert (stats.reanchored, stats.carried) == (1, 3)
+
+
+def test_a_span_in_removed_text_is_named_and_never_moved():
+    raw = "Monday, 1 January\n" + CLEAN
+    results = claim_results(raw) + [span("e3", raw, "Monday")]
+    anchored = reanchor(task(raw, results), CLEAN)
+    assert anchored is not None
+    assert [(x.region, x.reason) for x in anchored.lost] == [
+        ("e3", "the span starts or ends in text the cleaner removed")
+    ]
+    with pytest.raises(InvalidDataError) as err:
+        merge(ARTICLE, task(raw, results))
+    (p,) = err.value.problems
+    assert p.message == (
+        "a span cannot be carried over to the cleaned article: the span starts "
+        "or ends in text the cleaner removed"
+    )
+    assert p.pointer == "/0/annotations/0/result/7/value"
+
+
+def test_a_changed_word_is_not_carried():
+    raw = CLEAN.replace("Alice Smith", "Alice Smyth")  # same length: offsets unchanged
+    results = claim_results(CLEAN)
+    results[0]["value"]["text"] = "Alice Smyth"
+    anchored = reanchor(task(raw, results), CLEAN)
+    assert anchored is not None
+    assert [(x.region, x.reason) for x in anchored.lost] == [
+        ("e1", "the span's text would change: 'Alice Smyth' → 'Alice Smith'")
+    ]
+
+
+def test_another_text_is_not_anchored_at_all():
+    other = "Completely different words here, nothing shared at all with it. " * 3
+    assert reanchor(task(other, []), CLEAN, share=0.5) is None
+    with pytest.raises(InvalidDataError) as err:
+        merge(ARTICLE, task(other, []))
+    assert err.value.problems[0].message.startswith(
+        "task text differs from the cleaned article (first difference at character 0)"
+    )
