@@ -12,9 +12,9 @@ from __future__ import annotations
 import heapq
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,6 +22,9 @@ from ..contracts.schemas import fast_check, iter_problems
 from ..errors import ClaimwireError, InvalidDataError, Problem
 from .jsonarray import Damage, Slice, file_position, open_array, slice_position, split_array
 from .jsonpos import loads, locate
+
+if TYPE_CHECKING:  # a mapping is made by the caller; reading without one imports nothing more
+    from ..contracts.scheme import Origin, Scheme
 
 DAMAGED = "the file is damaged or truncated; export it again from Label Studio"
 GET_JSON = (
@@ -32,7 +35,12 @@ GET_JSON = (
 
 @dataclass(frozen=True, slots=True)
 class TaskRecord:
-    """One task as read from an export; ``results`` stay raw Label Studio dicts."""
+    """One task as read from an export; ``results`` stay raw Label Studio dicts.
+
+    Read with a scheme mapping (:mod:`builder.contracts.scheme`), the results are in canonical
+    names; ``dropped`` counts the regions the mapping dropped, per (control, label), and
+    ``origin`` turns pointers into the translated task back into pointers into the file (see
+    :func:`in_source`). Without one, or with the identity mapping, both are empty."""
 
     file: str
     index: int  # position in the file (-1 for a per-task file), for JSON pointers
@@ -41,6 +49,8 @@ class TaskRecord:
     text: str
     text_sha256: str | None
     annotations: tuple[dict[str, Any], ...]
+    dropped: tuple[tuple[str, str, int], ...] = ()  # (control, label, regions)
+    origin: Origin | None = None
 
     @property
     def base(self) -> str:
@@ -89,15 +99,16 @@ class RawTask:
     data: bytes
 
 
-def read_export(path: Path) -> Iterator[TaskRecord]:
-    """Yield every task of an export file or folder, validated against the task schema.
+def read_export(path: Path, scheme: Scheme | None = None) -> Iterator[TaskRecord]:
+    """Yield every task of an export file or folder, validated against the task schema, in
+    canonical names when a ``scheme`` mapping is given (see :func:`parse_task`).
 
     A JSON array is streamed (see :mod:`builder.stream`): memory stays flat at any export size.
     """
     for item in raw_tasks(path):
         if isinstance(item, ClaimwireError):
             raise item
-        yield parse_task(item)
+        yield parse_task(item, scheme)
 
 
 def raw_tasks(path: Path) -> Iterator[RawTask | ClaimwireError]:
@@ -147,8 +158,12 @@ def _raw_file(file: Path, single_ok: bool) -> Iterator[RawTask | ClaimwireError]
             yield RawTask(name, piece.index, piece.offset, piece.data)
 
 
-def parse_task(raw: RawTask) -> TaskRecord:
-    """Parse and check one task (schema, JSON_MIN shape); errors carry line and column."""
+def parse_task(raw: RawTask, scheme: Scheme | None = None) -> TaskRecord:
+    """Parse and check one task (schema, JSON_MIN shape); errors carry line and column.
+
+    With a ``scheme`` mapping the task is translated to canonical names first (data keys,
+    controls, labels, choices, relation labels; regions mapped to drop are removed and counted
+    in ``dropped``); the identity mapping, like None, translates nothing."""
     try:
         task = orjson.loads(raw.data)
     except orjson.JSONDecodeError as exc:
@@ -163,7 +178,7 @@ def parse_task(raw: RawTask) -> TaskRecord:
                 fix=DAMAGED,
             )
         ) from None
-    return _task(raw.file, task, raw.index)
+    return _task(raw.file, task, raw.index, scheme)
 
 
 def _check_head(path: Path, raw: bytes) -> bytes:
@@ -204,7 +219,7 @@ def _tasks(file: Path, data: Any, single: bool = False) -> list[TaskRecord]:
     return [_task(file, task, -1 if single else index) for index, task in enumerate(data)]
 
 
-def _task(file: Path | str, task: Any, index: int) -> TaskRecord:
+def _task(file: Path | str, task: Any, index: int, scheme: Scheme | None = None) -> TaskRecord:
     """One parsed task, checked; ``index`` -1 means a per-task file (pointers start at the root)."""
     name = str(file)
     base = "" if index < 0 else f"/{index}"
@@ -224,8 +239,18 @@ def _task(file: Path | str, task: Any, index: int) -> TaskRecord:
                 Path(file),
             )
         )
+    origin: Origin | None = None
+    dropped: tuple[tuple[str, str, int], ...] = ()
+    if scheme is not None and not scheme.is_identity and isinstance(task, dict):
+        try:
+            translated = scheme.translate(task, base)
+        except InvalidDataError as exc:
+            raise InvalidDataError([_place(p, Path(file)) for p in exc.problems]) from None
+        task, origin, dropped = translated.task, translated.origin, translated.dropped
     if not fast_check("labelstudio-task")(task):  # the fast path: one call
         problems = list(iter_problems("labelstudio-task", task, base))
+        if origin is not None:
+            problems = [_origin(p, origin) for p in problems]
         task_id = task.get("id") if isinstance(task, dict) else None
         article = None
         if isinstance(task, dict) and isinstance(task.get("data"), dict):
@@ -251,7 +276,32 @@ def _task(file: Path | str, task: Any, index: int) -> TaskRecord:
         text=task["data"]["text"],
         text_sha256=task["data"].get("text_sha256"),
         annotations=tuple(task.get("annotations") or ()),
+        dropped=dropped,
+        origin=origin,
     )
+
+
+def _origin(p: Problem, origin: Origin) -> Problem:
+    """``p`` with its pointer into a translated task turned into one into the file."""
+    if p.pointer is None:
+        return p
+    moved = origin.pointer(p.pointer)
+    return p if moved == p.pointer else replace(p, pointer=moved, line=None, column=None)
+
+
+def in_source(exc: ClaimwireError, task: TaskRecord) -> ClaimwireError:
+    """``exc``, raised about ``task`` after reading (by the merge), with pointers into the
+    export as written: a task read through a scheme mapping may have had results dropped and
+    data keys renamed. Line and column are found again. Unchanged for an untranslated task."""
+    if task.origin is None:
+        return exc
+    problems = []
+    for p in exc.problems:
+        if p.file == task.file:
+            moved = _origin(p, task.origin)
+            p = _place(moved, Path(task.file)) if moved is not p else p
+        problems.append(p)
+    return type(exc)(problems)
 
 
 _located: dict[tuple[str, int], tuple[str, int, int]] = {}
@@ -328,7 +378,7 @@ def unknown_article(task: TaskRecord, n_articles: int) -> Problem:
     )
 
 
-def read_tasks(exports: Iterable[Path]) -> Iterator[TaskRecord]:
-    """Every task of ``exports`` (files), in order."""
+def read_tasks(exports: Iterable[Path], scheme: Scheme | None = None) -> Iterator[TaskRecord]:
+    """Every task of ``exports`` (files), in order (in canonical names with a ``scheme``)."""
     for path in exports:
-        yield from read_export(path)
+        yield from read_export(path, scheme)
