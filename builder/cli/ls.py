@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, UsageError
+from . import scheme as schemes
 
 DEFAULT_PROJECT = "claimwire"
 
@@ -80,7 +81,25 @@ def cmd_pull(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(f"wrote {path}")
+    scheme = schemes.resolve(args.scheme)
+    if scheme is not None:
+        _check(path, scheme)
     return 0
+
+
+def _check(path: Path, scheme: Any) -> None:
+    """Read the pulled export through the mapping: every name it uses must be mapped (the
+    first one that is not is the error; the export stays written)."""
+    from collections import Counter
+
+    from ..io.exports import read_export
+
+    dropped: Counter[tuple[str, str]] = Counter()
+    tasks = 0
+    for task in read_export(path, scheme):
+        tasks += 1
+        schemes.add_dropped(dropped, task.dropped)
+    print(f"{tasks} task(s) fit {scheme.file}; {schemes.dropped_summary(dropped)}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -153,6 +172,7 @@ def add_commands(sub: Any) -> None:
         default=Path("annotations/exports"),
         help="folder for the export (default annotations/exports)",
     )
+    schemes.add_option(q, "check the export against (the file is written either way)")
     q.set_defaults(func=cmd_pull)
 
     s = lsub.add_parser(

@@ -7,10 +7,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import ClaimwireError, Problem, UsageError
 from ..version import DATASET_VERSION
 from . import benchmark, ls, quality
+from . import scheme as schemes
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 AUTO_JOBS_BYTES = 8 << 20  # below this, worker processes cost more than they save
@@ -78,10 +80,24 @@ def _version(text: str) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    import inspect
+
     from ..core.splits import SplitSpec
     from ..io.storage import local_exports
     from ..pipeline.build import build
 
+    scheme = schemes.resolve(args.scheme)
+    # Only a mapping other than the identity is passed (the shipped path is unchanged).
+    mapping: dict[str, Any] = {} if scheme is None else {"scheme": scheme}
+    if mapping and "scheme" not in inspect.signature(build).parameters:
+        raise UsageError(
+            Problem(
+                "this build cannot apply a scheme mapping yet",
+                file=scheme.file if scheme is not None else None,
+                fix="translate with `claimwire validate --scheme` meanwhile; building a "
+                "foreign project's exports needs a newer claimwire",
+            )
+        )
     bar = _TaskBar()
     try:
         with local_exports(args.annotations) as exports:
@@ -93,6 +109,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 splits=SplitSpec.parse(args.splits),
                 progress=bar,
                 jobs=_auto_jobs(exports, args.jobs),
+                **mapping,
             )
     finally:
         bar.close()
@@ -128,14 +145,20 @@ def _shown(problems: list[Problem], names: dict[str, str]) -> list[Problem]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from collections import Counter
+
     from ..io.storage import local_exports
     from ..pipeline.validate import validate_paths
 
+    scheme = schemes.resolve(args.scheme)
+    dropped: Counter[tuple[str, str]] = Counter()
     with local_exports(args.paths) as paths:
-        problems, checked = validate_paths(paths, args.articles)
+        problems, checked = validate_paths(paths, args.articles, scheme, dropped)
         problems = _shown(problems, dict(zip(map(str, paths), args.paths, strict=True)))
     for p in problems:
         print(_github(p) if args.format == "github" else str(p))
+    if scheme is not None:
+        print(schemes.dropped_summary(dropped), file=sys.stderr)
     status = "invalid" if problems else "valid"
     print(
         f"{status}: {checked} task(s) and article(s) checked, {len(problems)} problem(s)",
@@ -222,6 +245,7 @@ def parser() -> argparse.ArgumentParser:
         help="worker processes (default 0: every core for exports over 8 MB); the "
         "release is byte-identical for any N",
     )
+    schemes.add_option(b)
     b.set_defaults(func=cmd_build)
 
     v = sub.add_parser(
@@ -248,6 +272,7 @@ def parser() -> argparse.ArgumentParser:
         default="text",
         help="github: workflow annotations on the offending lines of a pull request",
     )
+    schemes.add_option(v)
     v.set_defaults(func=cmd_validate)
 
     r = sub.add_parser(
@@ -263,6 +288,7 @@ def parser() -> argparse.ArgumentParser:
     ls.add_commands(sub)  # ls tasks, push, pull, serve
     benchmark.add_commands(sub)  # evaluate, baseline, diff
     quality.add_commands(sub)  # agreement, review, report
+    schemes.add_commands(sub)  # scheme init
     return p
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, UsageError
+from . import scheme as schemes
 
 
 def add_commands(sub: Any) -> None:
@@ -34,6 +35,7 @@ def add_commands(sub: Any) -> None:
             help="ordered rules, default ground_truth,majority,most_recent "
             "(or CLAIMWIRE_ADJUDICATION)",
         )
+        schemes.add_option(p)
 
     a = sub.add_parser(
         "agreement",
@@ -93,9 +95,10 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     from ..pipeline.documents import merged
     from ..quality.agreement import DocAgreement, markdown, summarize
 
+    scheme = schemes.resolve(args.scheme)
     docs = [
         DocAgreement.from_document(d)
-        for _, d, _ in merged(args.exports, args.articles, args.adjudication)
+        for _, d, _ in merged(args.exports, args.articles, args.adjudication, scheme)
     ]
     s = summarize(docs)
     if args.format == "json":
@@ -111,8 +114,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     from ..labelstudio.review import push_review, review_task
     from ..pipeline.documents import merged
 
+    scheme = schemes.resolve(args.scheme)
     review = []
-    for task, doc, versions in merged(args.exports, args.articles, args.adjudication):
+    for task, doc, versions in merged(args.exports, args.articles, args.adjudication, scheme):
         if needs_review(doc, args.threshold):
             review.append(review_task(doc, task.id, versions, annotation_results(doc.to_row())))
     args.out.parent.mkdir(parents=True, exist_ok=True)

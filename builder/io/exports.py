@@ -27,6 +27,12 @@ if TYPE_CHECKING:  # a mapping is made by the caller; reading without one import
     from ..contracts.scheme import Origin, Scheme
 
 DAMAGED = "the file is damaged or truncated; export it again from Label Studio"
+FOREIGN = (
+    "correct the task in Label Studio and export again; if the export comes from a project "
+    "with its own labeling config, map its names onto claimwire's: `claimwire scheme init "
+    "--from CONFIG.xml --out annotations/scheme.json` (see README, Bring your own Label Studio "
+    "project)"
+)
 GET_JSON = (
     "export the project as JSON (Export > JSON, or `claimwire ls pull`), which keeps "
     "relations, per-region choices and skipped annotations"
@@ -261,7 +267,9 @@ def _task(file: Path | str, task: Any, index: int, scheme: Scheme | None = None)
                     p.located(
                         task=task_id,
                         article=article if isinstance(article, str) else None,
-                        fix="correct the task in Label Studio and export again",
+                        fix=FOREIGN
+                        if scheme is None and (p.pointer or "").endswith("/from_name")
+                        else "correct the task in Label Studio and export again",
                     ),
                     Path(file),
                 )

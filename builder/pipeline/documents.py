@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.adjudicate import Policy, Version
 from ..core.merge import MergeStats, merge, versions
-from ..errors import InvalidDataError, Problem
+from ..errors import ClaimwireError, InvalidDataError, Problem
 from ..io.articles import read_articles
-from ..io.exports import TaskRecord, place, read_tasks
+from ..io.exports import TaskRecord, in_source, place, read_tasks
 from ..records import Document
+
+if TYPE_CHECKING:
+    from ..contracts.scheme import Scheme
 
 
 def merged(
-    exports: list[Path], articles_dir: Path, adjudication: str | None
+    exports: list[Path],
+    articles_dir: Path,
+    adjudication: str | None,
+    scheme: Scheme | None = None,
 ) -> Iterator[tuple[TaskRecord, Document, list[Version]]]:
-    """(task, document, versions) for every task of ``exports`` with a usable annotation."""
+    """(task, document, versions) for every task of ``exports`` with a usable annotation,
+    read in canonical names when a ``scheme`` mapping is given."""
     policy = Policy.parse(adjudication) if adjudication else Policy.from_env()
     articles = {x.id: x for x in read_articles(articles_dir)}
-    for task in read_tasks(exports):
+    for task in read_tasks(exports, scheme):
         article = articles.get(task.article_id)
         if article is None:
             raise InvalidDataError(
@@ -34,7 +42,10 @@ def merged(
                     )
                 )
             )
-        doc = merge(article, task, policy=policy)
+        try:
+            doc = merge(article, task, policy=policy)
+        except ClaimwireError as exc:
+            raise in_source(exc, task) from None
         if doc is not None:
             where = {"file": task.file, "task": task.id, "article": article.id}
             yield task, doc, versions(article.text, task, where, MergeStats())

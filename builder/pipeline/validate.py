@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.merge import merge
 from ..errors import ClaimwireError, Problem
 from ..io.articles import RULES_FILE, load_rules, read_article
-from ..io.exports import export_files, read_export, unknown_article
+from ..io.exports import export_files, in_source, read_export, unknown_article
 from ..records import Article
+
+if TYPE_CHECKING:
+    from ..contracts.scheme import Scheme
 
 
 def _articles(folder: Path, problems: list[Problem]) -> dict[str, Article]:
@@ -31,8 +36,17 @@ def _articles(folder: Path, problems: list[Problem]) -> dict[str, Article]:
     return out
 
 
-def validate_paths(paths: list[Path], articles_dir: Path | None) -> tuple[list[Problem], int]:
-    """Problems found and the number of tasks and articles checked."""
+def validate_paths(
+    paths: list[Path],
+    articles_dir: Path | None,
+    scheme: Scheme | None = None,
+    dropped: Counter[tuple[str, str]] | None = None,
+) -> tuple[list[Problem], int]:
+    """Problems found and the number of tasks and articles checked.
+
+    With a ``scheme`` mapping the exports are read in canonical names (problems still point
+    into the files as written); the regions it drops are added to ``dropped`` per (control,
+    label)."""
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
     checked = 0
@@ -49,14 +63,17 @@ def validate_paths(paths: list[Path], articles_dir: Path | None) -> tuple[list[P
         checked += len(articles)
     for file in itertools.chain.from_iterable(targets):
         try:
-            for task in read_export(file):
+            for task in read_export(file, scheme):
                 checked += 1
+                if dropped is not None:
+                    for control, label, n in task.dropped:
+                        dropped[control, label] += n
                 article = articles.get(task.article_id)
                 if article is not None:
                     try:
                         merge(article, task)
                     except ClaimwireError as exc:
-                        problems.extend(exc.problems)
+                        problems.extend(in_source(exc, task).problems)
                 elif articles:
                     problems.append(unknown_article(task, len(articles)))
         except ClaimwireError as exc:
