@@ -63,6 +63,12 @@ class TaskRecord:
         """JSON pointer prefix of this task inside its file."""
         return f"/{self.index}" if self.index >= 0 else ""
 
+    def pointer(self, inside: str) -> str:
+        """The JSON pointer in the file of ``inside``, a pointer into the (canonical) task such
+        as ``/data/article_id``: the project's own data key when read through a mapping."""
+        at = self.base + inside
+        return self.origin.pointer(at) if self.origin is not None else at
+
 
 def export_files(path: Path) -> Iterator[Path]:
     """The export files under ``path``: the file itself, or the ``*.json`` files of a folder and
@@ -379,7 +385,7 @@ def unknown_article(task: TaskRecord, n_articles: int) -> Problem:
             file=task.file,
             task=task.id,
             article=task.article_id,
-            pointer=task.base + "/data/article_id",
+            pointer=task.pointer("/data/article_id"),
             expected=f"one of the {n_articles} article ids in articles/",
             fix="add the article to articles/ or drop the task from the export",
         )

@@ -37,7 +37,7 @@ def merged(
                         file=task.file,
                         task=task.id,
                         article=task.article_id,
-                        pointer=task.base + "/data/article_id",
+                        pointer=task.pointer("/data/article_id"),
                         fix="pass --articles with the folder that holds this article",
                     )
                 )

@@ -227,3 +227,20 @@ def test_parse_task_takes_the_mapping(tmp_path: Path):
     assert parse_task(raw, SCHEME) == next(read_export(path, SCHEME))
     with pytest.raises(InvalidDataError, match="not one of"):
         parse_task(raw)  # foreign names are refused by the task schema without a mapping
+
+
+def test_an_unknown_article_points_at_the_projects_own_id_key(tmp_path: Path):
+    ws = workspace(tmp_path)
+    task = foreign_task(ws.tasks()[0])
+    task["data"]["doc_id"] = "no-such-article"
+    del task["data"]["article_id"]
+    path = _write(tmp_path / "foreign.json", [task])
+    data = {**SCHEME.data, "article_id": "doc_id"}
+    problems, _ = validate_paths([path], ws.articles, dataclasses.replace(SCHEME, data=data))
+    (p,) = problems
+    assert (p.message, p.article, p.pointer) == (
+        "annotation for an unknown article",
+        "no-such-article",
+        "/0/data/doc_id",
+    )
+    assert (p.line, p.column) == _at(path, "/0/data/doc_id")
