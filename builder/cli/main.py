@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from ..errors import ClaimwireError, Problem, UsageError
+from ..errors import ClaimwireError, InvalidDataError, Problem, UsageError
 from ..version import DATASET_VERSION
 from . import benchmark, ls, quality
 from . import scheme as schemes
@@ -80,24 +80,11 @@ def _version(text: str) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    import inspect
-
     from ..core.splits import SplitSpec
     from ..io.storage import local_exports
     from ..pipeline.build import build
 
     scheme = schemes.resolve(args.scheme)
-    # Only a mapping other than the identity is passed (the shipped path is unchanged).
-    mapping: dict[str, Any] = {} if scheme is None else {"scheme": scheme}
-    if mapping and "scheme" not in inspect.signature(build).parameters:
-        raise UsageError(
-            Problem(
-                "this build cannot apply a scheme mapping yet",
-                file=scheme.file if scheme is not None else None,
-                fix="translate with `claimwire validate --scheme` meanwhile; building a "
-                "foreign project's exports needs a newer claimwire",
-            )
-        )
     bar = _TaskBar()
     try:
         with local_exports(args.annotations) as exports:
@@ -109,8 +96,22 @@ def cmd_build(args: argparse.Namespace) -> int:
                 splits=SplitSpec.parse(args.splits),
                 progress=bar,
                 jobs=_auto_jobs(exports, args.jobs),
-                **mapping,
+                on_invalid=args.on_invalid,
+                scheme=scheme,
             )
+    except InvalidDataError as exc:
+        if args.on_invalid != "fail":
+            raise
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        print(
+            f"{len(exc.problems)} problem(s) stopped the build at this task. "
+            "`claimwire validate` lists every problem of the exports; "
+            "`claimwire build --on-invalid quarantine` releases what is consistent and sets "
+            "the rest aside in quarantine.jsonl.",
+            file=sys.stderr,
+        )
+        return exc.exit_code
     finally:
         bar.close()
     if result.created:
@@ -126,6 +127,20 @@ def cmd_build(args: argparse.Namespace) -> int:
             )
     fixes = ", ".join(f"{k}={v}" for k, v in sorted(result.stats.fixes.items()))
     print(f"  span fixes: {fixes or 'none'}; skipped annotations: {result.stats.cancelled}")
+    if result.stats.reanchored:
+        print(
+            f"  re-anchored: {result.stats.reanchored} task(s) whose text differed from the "
+            f"cleaned article, {result.stats.carried} span(s) carried over"
+        )
+    if scheme is not None:
+        print("  " + schemes.dropped_summary(result.dropped))
+    if args.on_invalid == "quarantine":
+        by_rule: Counter[str] = Counter()
+        for (rule, _), n in result.quarantined.items():
+            by_rule[rule] += n
+        print(f"  quarantined: {sum(by_rule.values())} unit(s) in quarantine.jsonl")
+        for rule, n in sorted(by_rule.items(), key=lambda x: (-x[1], x[0])):
+            print(f"    {n:>6}  {rule}")
     print("load it with:")
     print(f'  from datasets import load_dataset; ds = load_dataset("{result.path}")')
     return EXIT_OK
@@ -236,6 +251,14 @@ def parser() -> argparse.ArgumentParser:
         default="train=50,validation=20,test=30",
         help="split shares in percent (default train=50,validation=20,test=30, the shares of "
         "every release since 1.0.0: changing them moves articles between splits)",
+    )
+    b.add_argument(
+        "--on-invalid",
+        choices=("fail", "quarantine"),
+        default="fail",
+        help="fail (default): stop at the first task with a problem; quarantine: release what "
+        "is consistent and set each inconsistent unit (a claim with its links, an entity, a "
+        "relation, a task whose text cannot be anchored) aside in quarantine.jsonl",
     )
     b.add_argument(
         "--jobs",

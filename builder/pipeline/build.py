@@ -32,9 +32,9 @@ import signal
 from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 
@@ -42,14 +42,16 @@ from ..contracts.features import CONFIGS
 from ..contracts.schemas import validate_instance
 from ..core.ids import IdSet, id_digest, missing
 from ..core.merge import MergeStats, merge
+from ..core.quarantine import Quarantined
 from ..core.splits import SplitSpec
 from ..core.views import split_tables
-from ..errors import ClaimwireError, InvalidDataError, Problem
+from ..errors import ClaimwireError, InvalidDataError, Problem, UsageError
 from ..io.articles import RULES_FILE, CleaningRules, is_safe_article_id, load_rules, read_article
 from ..io.exports import (
     RawTask,
     TaskRecord,
     export_files,
+    in_source,
     parse_task,
     place,
     raw_tasks,
@@ -69,7 +71,11 @@ from .attribution import write_attribution
 from .card import render_card
 from .corpus import BatchCorpus, Corpus
 from .croissant import croissant
+from .quarantine import ON_INVALID, QuarantineFile, whole_task
 from .result import BuildResult
+
+if TYPE_CHECKING:
+    from ..contracts.scheme import Scheme
 
 BATCH_TASKS = 64  # tasks per unit of work: big enough to amortise the hand-over to a worker
 _DRAIN_SECONDS = 60  # the longest wait for a batch in flight when a build stops early
@@ -87,6 +93,8 @@ class _Context:
     rules: dict[str, CleaningRules]
     n_articles: int
     splits: SplitSpec
+    quarantine: bool = False  # --on-invalid quarantine
+    scheme: Scheme | None = None  # a team's labeling config -> the canonical scheme
 
 
 @dataclass
@@ -109,6 +117,8 @@ class _Batch:
     counts: dict[str, Counter[str]]
     corpus: BatchCorpus  # what the whole-corpus steps need (aggregates, signatures)
     stats: MergeStats
+    quarantined: list[Quarantined] = field(default_factory=list)  # units set aside, in order
+    dropped: Counter[tuple[str, str]] = field(default_factory=Counter)  # by the scheme mapping
 
     # From a worker to the main process the tables travel as Arrow IPC streams: written in a
     # fifth of the time pickle takes, and read back without a copy.
@@ -193,11 +203,14 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
                 stop = _Outcome("", None, "", None, error=item, early=True)
                 break
             try:
-                tasks.append(parse_task(item))
+                tasks.append(parse_task(item, ctx.scheme))
             except ClaimwireError as exc:
                 stop = _Outcome(item.file, None, "", None, error=exc, early=True)
                 break
         _read_ahead(ctx.articles_dir, tasks)
+        for task in tasks:
+            for control, label, n in task.dropped:
+                batch.dropped[(control, label)] += n
         for task in tasks:
             outcome = _Outcome(task.file, task.id, task.base, task.article_id)
             batch.outcomes.append(outcome)
@@ -207,14 +220,26 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
                 outcome.error, outcome.early = exc, True
                 break
             try:
-                doc = merge(article, task, batch.stats)
+                held: list[Quarantined] | None = [] if ctx.quarantine else None
+                try:
+                    doc = merge(article, task, batch.stats, quarantine=held)
+                except InvalidDataError as exc:
+                    if held is None:
+                        raise
+                    # what cannot be split into units (a task that cannot be anchored, a
+                    # text_sha256 mismatch): the whole task is set aside
+                    doc, held = None, [whole_task(p, task) for p in exc.problems[:1]]
+                if held:
+                    held = [_as_exported(u, task) for u in held]
+                    batch.quarantined.extend(held)
+                    batch.corpus.stats.quarantine(held)
                 row = doc.to_row() if doc is not None else None
                 if doc is not None:
                     validate_instance(
                         "documents", row, file=task.file, task=task.id, article=doc.id
                     )
             except ClaimwireError as exc:
-                outcome.error = exc
+                outcome.error = in_source(exc, task)
                 break
             if doc is None:
                 continue
@@ -298,11 +323,24 @@ def _article_ids(folder: Path) -> Iterator[str]:
                 yield e.name[:-5]
 
 
-def _duplicate(exports: list[Path], outcome: _Outcome) -> InvalidDataError | None:
+def _as_exported(unit: Quarantined, task: TaskRecord) -> Quarantined:
+    """``unit`` with its pointer, line and column in the export as written (a task read through
+    a scheme mapping may have had results dropped)."""
+    if task.origin is None or unit.pointer is None:
+        return unit
+    (p,) = in_source(
+        InvalidDataError(Problem(unit.rule, file=unit.file, pointer=unit.pointer)), task
+    ).problems
+    return replace(unit, pointer=p.pointer, line=p.line, column=p.column)
+
+
+def _duplicate(
+    exports: list[Path], outcome: _Outcome, scheme: Scheme | None
+) -> InvalidDataError | None:
     """The error for an article annotated twice. The first task is found again by reading the
     exports (an error path), so the build keeps only a digest per article; None when that first
     task is this one (two ids with the same digest: not a duplicate)."""
-    first = next(t for t in read_tasks(exports) if t.article_id == outcome.article)
+    first = next(t for t in read_tasks(exports, scheme) if t.article_id == outcome.article)
     if (first.file, first.base) == (outcome.file, outcome.base):
         return None
     return InvalidDataError(
@@ -329,21 +367,31 @@ def build(
     jobs: int = 1,
     batch_tasks: int = BATCH_TASKS,
     row_group_size: int | None = None,
+    on_invalid: str = "fail",
+    scheme: Scheme | None = None,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
     ``jobs`` worker processes share the work (1: all in this process); the release is the same
     for any ``jobs`` and ``batch_tasks``. Interrupted or failed builds leave nothing behind.
+
+    ``on_invalid``: ``"fail"`` stops at the first task with a problem; ``"quarantine"`` releases
+    what is consistent and writes every unit set aside to ``quarantine.jsonl`` in the release.
     """
+    if on_invalid not in ON_INVALID:
+        raise UsageError(
+            Problem(f"unknown on_invalid {on_invalid!r}", expected=" or ".join(ON_INVALID))
+        )
     splits = splits or SplitSpec()
     exports = list(exports)  # read more than once
     final = release_dir(out, version)
     rules = load_rules(articles_dir / RULES_FILE)
     n_articles = sum(1 for _ in _article_ids(articles_dir))
     names = [name for name, _ in splits.shares]
-    context = _Context(articles_dir, rules, n_articles, splits)
+    context = _Context(articles_dir, rules, n_articles, splits, on_invalid == "quarantine", scheme)
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
+    dropped: Counter[tuple[str, str]] = Counter()  # regions the scheme mapping dropped
     counts: dict[str, Counter[str]] = {
         name: Counter(documents=0, entities=0, claims=0) for name, _ in splits.shares
     }
@@ -352,6 +400,7 @@ def build(
     tasks = done_bytes = 0
     with Staging(final) as staging:
         corpus = Corpus(names, staging.path / ".leakage")
+        quarantine = QuarantineFile(staging.path) if on_invalid == "quarantine" else None
         writers = {
             (config, split): SplitWriter(staging.path, config, split, row_group_size)
             for split, _ in splits.shares
@@ -370,7 +419,7 @@ def build(
                         raise outcome.error
                     assert outcome.article is not None
                     if (was or digest in fresh) and (
-                        error := _duplicate(exports, outcome)
+                        error := _duplicate(exports, outcome, scheme)
                     ) is not None:
                         raise error
                     if outcome.error is not None:
@@ -384,9 +433,10 @@ def build(
                 for split, c in batch.counts.items():
                     counts[split].update(c)
                 corpus.add(batch.corpus, batch.tables)
-                stats.cancelled += batch.stats.cancelled
-                for fix, n in batch.stats.fixes.items():
-                    stats.fixes[fix] = stats.fixes.get(fix, 0) + n
+                stats.update(batch.stats)
+                dropped.update(batch.dropped)
+                if quarantine is not None:
+                    quarantine.write(batch.quarantined)
                 tasks += len(batch.outcomes)
                 done_bytes += nbytes
                 if progress is not None:
@@ -420,6 +470,8 @@ def build(
             stats=stats,
             counts=counts,
             tasks=tasks,
+            quarantined=corpus.stats.quarantined,
+            dropped=dropped,
         )
         written = sum(counts.values(), Counter())
         notes = release_notes(
@@ -432,6 +484,8 @@ def build(
             render_card(result, corpus, splits, leakage=leakage, notes=notes),
             encoding="utf-8",
         )
+        if quarantine is not None:
+            quarantine.close()
         write_attribution(staging.path)
         (staging.path / "croissant.json").write_bytes(
             json_bytes(croissant(result, sorted(corpus.stats.sources)))

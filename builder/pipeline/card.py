@@ -43,6 +43,35 @@ def size_category(n: int) -> str:
     return "n>1M"
 
 
+def drift_and_quarantine(result: BuildResult) -> str:
+    """What the card says of re-anchored tasks and of units set aside (``--on-invalid``)."""
+    st = result.stats
+    text = (
+        f"Tasks whose text differed from the cleaned article and were re-anchored: "
+        f"{st.reanchored} ({st.carried} span(s) carried over exactly). "
+    )
+    if result.dropped:
+        each = ", ".join(f"{c} {label}: {n}" for (c, label), n in sorted(result.dropped.items()))
+        text += (
+            f"Regions dropped by the scheme mapping (labels with no place in the claimwire "
+            f"scheme): {sum(result.dropped.values())} ({each}). "
+        )
+    if not result.quarantined:
+        return text + "Units set aside in quarantine.jsonl: none."
+    by_rule: Counter[str] = Counter()
+    by_annotator: Counter[str] = Counter()
+    for (rule, annotator), n in result.quarantined.items():
+        by_rule[rule] += n
+        by_annotator[annotator] += n
+    rows = [[rule, n] for rule, n in sorted(by_rule.items(), key=lambda x: (-x[1], x[0]))]
+    who = ", ".join(f"{a} {n}" for a, n in sorted(by_annotator.items()))
+    return (
+        text + f"Units set aside in `quarantine.jsonl` (built with `--on-invalid quarantine`): "
+        f"{sum(by_rule.values())}, by annotator: {who}.\n\n"
+        + markdown_table(["rule", "units"], rows)
+    )
+
+
 def redistribution(license_text: str) -> str:
     if is_open(license_text):
         return "yes, under that license's terms; credits per article in ATTRIBUTION.md"
@@ -248,7 +277,7 @@ def render_card(
             f"annotator(s); "
             f"adjudication: {', '.join(f'{k} {v}' for k, v in sorted(rules.items())) or 'none'}. "
             f"{len(result.unannotated)} article(s) without a usable annotation were left out. "
-            f"Automatic span fixes applied while merging: {fixes}."
+            f"Automatic span fixes applied while merging: {fixes}. " + drift_and_quarantine(result)
         ),
         "agreement_table": agreement_markdown(corpus.agreement.summary(), stats.decided),
         "baseline_table": baseline_table(scored, scores, bool(used.get("train")), used, totals),

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from ..benchmark.scorer import TASKS
+from ..core.quarantine import Quarantined
 from ..core.views import named_rows
 from ..quality.agreement import LOWEST, Agreement, DocAgreement
 from ..quality.leakage import LeakageIndex, signatures
@@ -55,6 +56,8 @@ class CorpusStats:
     sources: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, license)
     languages: set[str] = field(default_factory=set)
     decided: Counter[str] = field(default_factory=Counter)  # regions by decided_by
+    # units set aside by --on-invalid quarantine, by (rule, annotator pseudonym or "-")
+    quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, doc: Document, split: str) -> None:
         self.documents += 1
@@ -84,6 +87,11 @@ class CorpusStats:
         self.sources.update(other.sources)
         self.languages |= other.languages
         self.decided.update(other.decided)
+        self.quarantined.update(other.quarantined)
+
+    def quarantine(self, units: Iterable[Quarantined]) -> None:
+        for u in units:
+            self.quarantined[(u.rule, u.annotator or "-")] += 1
 
     @classmethod
     def of(cls, docs: Iterable[tuple[Document, str]]) -> CorpusStats:

@@ -22,3 +22,6 @@ class BuildResult:
     counts: dict[str, Counter[str]] = field(default_factory=dict)  # split -> what -> n
     created: bool = True  # False: an identical release of this version was already there
     tasks: int = 0  # tasks read from the exports
+    # units set aside by --on-invalid quarantine, by (rule, annotator pseudonym or "-")
+    quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dropped: Counter[tuple[str, str]] = field(default_factory=Counter)  # (control, label) regions
