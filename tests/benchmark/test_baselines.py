@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from support.helpers import seed_inputs
 
 from builder import build
 from builder.benchmark.baselines import capitalised_spans, cue_claimer, entity_label, predict, run
 from builder.cli.main import main
-from builder.contracts.labels import ROOT
 from builder.contracts.schemas import reference_validator
 from builder.errors import UsageError
 
@@ -19,7 +19,7 @@ from builder.errors import UsageError
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    return build(ROOT / "articles", [ROOT / "annotations" / "exports"], out, "0.1.0").path
+    return build(seed_inputs()[0], [seed_inputs()[1]], out, "0.1.0").path
 
 
 def test_capitalised_spans() -> None:

@@ -13,6 +13,7 @@ from seqeval.metrics import f1_score as seq_f1
 from seqeval.metrics import precision_score as seq_precision
 from seqeval.metrics import recall_score as seq_recall
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from support.helpers import seed_inputs
 
 from builder import build
 from builder.benchmark.scorer import (
@@ -25,7 +26,7 @@ from builder.benchmark.scorer import (
     score_stance,
 )
 from builder.cli.main import main
-from builder.contracts.labels import ROOT, STANCES
+from builder.contracts.labels import STANCES
 from builder.errors import InvalidDataError, UsageError
 from builder.release import reader
 
@@ -33,7 +34,7 @@ from builder.release import reader
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    return build(ROOT / "articles", [ROOT / "annotations" / "exports"], out, "0.1.0").path
+    return build(seed_inputs()[0], [seed_inputs()[1]], out, "0.1.0").path
 
 
 def _write(path: Path, data: object) -> Path:

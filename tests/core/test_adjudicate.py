@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from support.helpers import seed_inputs
 
 from builder.cli.main import main
 from builder.contracts.features import features
@@ -250,7 +251,7 @@ def test_review_command_and_settled_result_flows_back(tmp_path, capsys):
     )
     pulled = tmp_path / "pulled.json"
     pulled.write_text(json.dumps(data), encoding="utf-8")
-    result = build(ROOT / "articles", [pulled], tmp_path / "dist", "0.1.1")
+    result = build(seed_inputs()[0], [pulled], tmp_path / "dist", "0.1.1")
     row = pq.read_table(result.path / "data/documents/train-00000-of-00001.parquet").to_pylist()[0]
     assert row["annotation"]["adjudication"] == "ground_truth"
     c4 = next(c for c in row["claims"] if c["id"] == "c4")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from support.faultproxy import Fault, FaultProxy
 from support.figures import report
-from support.helpers import ROOT
+from support.helpers import seed_inputs
 
 from builder.cli.main import main
 from builder.labelstudio.client import connect, find_project
@@ -43,7 +43,7 @@ def _articles(tmp_path: Path) -> Path:
     import shutil
 
     folder = tmp_path / "articles"
-    shutil.copytree(ROOT / "articles", folder)
+    shutil.copytree(seed_inputs()[0], folder)
     meta = json.loads((folder / "000_e5b139a28bf6bbf6.json").read_text())
     for n in (1, 2):
         new = f"00{n}_copy"

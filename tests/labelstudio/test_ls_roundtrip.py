@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from support.helpers import ROOT, SEED_ID, ls_user, workspace
+from support.helpers import ROOT, SEED_ID, ls_user, seed_inputs, workspace
 
 from builder import DATASET_VERSION as V
 from builder.cli.main import main
@@ -237,7 +237,7 @@ def test_interrupted_pull_leaves_no_file(env: None, tmp_path: Path):
     from builder.io.articles import read_articles
     from builder.labelstudio.client import push_tasks, task_for
 
-    push_tasks(client, project_id, [task_for(a) for a in read_articles(ROOT / "articles")])
+    push_tasks(client, project_id, [task_for(a) for a in read_articles(seed_inputs()[0])])
     out = tmp_path / "exports"
 
     def interrupt(stage: str, received: int) -> None:
@@ -255,7 +255,7 @@ def test_export_with_emails_builds_a_release_without_them(env: None, tmp_path: P
     from builder.io.articles import read_articles
     from builder.labelstudio.client import push_tasks, task_for
 
-    push_tasks(client, project_id, [task_for(a) for a in read_articles(ROOT / "articles")])
+    push_tasks(client, project_id, [task_for(a) for a in read_articles(seed_inputs()[0])])
     ((task_id, _),) = existing_tasks(client, project_id).values()
     user = ls_user(client, "private_person")
     gold = json.loads((ROOT / "annotations/exports/gold.json").read_text())
@@ -321,7 +321,7 @@ def test_config_changes_are_applied_only_when_compatible(env: None):
     from builder.io.articles import read_articles
     from builder.labelstudio.client import push_tasks, task_for
 
-    push_tasks(client, project_id, [task_for(a) for a in read_articles(ROOT / "articles")])
+    push_tasks(client, project_id, [task_for(a) for a in read_articles(seed_inputs()[0])])
     ((task_id, _),) = existing_tasks(client, project_id).values()
     client.annotations.create(
         task_id,

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from support.corpus import groups_by_split, synthetic_article, write_corpus
+from support.helpers import seed_inputs
 
 from builder import build, verify
 from builder.benchmark.baselines import run
@@ -43,7 +44,7 @@ SECTIONS = [
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    return build(ROOT / "articles", [ROOT / "annotations" / "exports"], out, "0.1.0").path
+    return build(seed_inputs()[0], [seed_inputs()[1]], out, "0.1.0").path
 
 
 def _card(release: Path) -> tuple[dict, str]:
@@ -118,7 +119,7 @@ def test_baseline_table_matches_a_cli_run(release: Path, tmp_path: Path) -> None
 
 
 def test_rebuild_is_byte_identical(release: Path, tmp_path: Path) -> None:
-    again = build(ROOT / "articles", [ROOT / "annotations" / "exports"], tmp_path, "0.1.0").path
+    again = build(seed_inputs()[0], [seed_inputs()[1]], tmp_path, "0.1.0").path
     for name in ("README.md", "croissant.json", "RELEASE_NOTES.md", "checksums.tsv"):
         assert (again / name).read_bytes() == (release / name).read_bytes(), name
 
@@ -164,7 +165,7 @@ def test_agreement_section_equals_the_whole_list_computation(tmp_path: Path) -> 
     docs = [merge(articles[t.article_id], t) for t in read_export(fixture)]
     decided = Counter(r.decided_by for d in docs for r in (*d.entities, *d.claims))
     expected = agreement_markdown(summarize(DocAgreement.from_document(d) for d in docs), decided)
-    result = build(ROOT / "articles", [fixture], tmp_path, "0.1.0")
+    result = build(seed_inputs()[0], [fixture], tmp_path, "0.1.0")
     _, body = _card(result.path)
     assert expected in body
     assert "| stance | 22 | 0.856 | 0.847 |" in expected

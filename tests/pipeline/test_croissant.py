@@ -11,9 +11,9 @@ from pathlib import Path
 import mlcroissant as mlc
 import pyarrow.parquet as pq
 import pytest
+from support.helpers import seed_inputs
 
 from builder import build
-from builder.contracts.labels import ROOT
 
 MLCROISSANT = Path(sys.executable).with_name("mlcroissant")
 
@@ -21,7 +21,7 @@ MLCROISSANT = Path(sys.executable).with_name("mlcroissant")
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    return build(ROOT / "articles", [ROOT / "annotations" / "exports"], out, "0.1.0").path
+    return build(seed_inputs()[0], [seed_inputs()[1]], out, "0.1.0").path
 
 
 def _validate(path: Path) -> subprocess.CompletedProcess[str]:

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from support.figures import budget, report
-from support.helpers import ROOT, SEED_ID
+from support.helpers import ROOT, SEED_ID, seed_inputs
 
 from builder.errors import ClaimwireError
 from builder.labelstudio.tasks import make_tasks
@@ -41,7 +41,7 @@ from builder.release.verify import verify
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 HANG_SECONDS = 60  # a guard against hangs, far above any real case; not a timing assertion
-GOLD = json.loads((ROOT / "annotations" / "exports" / "gold.json").read_text(encoding="utf-8"))
+GOLD = json.loads((seed_inputs()[1] / "gold.json").read_text(encoding="utf-8"))
 META = json.loads((ROOT / "articles" / f"{SEED_ID}.json").read_text(encoding="utf-8"))
 SPEC = json.loads((ROOT / "annotations" / "gold" / f"{SEED_ID}.spec.json").read_text("utf-8"))
 
@@ -349,7 +349,7 @@ def _outcome(kind: str, articles: Path, exports: Path, out: Path, tally: dict[st
 @pytest.fixture(scope="module")
 def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fuzz") / "articles"
-    shutil.copytree(ROOT / "articles", folder)
+    shutil.copytree(seed_inputs()[0], folder)
     return folder
 
 
@@ -444,7 +444,7 @@ def test_mutated_article_metadata_builds_or_fails_typed(request) -> None:
             shutil.copyfile(ROOT / "articles" / "sources.json", folder / "sources.json")
             (folder / f"{SEED_ID}.json").write_bytes(meta)
             (folder / f"{SEED_ID}.txt").write_bytes(raw)
-            _outcome(kind, folder, ROOT / "annotations" / "exports", Path(tmp) / "dist", tally)
+            _outcome(kind, folder, seed_inputs()[1], Path(tmp) / "dist", tally)
             for p in Path(tmp).rglob("*"):  # nothing was written outside the output folder
                 assert (
                     p.is_relative_to(folder)

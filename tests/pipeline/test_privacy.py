@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from support.helpers import seed_inputs
 
 from builder.cli.main import main
 from builder.core.merge import pseudonym
@@ -67,7 +68,7 @@ def outputs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("privacy")
     export = _identified_export(tmp / "export.json")
     assert all(s.encode() in export.read_bytes() for s in SECRETS)  # the scan can fail
-    result = build(ROOT / "articles", [export], tmp / "dist", "0.1.0")
+    result = build(seed_inputs()[0], [export], tmp / "dist", "0.1.0")
     report = write_report(result.path)
     review = tmp / "review.json"
     assert main(["review", str(export), "--out", str(review), "--threshold", "1.0"]) == 0

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from support.helpers import seed_inputs
 
 from builder.cli.main import main
 from builder.pipeline.build import build
 from builder.release.report import write_report
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = ROOT / "annotations" / "exports" / "gold.json"
+SEED = seed_inputs()[1] / "gold.json"
 FIXTURE = ROOT / "tests" / "fixtures" / "three_annotators.json"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -28,7 +29,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def release(request, tmp_path_factory):
     export = SEED if request.param == "seed" else FIXTURE
     out = tmp_path_factory.mktemp(request.param)
-    result = build(ROOT / "articles", [export], out, "0.1.0")
+    result = build(seed_inputs()[0], [export], out, "0.1.0")
     page = write_report(result.path)
     rows = pq.read_table(result.path / "data/documents/train-00000-of-00001.parquet").to_pylist()
     return result.path, page, rows

@@ -16,6 +16,7 @@ from typing import Any
 from builder.contracts.labels import ROOT
 from builder.core.splits import SplitSpec
 from builder.labelstudio.spec import resolve
+from support.helpers import seed_export
 
 SEED_ID = "000_e5b139a28bf6bbf6"
 _FIRST = ["Maria", "Jonas", "Aiko", "Pedro", "Lena", "Omar", "Greta", "Tomas", "Irina", "Kofi"]
@@ -113,7 +114,7 @@ def write_corpus(
         for suffix in (".txt", ".json"):
             shutil.copy(ROOT / "articles" / f"{SEED_ID}{suffix}", adir / f"{SEED_ID}{suffix}")
         sources.update(json.loads((ROOT / "articles" / "sources.json").read_text()))
-        tasks.extend(json.loads((ROOT / "annotations" / "exports" / "gold.json").read_text()))
+        tasks.extend(json.loads(seed_export()))
     (adir / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
     for n, art in enumerate(articles, start=1000):
         (adir / f"{art['id']}.txt").write_text(art["text"], encoding="utf-8")

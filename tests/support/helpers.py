@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,3 +104,13 @@ def ls_user(client: Any, name: str) -> int:
             password="x" * 16,
         ).id
     )
+
+
+@functools.cache
+def seed_inputs() -> tuple[Path, Path]:
+    """(articles folder, exports folder) holding only the seed article and its gold task, made
+    once per test session: the inputs the tests' exact figures are about."""
+    tmp = Path(tempfile.mkdtemp(prefix="claimwire-seed-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    ws = workspace(tmp)
+    return ws.articles, ws.export.parent
