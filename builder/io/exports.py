@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
@@ -190,6 +190,10 @@ def parse_task(raw: RawTask, scheme: Scheme | None = None) -> TaskRecord:
                 fix=DAMAGED,
             )
         ) from None
+    if raw.index >= 0:  # where it is, should a problem have to be located in it later
+        if len(_slices) >= _SLICES:
+            _slices.clear()
+        _slices[(raw.file, raw.index)] = (raw.offset, len(raw.data))
     return _task(raw.file, task, raw.index, scheme)
 
 
@@ -319,6 +323,10 @@ def in_source(exc: ClaimwireError, task: TaskRecord) -> ClaimwireError:
 
 
 _located: dict[tuple[str, int], tuple[str, int, int]] = {}
+# (file, task index) -> (byte offset, length) of the tasks parsed lately in this process: a
+# problem found by the merge reads its task's bytes directly instead of scanning the file again
+_slices: dict[tuple[str, int], tuple[int, int]] = {}
+_SLICES = 1 << 16
 
 
 def _element(file: Path, pointer: str) -> tuple[str, str, int, int] | None:
@@ -338,7 +346,7 @@ def _element(file: Path, pointer: str) -> tuple[str, str, int, int] | None:
     key = (str(file), index)
     if key not in _located:
         with f:
-            piece = next(
+            piece = _known_slice(f, key) or next(
                 (p for p in split_array(f, start) if isinstance(p, Slice) and p.index == index),
                 None,
             )
@@ -351,6 +359,17 @@ def _element(file: Path, pointer: str) -> tuple[str, str, int, int] | None:
         f.close()
     text, line, column = _located[key]
     return text, rest, line, column
+
+
+def _known_slice(f: BinaryIO, key: tuple[str, int]) -> Slice | None:
+    """The task at ``key`` read straight from its recorded offset, if this process parsed it."""
+    where = _slices.get(key)
+    if where is None:
+        return None
+    offset, length = where
+    f.seek(offset)
+    data = f.read(length)
+    return Slice(key[1], offset, data) if len(data) == length else None
 
 
 def _place(p: Problem, file: Path) -> Problem:

@@ -224,6 +224,15 @@ def _structure(
     return found[level == 1], end
 
 
+def element_offsets(buf: bytes) -> list[int]:
+    """Byte offsets in ``buf`` (which starts just after an array's ``[``) where each element of
+    that array starts, whitespace included; empty for an empty array."""
+    commas, end = _structure(buf)
+    if end >= 0 and not buf[:end].strip(_WHITESPACE):
+        return []
+    return [0, *(int(c) + 1 for c in commas)]
+
+
 def split_array(f: BinaryIO, start: int = 0, block: int | None = None) -> Iterator[Slice | Damage]:
     """Every element of the JSON array whose ``[`` is at byte ``start - 1`` of ``f``.
 
@@ -307,12 +316,16 @@ def open_array(path: Path) -> tuple[BinaryIO, int] | None:
 def file_position(path: Path, offset: int) -> tuple[int, int]:
     """1-based line and column (in characters) of byte ``offset`` in ``path``.
 
-    Reads the file up to ``offset`` a block at a time: used for error messages only.
+    Reads the file a block at a time, from the last position asked of the same file when that
+    lies before ``offset`` (problems are located in file order, so locating all of them costs one
+    read of the file, not one per problem). Used for error messages only.
     """
-    line = 1
-    last = b""
+    name = str(path)
+    state = _last_position.get(name)
+    start, line, chars = state if state is not None and state[0] <= offset else (0, 1, 0)
     with path.open("rb") as f:
-        remaining = offset
+        f.seek(start)
+        remaining = offset - start
         while remaining > 0:
             chunk = f.read(min(remaining, BLOCK))
             if not chunk:
@@ -321,10 +334,21 @@ def file_position(path: Path, offset: int) -> tuple[int, int]:
             newlines = chunk.count(b"\n")
             if newlines:
                 line += newlines
-                last = chunk[chunk.rfind(b"\n") + 1 :]
+                chars = _chars(chunk[chunk.rfind(b"\n") + 1 :])
             else:
-                last += chunk
-    return line, len(last.decode("utf-8", errors="replace")) + 1
+                chars += _chars(chunk)
+    _last_position.clear()  # one file at a time
+    _last_position[name] = (offset, line, chars)
+    return line, chars + 1
+
+
+_last_position: dict[str, tuple[int, int, int]] = {}  # file -> (byte offset, line, column - 1)
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def _chars(data: bytes) -> int:
+    """Characters in UTF-8 ``data``: the bytes that are not continuation bytes."""
+    return len(data.translate(None, _CONTINUATION))
 
 
 def slice_position(path: Path, piece: Slice, char_pos: int) -> tuple[int, int]:
