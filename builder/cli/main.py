@@ -85,6 +85,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..pipeline.build import build
 
     scheme = schemes.resolve(args.scheme)
+    left_out: list[str] = []
+    if args.exclude_uncleared:
+        from ..pipeline.attribution import uncleared
+
+        left_out = uncleared(args.articles)
     bar = _TaskBar()
     try:
         with local_exports(args.annotations) as exports:
@@ -98,6 +103,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 jobs=_auto_jobs(exports, args.jobs),
                 on_invalid=args.on_invalid,
                 scheme=scheme,
+                exclude=left_out,
             )
     except InvalidDataError as exc:
         if args.on_invalid != "fail":
@@ -119,6 +125,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         print(f"up to date: {result.path} already holds exactly this build (nothing written)")
     print(f"  articles: {result.articles} ({len(result.unannotated)} without annotation)")
+    if args.exclude_uncleared:
+        print(
+            f"  left out (--exclude-uncleared): {len(left_out)} article(s) whose licence is not "
+            "cleared for redistribution" + (f": {', '.join(left_out)}" if left_out else "")
+        )
     for split, counts in result.counts.items():
         if counts["documents"]:
             print(
@@ -267,6 +278,14 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes (default 0: every core for exports over 8 MB); the "
         "release is byte-identical for any N",
+    )
+    b.add_argument(
+        "--exclude-uncleared",
+        action="store_true",
+        help="leave out the articles whose licence is not cleared for redistribution (marked "
+        "'not cleared' in the card and ATTRIBUTION.md; in 1.0.0 the seed article, a research "
+        "sample), with their annotations; default: include them. The other articles keep "
+        "their splits",
     )
     schemes.add_option(b)
     b.set_defaults(func=cmd_build)

@@ -25,6 +25,14 @@ def is_open(license_text: str) -> bool:
     return any(text.startswith(o) or f"({o}" in text for o in _OPEN)
 
 
+def uncleared(articles_dir: Path) -> list[str]:
+    """Ids of the articles in ``articles_dir`` whose licence :func:`is_open` does not clear for
+    redistribution, in id order (what ``claimwire build --exclude-uncleared`` leaves out)."""
+    from ..io.articles import read_articles
+
+    return [a.id for a in read_articles(articles_dir) if not is_open(a.meta.license)]
+
+
 def _line(row: dict[str, str | None]) -> str:
     title = (row["title"] or "").replace("\n", " ")
     where = f"<{row['url']}>" if row["url"] else "no public URL"

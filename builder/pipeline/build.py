@@ -30,7 +30,7 @@ import multiprocessing
 import os
 import signal
 from collections import Counter, deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -95,6 +95,7 @@ class _Context:
     splits: SplitSpec
     quarantine: bool = False  # --on-invalid quarantine
     scheme: Scheme | None = None  # a team's labeling config -> the canonical scheme
+    exclude: frozenset[str] = frozenset()  # article ids left out, with their tasks
 
 
 @dataclass
@@ -207,6 +208,8 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             except ClaimwireError as exc:
                 stop = _Outcome(item.file, None, "", None, error=exc, early=True)
                 break
+        if ctx.exclude:
+            tasks = [t for t in tasks if t.article_id not in ctx.exclude]
         _read_ahead(ctx.articles_dir, tasks)
         for task in tasks:
             for control, label, n in task.dropped:
@@ -369,6 +372,7 @@ def build(
     row_group_size: int | None = None,
     on_invalid: str = "fail",
     scheme: Scheme | None = None,
+    exclude: Collection[str] = (),
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
@@ -377,6 +381,9 @@ def build(
 
     ``on_invalid``: ``"fail"`` stops at the first task with a problem; ``"quarantine"`` releases
     what is consistent and writes every unit set aside to ``quarantine.jsonl`` in the release.
+
+    ``exclude``: ids of articles left out of the release as if absent from ``articles_dir``;
+    their tasks are parsed (a broken export still stops the build) but not merged.
     """
     if on_invalid not in ON_INVALID:
         raise UsageError(
@@ -386,9 +393,12 @@ def build(
     exports = list(exports)  # read more than once
     final = release_dir(out, version)
     rules = load_rules(articles_dir / RULES_FILE)
-    n_articles = sum(1 for _ in _article_ids(articles_dir))
+    left_out = frozenset(exclude)
+    n_articles = sum(1 for i in _article_ids(articles_dir) if i not in left_out)
     names = [name for name, _ in splits.shares]
-    context = _Context(articles_dir, rules, n_articles, splits, on_invalid == "quarantine", scheme)
+    context = _Context(
+        articles_dir, rules, n_articles, splits, on_invalid == "quarantine", scheme, left_out
+    )
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
     dropped: Counter[tuple[str, str]] = Counter()  # regions the scheme mapping dropped
@@ -458,7 +468,8 @@ def build(
         finally:
             corpus.leakage.remove()
         tables = [t for w in writers.values() if (t := w.close()) is not None]
-        unannotated = sorted(missing(_article_ids(articles_dir), seen, without))
+        listed = (i for i in _article_ids(articles_dir) if i not in left_out)
+        unannotated = sorted(missing(listed, seen, without))
         for article_id in unannotated:  # every article must be valid, annotated or not
             read_article(articles_dir / f"{article_id}.json", rules)
         result = BuildResult(

@@ -78,6 +78,18 @@ def redistribution(license_text: str) -> str:
     return "not cleared: research sample only"
 
 
+def uncleared_note(documents: Mapping[tuple[str, str], int]) -> str:
+    """How many released texts are not cleared for redistribution (``--exclude-uncleared``);
+    ``documents`` counts the released articles by (source, licence)."""
+    n = sum(k for (_, lic), k in documents.items() if not is_open(lic))
+    if not n:
+        return "Every text of this release is cleared for redistribution."
+    return (
+        f"This release includes {n} text(s) not cleared for redistribution "
+        f"(built without `--exclude-uncleared`)."
+    )
+
+
 def baseline_scores(
     groups: Mapping[str, Sample],
 ) -> tuple[list[str], dict[tuple[str, str, str], dict[str, float]]]:
@@ -285,6 +297,7 @@ def render_card(
             ["source", "articles", "license", "may be redistributed"],
             [[src, by_source[src], lic, redistribution(lic)] for src, lic in sources],
         ),
+        "uncleared_note": uncleared_note(stats.sources),
         "release_notes": notes.split("\n", 1)[-1].strip() if notes else "No release notes.",
     }
     body = TEMPLATE.read_text(encoding="utf-8")
