@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from ..release import reader
 from .scorer import (
     TASKS,
     default_release,
+    headline,
     resolve_split,
     score,
     write_metrics,
@@ -33,6 +34,8 @@ from .scorer import (
 NAMES = ("majority", "rules")
 
 Row = Mapping[str, Any]
+# (split, baseline, config) -> the config's headline metrics (fractions), as the card shows them
+Scores = dict[tuple[str, str, str], dict[str, float]]
 
 # Capitalised words that open sentences or titles rather than names.
 _STOP = frozenset(
@@ -378,3 +381,47 @@ def run(
         write_metrics(result, path.with_suffix(".metrics.json"))
         results.append(result)
     return results
+
+
+def headline_scores(
+    present: Sequence[str], rows: Callable[[str, str], Sequence[Row]]
+) -> tuple[list[str], Scores]:
+    """Every baseline through the official scorer, in-process: the figures of the card's
+    baseline table. ``present`` are the splits that hold articles, ``rows(split, config)`` their
+    task rows.
+
+    Scored on ``test`` when it holds articles, otherwise on every split that does (a small
+    release may only have ``train``). The majority baseline reads its counts from ``train``
+    (from the scored split when there is no train). Returns the scored splits and the scores in
+    table order: split, baseline, config.
+    """
+    scored = ["test"] if "test" in present else list(present)
+    out: Scores = {}
+    # A config's rows at a time (as Python objects they are the largest thing held here).
+    for config in TASKS:
+        # The majority baseline reads train labels (entities' majority is all-O and needs none).
+        reads_train = config != "entities" and "train" in present
+        train = rows("train", config) if reads_train else []
+        for split in scored:
+            gold = train if split == "train" and train else rows(split, config)
+            if not gold:
+                continue
+            for name in NAMES:
+                preds = predict(name, config, gold, train or gold)
+                out[(split, name, config)] = headline(config, score(config, gold, preds))
+    return scored, {
+        key: out[key]
+        for split in scored
+        for name in NAMES
+        for config in TASKS
+        if (key := (split, name, config)) in out
+    }
+
+
+def release_scores(release: Path) -> tuple[list[str], Scores]:
+    """:func:`headline_scores` of a release folder, read from its files (the rows that
+    ``claimwire baseline`` and ``claimwire evaluate`` read)."""
+    return headline_scores(
+        reader.splits(release, "documents"),
+        lambda split, config: reader.rows(release, config, split),
+    )

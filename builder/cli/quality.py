@@ -78,8 +78,8 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser(
         "report",
         help="write the HTML quality report of a release",
-        description="A self-contained HTML page: counts, label plots, agreement, "
-        "weakest articles and an annotated-article viewer.",
+        description="A self-contained HTML page: counts, label plots, baseline scores, "
+        "agreement, weakest articles and an annotated-article viewer.",
     )
     p.add_argument("release", type=Path, help="a release folder, e.g. dist/claimwire-0.1.0")
     p.add_argument(
@@ -144,8 +144,9 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from ..benchmark.baselines import release_scores
     from ..release.report import write_report
 
-    out = write_report(args.release, args.out)
+    out = write_report(args.release, args.out, release_scores(args.release))
     print(f"wrote {out}")
     return 0

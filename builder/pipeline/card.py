@@ -11,7 +11,7 @@ the split.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..benchmark.scorer import TASKS
@@ -21,9 +21,11 @@ from ..markdown import markdown_table
 from ..quality.agreement import agreement_markdown
 from ..release.writer import yaml_header
 from .attribution import is_open
+from .clusters import describe_clusters
 
 if TYPE_CHECKING:
     from ..quality.leakage import LeakageReport
+    from .clusters import Cluster
     from .corpus import Corpus, Sample
     from .result import BuildResult
 
@@ -99,34 +101,13 @@ def baseline_scores(
 
     Scored on ``test`` when it holds articles, otherwise on every split that does (a small
     release may only have ``train``). Returns the scored splits and ``{(split, baseline, config):
-    headline metrics}``.
+    headline metrics}`` (:func:`builder.benchmark.baselines.headline_scores`, which ``claimwire
+    report`` runs on the release's files).
     """
-    from ..benchmark.baselines import NAMES, predict
-    from ..benchmark.scorer import headline, score
+    from ..benchmark.baselines import headline_scores
 
     present = [s for s, sample in groups.items() if sample.documents]
-    scored = ["test"] if "test" in present else present
-    out: dict[tuple[str, str, str], dict[str, float]] = {}
-    # A config's rows at a time (as Python objects they are the largest thing the card holds).
-    for config in TASKS:
-        # The majority baseline reads train labels (entities' majority is all-O and needs none).
-        reads_train = config != "entities" and "train" in groups
-        train = groups["train"].rows(config) if reads_train else []
-        for split in scored:
-            gold = train if split == "train" and train else groups[split].rows(config)
-            if not gold:
-                continue
-            for name in NAMES:
-                preds = predict(name, config, gold, train or gold)
-                out[(split, name, config)] = headline(config, score(config, gold, preds))
-    # in the card's order: split, baseline, config
-    return scored, {
-        key: out[key]
-        for split in scored
-        for name in NAMES
-        for config in TASKS
-        if (key := (split, name, config)) in out
-    }
+    return headline_scores(present, lambda split, config: groups[split].rows(config))
 
 
 def baseline_table(
@@ -204,6 +185,7 @@ def render_card(
     splits: SplitSpec,
     leakage: LeakageReport | None = None,
     notes: str | None = None,
+    clusters: Sequence[Cluster] = (),
 ) -> str:
     path = f"dist/{result.path.name}"
     stats = corpus.stats
@@ -284,6 +266,10 @@ def render_card(
         ),
         "split_rule": ", ".join(f"{n} {p}%" for n, p in splits.shares),
         "leakage": leakage.describe() if leakage else "The leakage check was not run.",
+        # nothing at all without clusters: such a card reads as before clusters existed
+        "clusters": (
+            "\n" + describe_clusters(clusters, result.unannotated) if clusters else ""
+        ),
         "annotation_summary": (
             f"{stats.documents} annotated article(s) by {len(annotators)} pseudonymous "
             f"annotator(s); "

@@ -22,6 +22,10 @@ from ..errors import Problem, UsageError
 from ..quality.agreement import DocAgreement, fmt, summarize, tables
 from . import reader
 
+# (split, baseline, config) -> headline metrics: builder.benchmark.baselines.release_scores, which
+# this layer cannot import (the benchmark reads releases); `claimwire report` passes them in.
+BaselineScores = tuple[list[str], dict[tuple[str, str, str], dict[str, float]]]
+
 STANCE_COLOURS = {"FAVOR": "#2e7d32", "AGAINST": "#c62828", "NEUTRAL": "#757575"}
 
 
@@ -59,9 +63,8 @@ def read_release(release: Path) -> list[tuple[str, dict[str, Any]]]:
     by_split: dict[str, list[dict[str, Any]]] = {}
     for split, row in reader.documents(release):
         by_split.setdefault(split, []).append(row)
-    return [
-        (split, r) for split in by_split for r in sorted(by_split[split], key=lambda r: r["id"])
-    ]
+    order = sorted(by_split, key=lambda n: (reader.SPLIT_ORDER.get(n, 3), n))
+    return [(split, r) for split in order for r in sorted(by_split[split], key=lambda r: r["id"])]
 
 
 def _e(x: object) -> str:
@@ -103,8 +106,45 @@ def _json_script(value: Any, element_id: str) -> str:
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
-def render(release: Path, rows: list[tuple[str, dict[str, Any]]]) -> str:
-    """The report page for the rows of ``release``."""
+def baseline_html(baselines: BaselineScores | None) -> str:
+    """The baseline table (the card's figures, in percent), or how to get it."""
+    if baselines is None:
+        return (
+            "<p>Not computed for this page: <code>claimwire report</code> scores the baselines "
+            "on the release; <code>claimwire baseline rules</code> writes their predictions.</p>"
+        )
+    scored, scores = baselines
+    if not scores:
+        return "<p>No split holds articles: nothing to score.</p>"
+    columns = list(dict.fromkeys((c, m) for (_, _, c), metrics in scores.items() for m in metrics))
+    header = ["split", "baseline", *(f"{c}: {m}" for c, m in columns)]
+    rows = [
+        [
+            split,
+            name,
+            *(
+                f"{100 * scores[(split, name, c)][m]:.1f}" if (split, name, c) in scores else "–"
+                for c, m in columns
+            ),
+        ]
+        for split in scored
+        for name in sorted({n for s, n, _ in scores if s == split})
+    ]
+    note = (
+        "<p>Scored on the test split by the official scorer (<code>claimwire evaluate</code>); "
+        "the majority baseline reads its counts from train when the release has it.</p>"
+        if scored == ["test"]
+        else f"<p>This release has no test articles, so the baselines are scored on "
+        f"{_e(', '.join(scored))}: these are not held-out estimates.</p>"
+    )
+    return note + _table(header, rows, "baselines")
+
+
+def render(
+    release: Path, rows: list[tuple[str, dict[str, Any]]], baselines: BaselineScores | None = None
+) -> str:
+    """The report page for the rows of ``release``; ``baselines`` from
+    :func:`builder.benchmark.baselines.release_scores`."""
     colours = entity_colours()
     splits = list(dict.fromkeys(s for s, _ in rows))
     count_rows = []
@@ -188,6 +228,7 @@ def render(release: Path, rows: list[tuple[str, dict[str, Any]]]) -> str:
         labels=_table(["split", *ENTITY_LABELS, *STANCES, *ATTRIBUTIONS], label_rows, "wide"),
         charts=charts,
         agreement=agreement_html,
+        baselines=baseline_html(baselines),
         lowest=lowest,
         legend=legend,
         data=_json_script(data, "claimwire-data"),
@@ -200,8 +241,11 @@ def default_output(release: Path) -> Path:
     return release.resolve().parent / f"{release.resolve().name}.report.html"
 
 
-def write_report(release: Path, out: Path | None = None) -> Path:
-    """Write the report of ``release`` (default: ``<release>.report.html`` beside it)."""
+def write_report(
+    release: Path, out: Path | None = None, baselines: BaselineScores | None = None
+) -> Path:
+    """Write the report of ``release`` (default: ``<release>.report.html`` beside it), with the
+    baseline scores when given (:func:`builder.benchmark.baselines.release_scores`)."""
     out = out or default_output(release)
     if out.resolve().is_relative_to(release.resolve()):
         raise UsageError(
@@ -212,7 +256,7 @@ def write_report(release: Path, out: Path | None = None) -> Path:
                 "beside it (the default) or elsewhere with --out",
             )
         )
-    page = render(release, read_release(release))
+    page = render(release, read_release(release), baselines)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")
     tmp.write_text(page, encoding="utf-8")
@@ -246,6 +290,7 @@ into each article's text.</p>
 <h2>Counts per split</h2>{counts}
 <h2>Labels per split</h2>{labels}
 <h2>Label distributions</h2>{charts}
+<h2>Baselines</h2>{baselines}
 <h2>Agreement</h2>{agreement}
 <h2>Articles with the lowest agreement</h2><ul>{lowest}</ul>
 <h2>Annotated articles</h2>

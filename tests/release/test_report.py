@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from support.corpus import groups_by_split, synthetic_article, write_corpus
 from support.helpers import seed_inputs
 
+from builder.benchmark.baselines import NAMES, run
+from builder.benchmark.scorer import evaluate, headline
 from builder.cli.main import main
 from builder.pipeline.build import build
 from builder.release.report import write_report
@@ -161,3 +164,83 @@ def test_report_command_errors(release, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(path), "--out", str(out)]) == 0
     assert out.is_file()
+
+
+class _Tables(HTMLParser):
+    """The cells of every table with a given class, row by row (header row first)."""
+
+    def __init__(self, cls: str) -> None:
+        super().__init__()
+        self.cls, self.depth, self.rows, self.cell = cls, 0, [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and dict(attrs).get("class") == self.cls:
+            self.depth = 1
+        elif self.depth and tag == "tr":
+            self.rows.append([])
+        elif self.depth and tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.depth = 0
+        elif self.depth and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(self.cell)
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def _baseline_cells(page: Path) -> list[list[str]]:
+    tables = _Tables("baselines")
+    tables.feed(page.read_text(encoding="utf-8"))
+    return tables.rows
+
+
+@pytest.fixture(scope="module")
+def split_release(tmp_path_factory) -> Path:
+    """A release with articles in every split (the seed and nine synthetic articles)."""
+    groups = groups_by_split(60)
+    arts = [
+        synthetic_article(f"syn_{split}_{k}", seed=10 * i + k, group=groups[split][k])
+        for i, split in enumerate(("train", "validation", "test"))
+        for k in range(3)
+    ]
+    articles, export = write_corpus(tmp_path_factory.mktemp("in"), arts)
+    return build(articles, [export], tmp_path_factory.mktemp("dist"), "0.1.0").path
+
+
+def test_report_shows_the_scorers_baseline_figures(split_release, tmp_path):
+    page = tmp_path / "report.html"
+    assert main(["report", str(split_release), "--out", str(page)]) == 0
+    header, *rows = _baseline_cells(page)
+    assert header[:2] == ["split", "baseline"]
+    assert [r[:2] for r in rows] == [["test", "majority"], ["test", "rules"]]
+    shown = {(r[1], h): cell for r in rows for h, cell in zip(header[2:], r[2:], strict=True)}
+    # the figures `claimwire baseline NAME --split test` writes and `claimwire evaluate` scores
+    expected = {}
+    for name in NAMES:
+        for result in run(name, split_release, "test", out=tmp_path / "predictions"):
+            config = result["config"]
+            again = evaluate(config, Path(result["predictions"]), split_release, "test")
+            assert again["metrics"] == result["metrics"]
+            for metric, value in headline(config, again["metrics"]).items():
+                expected[(name, f"{config}: {metric}")] = f"{100 * value:.1f}"
+    assert shown == expected
+    # and the card's baseline table holds the same rows
+    card = (split_release / "README.md").read_text(encoding="utf-8")
+    for r in rows:
+        assert "| " + " | ".join(r) + " |" in card
+    assert "Scored on the test split by the official scorer" in page.read_text(encoding="utf-8")
+
+
+def test_report_without_a_test_split_says_what_is_scored(release, tmp_path):
+    path, page, _ = release
+    assert "Not computed for this page" in page.read_text(encoding="utf-8")  # write_report alone
+    out = tmp_path / "r.html"
+    assert main(["report", str(path), "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "has no test articles, so the baselines are scored on train" in html
+    assert [r[:2] for r in _baseline_cells(out)[1:]] == [["train", "majority"], ["train", "rules"]]
