@@ -12,7 +12,7 @@ VERSION ?= 1.0.0
 export CLAIMWIRE_LS_VENV := $(abspath $(LS_VENV))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install build verify report lint test bench startup fuzz releases-check ls-install ls-serve gold clean
+.PHONY: help install build verify report lint test bench startup fuzz mutate releases-check ls-install ls-serve gold clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -66,6 +66,16 @@ fuzz: install  ## longer fuzz and round-trip runs: CLAIMWIRE_FUZZ_EXAMPLES=5000 
 		tests/test_fuzz_exports.py tests/test_roundtrip_property.py tests/test_security.py \
 		-m "not labelstudio"
 
+# Mutation testing (mutmut, [tool.mutmut] in pyproject.toml): not part of `make test`. One worker:
+# the machine's cores are shared. MUTATE='builder.core.offsets.*' runs one module's mutants.
+MUTATE ?=
+mutate: install  ## mutation testing of the core modules (mutmut, one worker); MUTATE='builder.core.offsets.*' for one
+	$(BIN)/python -m pip install --quiet -e '.[mutate]'
+	rm -rf mutants
+	mkdir -p mutants/bench
+	$(BIN)/mutmut run --max-children 1 $(if $(MUTATE),'$(MUTATE)')
+	$(BIN)/python scripts/mutation_scores.py
+
 releases-check: install  ## fail if the current version is recorded in releases/ and would change
 	$(BIN)/python releases/check.py
 
@@ -73,4 +83,4 @@ gold: install ls-install  ## re-record annotations/exports/gold.json through a r
 	$(BIN)/python scripts/record_gold.py
 
 clean:  ## remove built releases and caches (not the venvs)
-	rm -rf dist .pytest_cache .hypothesis
+	rm -rf dist .pytest_cache .hypothesis mutants
