@@ -267,9 +267,7 @@ def render_card(
         "split_rule": ", ".join(f"{n} {p}%" for n, p in splits.shares),
         "leakage": leakage.describe() if leakage else "The leakage check was not run.",
         # nothing at all without clusters: such a card reads as before clusters existed
-        "clusters": (
-            "\n" + describe_clusters(clusters, result.unannotated) if clusters else ""
-        ),
+        "clusters": ("\n" + describe_clusters(clusters, result.unannotated) if clusters else ""),
         "annotation_summary": (
             f"{stats.documents} annotated article(s) by {len(annotators)} pseudonymous "
             f"annotator(s); "

@@ -416,9 +416,14 @@ class LeakageIndex:
                     return
                 yield data.reshape(-1, BINS)
 
+    def near_pairs(self, threshold: float = THRESHOLD) -> list[tuple[int, int, float, bool]]:
+        """``(i, j, similarity, identical text)`` of every pair of documents ``i < j`` (indexes
+        in input order) at or above ``threshold`` (or with the same text), from the candidates
+        of :func:`key_plan`, in no particular order; the build's grouping of near-duplicates
+        (:mod:`builder.pipeline.clusters`) and :meth:`check` both ask this."""
+        return self._near_pairs(threshold) if self.count > 1 else []
+
     def _near_pairs(self, threshold: float) -> list[tuple[int, int, float, bool]]:
-        """``(i, j, similarity, identical text)`` of every pair ``i < j`` at or above
-        ``threshold`` (or with the same text), from the candidates of :func:`key_plan`."""
         sig_fd = os.open(self.folder / _SIGS, os.O_RDONLY)
         sha_fd = os.open(self.folder / _SHAS, os.O_RDONLY)
         try:
@@ -471,7 +476,7 @@ class LeakageIndex:
         articles that sit in different splits; report the pairs inside one split."""
         n = self.count
         report = LeakageReport(articles=n, threshold=threshold)
-        kept = self._near_pairs(threshold) if n > 1 else []
+        kept = self.near_pairs(threshold)
         ids = self._ids_of({x for i, j, _, _ in kept for x in (i, j)})
         splits = self.split_names
         problems = []
