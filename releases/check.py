@@ -1,11 +1,14 @@
 """Recorded releases must not change without a version bump.
 
-``releases/<version>.tsv`` is the ``checksums.tsv`` of a published release, committed. This
-script rebuilds the current version (``builder.DATASET_VERSION``) from the committed inputs into
+``releases/<version>.tsv`` is the ``checksums.tsv`` of a published release, committed, and
+``releases/<version>.splits.tsv`` the split of each of its articles (a later build of the same
+major version keeps them: ``builder.pipeline.clusters``). This script rebuilds the current
+version (``builder.DATASET_VERSION``) from the committed inputs, with the recorded splits, into
 a temporary folder and compares:
 
     python releases/check.py            # exit 1 if the recorded current version would change
-    python releases/check.py --record   # record the current version (once, when releasing it)
+    python releases/check.py --record   # record the current version (once, when releasing it):
+                                        # its checksums and its splits
 
 A version that is not recorded yet passes (it is being prepared). Recording refuses to overwrite
 a different record: released bytes are a contract that papers cite.
@@ -24,14 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "releases"
 
 
-def rebuild(version: str, scratch: Path) -> bytes:
-    """checksums.tsv of the current inputs built as ``version``."""
+def rebuild(version: str, scratch: Path, records: Path = RECORDS) -> tuple[bytes, bytes]:
+    """checksums.tsv and the splits record of the current inputs built as ``version``, with
+    the splits recorded in ``records``."""
     from builder.io.exports import export_files
     from builder.pipeline.build import build
+    from builder.pipeline.clusters import splits_record
 
     exports = list(export_files(ROOT / "annotations" / "exports"))
-    result = build(ROOT / "articles", exports, scratch, version)
-    return (result.path / "checksums.tsv").read_bytes()
+    result = build(ROOT / "articles", exports, scratch, version, recorded=records)
+    return (result.path / "checksums.tsv").read_bytes(), splits_record(result.path)
 
 
 def check(version: str | None = None, records: Path = RECORDS) -> tuple[bool, str]:
@@ -41,7 +46,7 @@ def check(version: str | None = None, records: Path = RECORDS) -> tuple[bool, st
     version = version or DATASET_VERSION
     record = records / f"{version}.tsv"
     with tempfile.TemporaryDirectory() as scratch:
-        built = rebuild(version, Path(scratch))
+        built, _ = rebuild(version, Path(scratch), records)
     if not record.is_file():
         return True, (
             f"{version} is not recorded yet; record it when it is released: "
@@ -69,12 +74,16 @@ def record(version: str | None = None, records: Path = RECORDS) -> str:
 
     version = version or DATASET_VERSION
     target = records / f"{version}.tsv"
+    splits = records / f"{version}.splits.tsv"
     with tempfile.TemporaryDirectory() as scratch:
-        built = rebuild(version, Path(scratch))
+        built, assigned = rebuild(version, Path(scratch), records)
     if target.is_file() and target.read_bytes() != built:
         raise SystemExit(f"releases/{target.name} exists with other checksums; bump the version")
+    if splits.is_file() and splits.read_bytes() != assigned:
+        raise SystemExit(f"releases/{splits.name} exists with other splits; bump the version")
     target.write_bytes(built)
-    return f"recorded releases/{target.name}"
+    splits.write_bytes(assigned)
+    return f"recorded releases/{target.name} and releases/{splits.name}"
 
 
 def main(argv: list[str] | None = None) -> int:

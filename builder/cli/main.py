@@ -79,6 +79,22 @@ def _version(text: str) -> str:
     return text
 
 
+def _recorded(folder: Path | None) -> Path | None:
+    """The folder of recorded splits: ``--recorded``, else ``releases`` when it exists."""
+    if folder is None:
+        default = Path("releases")
+        return default if default.is_dir() else None
+    if not folder.is_dir():
+        raise UsageError(
+            Problem(
+                "--recorded is not a folder",
+                file=str(folder),
+                expected="a folder of <version>.splits.tsv records, such as releases",
+            )
+        )
+    return folder
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from ..core.splits import SplitSpec
     from ..io.storage import local_exports
@@ -104,6 +120,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 on_invalid=args.on_invalid,
                 scheme=scheme,
                 exclude=left_out,
+                recorded=_recorded(args.recorded),
             )
     except InvalidDataError as exc:
         if args.on_invalid != "fail":
@@ -286,6 +303,15 @@ def parser() -> argparse.ArgumentParser:
         "'not cleared' in the card and ATTRIBUTION.md; in 1.0.0 the seed article, a research "
         "sample), with their annotations; default: include them. The other articles keep "
         "their splits",
+    )
+    b.add_argument(
+        "--recorded",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="recorded releases (<version>.splits.tsv files): the articles a release of this "
+        "major version listed keep their split, and so do their near-duplicates (default "
+        "releases, when that folder exists)",
     )
     schemes.add_option(b)
     b.set_defaults(func=cmd_build)

@@ -69,6 +69,7 @@ from ..release.writer import (
 )
 from .attribution import write_attribution
 from .card import render_card
+from .clusters import SplitPlan, group_articles
 from .corpus import BatchCorpus, Corpus
 from .croissant import croissant
 from .quarantine import ON_INVALID, QuarantineFile, whole_task
@@ -96,6 +97,7 @@ class _Context:
     quarantine: bool = False  # --on-invalid quarantine
     scheme: Scheme | None = None  # a team's labeling config -> the canonical scheme
     exclude: frozenset[str] = frozenset()  # article ids left out, with their tasks
+    plan: SplitPlan | None = None  # near-duplicates and released articles (pipeline.clusters)
 
 
 @dataclass
@@ -247,7 +249,11 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             if doc is None:
                 continue
             outcome.document = True
-            split = ctx.splits.assign(doc.article.group_key)
+            split = (
+                ctx.plan.split_of(doc.article)
+                if ctx.plan is not None
+                else ctx.splits.assign(doc.article.group_key)
+            )
             batch.corpus.add(doc, split)
             counts = batch.counts.setdefault(split, Counter())
             counts.update(documents=1, entities=len(doc.entities), claims=len(doc.claims))
@@ -373,6 +379,7 @@ def build(
     on_invalid: str = "fail",
     scheme: Scheme | None = None,
     exclude: Collection[str] = (),
+    recorded: Path | None = None,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
@@ -384,6 +391,9 @@ def build(
 
     ``exclude``: ids of articles left out of the release as if absent from ``articles_dir``;
     their tasks are parsed (a broken export still stops the build) but not merged.
+
+    ``recorded``: a folder of ``<version>.splits.tsv`` records (``releases/``): the articles
+    they list keep their recorded split (:mod:`builder.pipeline.clusters`); None: no record.
     """
     if on_invalid not in ON_INVALID:
         raise UsageError(
@@ -409,6 +419,18 @@ def build(
     without = IdSet()  # ... of those whose task gave no document (skipped, cancelled)
     tasks = done_bytes = 0
     with Staging(final) as staging:
+        # near-duplicates (and released articles) first: each cluster gets one split
+        grouping = group_articles(
+            articles_dir,
+            rules,
+            splits,
+            staging.path / ".clusters",
+            version,
+            recorded,
+            jobs,
+            left_out,
+        )
+        context = replace(context, plan=grouping.plan)
         corpus = Corpus(names, staging.path / ".leakage")
         quarantine = QuarantineFile(staging.path) if on_invalid == "quarantine" else None
         writers = {
@@ -492,7 +514,9 @@ def build(
             (written["documents"], written["entities"], written["claims"]),
         )
         (staging.path / "README.md").write_text(
-            render_card(result, corpus, splits, leakage=leakage, notes=notes),
+            render_card(
+                result, corpus, splits, leakage=leakage, notes=notes, clusters=grouping.clusters
+            ),
             encoding="utf-8",
         )
         if quarantine is not None:

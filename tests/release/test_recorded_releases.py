@@ -27,7 +27,8 @@ from builder.release.verify import read_checksums
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-RECORDS = sorted((ROOT / "releases").glob("*.tsv"))
+# checksums records; <version>.splits.tsv beside them lists each article's split
+RECORDS = sorted(p for p in (ROOT / "releases").glob("*.tsv") if not p.name.endswith(".splits.tsv"))
 SHARD = re.compile(r"data/(claims|documents|entities|stance)/(\w+)-\d{5}-of-\d{5}\.parquet")
 
 
@@ -90,3 +91,41 @@ def test_release_0_1_1_data_is_rebuilt_and_its_articles_keep_their_split(tmp_pat
         build(ROOT / "articles", exports, tmp_path / "now", DATASET_VERSION).path
     )
     assert {a: fresh.get(a) for a in released} == released
+
+
+def test_recording_a_release_records_its_splits(tmp_path: Path):
+    """`releases/check.py --record` writes the checksums and the split of every article; a
+    rebuild that reads the recorded splits back gives the same bytes; a record is never
+    overwritten with other splits."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("release_check", ROOT / "releases" / "check.py")
+    assert spec is not None and spec.loader is not None
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    records = tmp_path / "releases"
+    records.mkdir()
+    assert check.record(version="9.9.9", records=records) == (
+        "recorded releases/9.9.9.tsv and releases/9.9.9.splits.tsv"
+    )
+    header, *lines = (records / "9.9.9.splits.tsv").read_text(encoding="utf-8").splitlines()
+    assert header == "article_id\tsplit"
+    recorded = dict(line.split("\t") for line in lines)
+    assert list(recorded) == sorted(recorded) and SEED_ID in recorded
+    articles = {a.id: a for a in read_articles(ROOT / "articles")}
+    # the shipped articles have no near-duplicates: each is where its story key puts it
+    assert recorded == {a: SplitSpec().assign(articles[a].group_key) for a in recorded}
+    ok, message = check.check(version="9.9.9", records=records)
+    assert ok and message == "9.9.9: the rebuild matches releases/9.9.9.tsv byte for byte"
+    # the build keeps recorded splits: an article moved in the record moves in the rebuild
+    splits = records / "9.9.9.splits.tsv"
+    kept = splits.read_text(encoding="utf-8")
+    other = "test" if recorded[SEED_ID] != "test" else "train"
+    splits.write_text(
+        kept.replace(f"{SEED_ID}\t{recorded[SEED_ID]}", f"{SEED_ID}\t{other}"), encoding="utf-8"
+    )
+    with pytest.raises(SystemExit, match="9.9.9.tsv exists with other checksums"):
+        check.record(version="9.9.9", records=records)
+    splits.write_text(kept + "zz-gone\ttrain\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="9.9.9.splits.tsv exists with other splits"):
+        check.record(version="9.9.9", records=records)
