@@ -121,6 +121,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 scheme=scheme,
                 exclude=left_out,
                 recorded=_recorded(args.recorded),
+                same_article=args.same_article,
             )
     except InvalidDataError as exc:
         if args.on_invalid != "fail":
@@ -142,6 +143,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         print(f"up to date: {result.path} already holds exactly this build (nothing written)")
     print(f"  articles: {result.articles} ({len(result.unannotated)} without annotation)")
+    chosen = result.selection
+    if chosen.superseded or chosen.unannotated or chosen.pooled:
+        print(f"  tasks: {chosen.summary}")
     if args.exclude_uncleared:
         print(
             f"  left out (--exclude-uncleared): {len(left_out)} article(s) whose licence is not "
@@ -312,6 +316,15 @@ def parser() -> argparse.ArgumentParser:
         help="recorded releases (<version>.splits.tsv files): the articles a release of this "
         "major version listed keep their split, and so do their near-duplicates (default "
         "releases, when that folder exists)",
+    )
+    b.add_argument(
+        "--same-article",
+        choices=("pool", "refuse"),
+        default="pool",
+        help="two annotated tasks of one article (two projects, a re-import): pool (default) "
+        "adjudicates their annotations together, like one task's annotators; refuse stops "
+        "the build. Whatever this says, only the latest snapshot of a task is read and a task "
+        "without annotation never collides",
     )
     schemes.add_option(b)
     b.set_defaults(func=cmd_build)

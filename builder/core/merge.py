@@ -210,25 +210,8 @@ def merge(
     ``quarantine`` list, inconsistent units are set aside into it instead of failing the task.
     """
     stats = stats if stats is not None else MergeStats()
-    where: dict[str, Any] = {"file": task.file, "task": task.id, "article": article.id}
     digest = text_sha256(article.text)
-    if task.text != article.text:
-        task = _reanchored(article, task, where, stats, quarantine)
-    elif task.text_sha256 is not None and task.text_sha256 != digest:
-        raise InvalidDataError(
-            place(
-                Problem(
-                    "text_sha256 does not match the task text",
-                    pointer=task.base + "/data/text_sha256",
-                    expected=digest,
-                    found=task.text_sha256,
-                    fix="regenerate the tasks with `claimwire ls tasks`",
-                    **where,
-                )
-            )
-        )
-    usable = versions(article.text, task, where, stats, quarantine)
-    stats.cancelled += sum(1 for a in task.annotations if a.get("was_cancelled", False))
+    usable = task_versions(article, task, stats, quarantine)
     if not usable:
         return None
     gold = adjudicate(usable, policy or Policy.from_env())
@@ -258,6 +241,40 @@ def merge(
         ),
         text_sha256=digest,
     )
+
+
+def task_versions(
+    article: Article,
+    task: TaskRecord,
+    stats: MergeStats | None = None,
+    quarantine: list[Quarantined] | None = None,
+) -> list[Version]:
+    """The usable annotations of ``task`` and of the tasks pooled with it (another task of the
+    same article: :mod:`builder.io.snapshots`), each task re-anchored on the article first when
+    its text differs, so that all of them are on the article's text and adjudicate together."""
+    stats = stats if stats is not None else MergeStats()
+    digest = text_sha256(article.text)
+    usable: list[Version] = []
+    for part in (task, *task.pooled):
+        where: dict[str, Any] = {"file": part.file, "task": part.id, "article": article.id}
+        if part.text != article.text:
+            part = _reanchored(article, part, where, stats, quarantine)
+        elif part.text_sha256 is not None and part.text_sha256 != digest:
+            raise InvalidDataError(
+                place(
+                    Problem(
+                        "text_sha256 does not match the task text",
+                        pointer=part.base + "/data/text_sha256",
+                        expected=digest,
+                        found=part.text_sha256,
+                        fix="regenerate the tasks with `claimwire ls tasks`",
+                        **where,
+                    )
+                )
+            )
+        usable += versions(article.text, part, where, stats, quarantine)
+        stats.cancelled += sum(1 for a in part.annotations if a.get("was_cancelled", False))
+    return usable
 
 
 def _regions(

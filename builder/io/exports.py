@@ -57,6 +57,10 @@ class TaskRecord:
     annotations: tuple[dict[str, Any], ...]
     dropped: tuple[tuple[str, str, int], ...] = ()  # (control, label, regions)
     origin: Origin | None = None
+    # other tasks of the same article whose annotations are adjudicated with these (see
+    # :mod:`builder.io.snapshots`); each keeps its own file, index, text and origin (``dropped``
+    # above counts theirs too)
+    pooled: tuple[TaskRecord, ...] = ()
 
     @property
     def base(self) -> str:
@@ -109,6 +113,7 @@ class RawTask:
     index: int  # position in the array, or -1 for a per-task file
     offset: int  # byte offset of ``data`` in the file
     data: bytes
+    pooled: tuple[RawTask, ...] = ()  # other tasks of the same article (builder.io.snapshots)
 
 
 def read_export(path: Path, scheme: Scheme | None = None) -> Iterator[TaskRecord]:
@@ -194,7 +199,17 @@ def parse_task(raw: RawTask, scheme: Scheme | None = None) -> TaskRecord:
         if len(_slices) >= _SLICES:
             _slices.clear()
         _slices[(raw.file, raw.index)] = (raw.offset, len(raw.data))
-    return _task(raw.file, task, raw.index, scheme)
+    record = _task(raw.file, task, raw.index, scheme)
+    if raw.pooled:  # the regions the mapping dropped are counted on the task read
+        pooled = tuple(parse_task(p, scheme) for p in raw.pooled)
+        dropped: dict[tuple[str, str], int] = {}
+        for t in (record, *pooled):
+            for control, label, n in t.dropped:
+                dropped[(control, label)] = dropped.get((control, label), 0) + n
+        record = replace(
+            record, pooled=pooled, dropped=tuple((c, lab, n) for (c, lab), n in dropped.items())
+        )
+    return record
 
 
 def _check_head(path: Path, raw: bytes) -> bytes:
@@ -310,16 +325,26 @@ def _origin(p: Problem, origin: Origin) -> Problem:
 def in_source(exc: ClaimwireError, task: TaskRecord) -> ClaimwireError:
     """``exc``, raised about ``task`` after reading (by the merge), with pointers into the
     export as written: a task read through a scheme mapping may have had results dropped and
-    data keys renamed. Line and column are found again. Unchanged for an untranslated task."""
-    if task.origin is None:
+    data keys renamed. Line and column are found again. Unchanged for an untranslated task.
+    A problem about a task pooled with ``task`` is moved by that task's own origin."""
+    parts = [t for t in (task, *task.pooled) if t.origin is not None]
+    if not parts:
         return exc
     problems = []
     for p in exc.problems:
-        if p.file == task.file:
-            moved = _origin(p, task.origin)
-            p = _place(moved, Path(task.file)) if moved is not p else p
+        part = next((t for t in parts if _about(p, t)), None)
+        if part is not None and part.origin is not None:
+            moved = _origin(p, part.origin)
+            p = _place(moved, Path(part.file)) if moved is not p else p
         problems.append(p)
     return type(exc)(problems)
+
+
+def _about(p: Problem, task: TaskRecord) -> bool:
+    """Whether ``p`` points into ``task`` (its file, and its place in the file)."""
+    if p.file != task.file:
+        return False
+    return not task.base or p.pointer is None or (p.pointer + "/").startswith(task.base + "/")
 
 
 _located: dict[tuple[str, int], tuple[str, int, int]] = {}

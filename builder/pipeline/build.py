@@ -54,10 +54,10 @@ from ..io.exports import (
     in_source,
     parse_task,
     place,
-    raw_tasks,
     read_tasks,
     unknown_article,
 )
+from ..io.snapshots import DEFAULT_SAME_ARTICLE, Selection
 from ..records import Article, Document
 from ..release.diff import release_notes
 from ..release.writer import (
@@ -335,7 +335,7 @@ def _article_ids(folder: Path) -> Iterator[str]:
 def _as_exported(unit: Quarantined, task: TaskRecord) -> Quarantined:
     """``unit`` with its pointer, line and column in the export as written (a task read through
     a scheme mapping may have had results dropped)."""
-    if task.origin is None or unit.pointer is None:
+    if unit.pointer is None or all(t.origin is None for t in (task, *task.pooled)):
         return unit
     (p,) = in_source(
         InvalidDataError(Problem(unit.rule, file=unit.file, pointer=unit.pointer)), task
@@ -380,6 +380,7 @@ def build(
     scheme: Scheme | None = None,
     exclude: Collection[str] = (),
     recorded: Path | None = None,
+    same_article: str = DEFAULT_SAME_ARTICLE,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
@@ -394,6 +395,10 @@ def build(
 
     ``recorded``: a folder of ``<version>.splits.tsv`` records (``releases/``): the articles
     they list keep their recorded split (:mod:`builder.pipeline.clusters`); None: no record.
+
+    ``same_article``: ``"pool"`` adjudicates the annotations of two annotated tasks of one
+    article together, ``"refuse"`` stops at the second (:mod:`builder.io.snapshots`, which also
+    reads only the latest state of each task).
     """
     if on_invalid not in ON_INVALID:
         raise UsageError(
@@ -438,7 +443,9 @@ def build(
             for split, _ in splits.shares
             for config in CONFIGS
         }
-        items = (item for path in exports for item in raw_tasks(path))
+        # the latest state of each task, one task per article (builder.io.snapshots)
+        selection = Selection(exports, scheme, same_article)
+        items = iter(selection)
         with closing(_run(_batches(items, batch_tasks), context, jobs)) as results:
             for batch, nbytes in results:
                 digests = [
@@ -505,6 +512,7 @@ def build(
             tasks=tasks,
             quarantined=corpus.stats.quarantined,
             dropped=dropped,
+            selection=selection.stats,
         )
         written = sum(counts.values(), Counter())
         notes = release_notes(

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.adjudicate import Policy, Version
-from ..core.merge import MergeStats, merge, versions
+from ..core.merge import merge, task_versions
 from ..errors import ClaimwireError, InvalidDataError, Problem
 from ..io.articles import read_articles
-from ..io.exports import TaskRecord, in_source, place, read_tasks
+from ..io.exports import RawTask, TaskRecord, in_source, parse_task, place
+from ..io.snapshots import Selection
 from ..records import Document
 
 if TYPE_CHECKING:
@@ -24,10 +25,14 @@ def merged(
     scheme: Scheme | None = None,
 ) -> Iterator[tuple[TaskRecord, Document, list[Version]]]:
     """(task, document, versions) for every task of ``exports`` with a usable annotation,
-    read in canonical names when a ``scheme`` mapping is given."""
+    read in canonical names when a ``scheme`` mapping is given. The tasks are those a build
+    reads (:mod:`builder.io.snapshots`): the latest snapshot of each, one per article."""
     policy = Policy.parse(adjudication) if adjudication else Policy.from_env()
     articles = {x.id: x for x in read_articles(articles_dir)}
-    for task in read_tasks(exports, scheme):
+    for item in Selection(exports, scheme):
+        if not isinstance(item, RawTask):
+            raise item
+        task = parse_task(item, scheme)
         article = articles.get(task.article_id)
         if article is None:
             raise InvalidDataError(
@@ -47,5 +52,4 @@ def merged(
         except ClaimwireError as exc:
             raise in_source(exc, task) from None
         if doc is not None:
-            where = {"file": task.file, "task": task.id, "article": article.id}
-            yield task, doc, versions(article.text, task, where, MergeStats())
+            yield task, doc, task_versions(article, task)

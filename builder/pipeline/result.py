@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.merge import MergeStats
+from ..io.snapshots import SelectionStats
 from ..release.writer import SplitTable
 
 
@@ -25,3 +26,5 @@ class BuildResult:
     # units set aside by --on-invalid quarantine, by (rule, annotator pseudonym or "-")
     quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)
     dropped: Counter[tuple[str, str]] = field(default_factory=Counter)  # (control, label) regions
+    # tasks left out as older states, unannotated beside another task, or pooled
+    selection: SelectionStats = field(default_factory=SelectionStats)

@@ -1,5 +1,6 @@
 """Building the shipped inputs end to end, loading the release, and release immutability."""
 
+import json
 import os
 import shutil
 import sys
@@ -296,8 +297,10 @@ def test_same_digest_for_two_ids_is_not_a_duplicate(
     articles, export = write_corpus(tmp_path / "in", arts, seed=False)
     result = build(articles, [export], tmp_path / "dist", "0.1.0", batch_tasks=2)
     assert result.counts["train"]["documents"] == 3 and result.unannotated == []
+    # the same articles in three more tasks (a re-import): refused when asked to
     copy = tmp_path / "twice.json"
-    tasks = export.read_text(encoding="utf-8")
-    copy.write_text(tasks[:-1] + "," + tasks[1:], encoding="utf-8")
+    tasks = json.loads(export.read_text(encoding="utf-8"))
+    again = [{**t, "id": t["id"] + 1000} for t in tasks]
+    copy.write_text(json.dumps(tasks + again), encoding="utf-8")
     with pytest.raises(Exception, match="annotated in two tasks"):
-        build(articles, [copy], tmp_path / "dist2", "0.1.0")
+        build(articles, [copy], tmp_path / "dist2", "0.1.0", same_article="refuse")

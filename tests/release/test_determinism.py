@@ -111,7 +111,15 @@ def test_first_error_in_input_order_wins_in_parallel(corpus, tmp_path: Path):
     messages = []
     for jobs, batch in ((1, 1), (2, 4)):
         with pytest.raises(Exception) as err:
-            build(articles, [bad], tmp_path / f"d{jobs}", "1.0.0", jobs=jobs, batch_tasks=batch)
+            build(
+                articles,
+                [bad],
+                tmp_path / f"d{jobs}",
+                "1.0.0",
+                jobs=jobs,
+                batch_tasks=batch,
+                same_article="refuse",
+            )
         messages.append(str(err.value))
         assert not (tmp_path / f"d{jobs}").exists() or not any((tmp_path / f"d{jobs}").iterdir())
     assert messages[0] == messages[1]
