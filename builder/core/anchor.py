@@ -2,8 +2,11 @@
 
 Texts drift: a project imports articles as they came (CRLF, trailing spaces, runs of blank
 lines), or a cleaning rule changes after annotation. The task's text is aligned with the cleaned
-article (``rapidfuzz``'s Indel opcodes, a C implementation of the longest common subsequence),
-and each span is carried over through the aligned characters. A carried span is checked: its
+article: line by line when every line of the article is a line of the task text up to the
+whitespace at its ends (what cleaning does: the task holds the raw text), otherwise character
+by character (``rapidfuzz``'s Indel opcodes, a C implementation of the longest common
+subsequence, which may take a kept line's first letters from a dropped line before it); each
+span is carried over through the aligned characters. A carried span is checked: its
 text must equal the original span's text up to the differences the cleaner may make (line
 endings, whitespace at line ends, blank-line runs: whitespace runs compare as one space). A span
 whose ends fall in text the cleaner removed, or whose text would change in any other way, is
@@ -14,6 +17,7 @@ The common case, texts equal, costs one string comparison.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import Any
@@ -46,16 +50,55 @@ def _same(a: str, b: str) -> bool:
     return a.split() == b.split()
 
 
+_LINE = re.compile(r"[^\r\n]*")
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(offset, content) of each non-blank line of ``text``, stripped (offset of the first
+    character kept); any line ending."""
+    out = []
+    for m in _LINE.finditer(text):
+        line = m.group()
+        stripped = line.strip()
+        if stripped:
+            out.append((m.start() + len(line) - len(line.lstrip()), stripped))
+    return out
+
+
+def _line_blocks(source: str, target: str) -> list[tuple[int, int, int]] | None:
+    """Equal blocks when every line of ``target`` is a line of ``source`` up to the whitespace
+    at its ends, in order (what the cleaner does: drop lines, strip them, and change line
+    endings and blank lines); None otherwise. Exact where a character alignment may not be: the
+    longest common subsequence can take a kept line's first letters from a dropped line before
+    it (``ADVERTISEMENT`` then ``The plan``: its ``T``)."""
+    lines = _lines(source)
+    blocks = []
+    k = 0
+    for dest, content in _lines(target):
+        while k < len(lines) and lines[k][1] != content:
+            k += 1
+        if k == len(lines):
+            return None
+        blocks.append((lines[k][0], lines[k][0] + len(content), dest))
+        k += 1
+    return blocks
+
+
 class _Alignment:
-    """Positions of the task text that survive in the article, as equal blocks."""
+    """Positions of the task text that survive in the article, as equal blocks: matched lines
+    when the article's lines are the task's lines, less some (:func:`_line_blocks`), otherwise
+    a character alignment."""
 
     def __init__(self, source: str, target: str) -> None:
-        from rapidfuzz.distance import Indel
+        found = _line_blocks(source, target)
+        if found is None:
+            from rapidfuzz.distance import Indel
 
-        blocks = [op for op in Indel.opcodes(source, target) if op.tag == "equal"]
-        self.starts = [op.src_start for op in blocks]
-        self.blocks = [(op.src_start, op.src_end, op.dest_start) for op in blocks]
-        self.equal = sum(op.src_end - op.src_start for op in blocks)
+            ops = [op for op in Indel.opcodes(source, target) if op.tag == "equal"]
+            found = [(op.src_start, op.src_end, op.dest_start) for op in ops]
+        self.blocks = found
+        self.starts = [start for start, _, _ in found]
+        self.equal = sum(end - start for start, end, _ in found)
 
     def at(self, i: int) -> int | None:
         """The article position of task position ``i``, or None if that character is gone."""
