@@ -72,7 +72,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.from_project is not None:
         from ..labelstudio.client import connect, find_project
 
-        project = find_project(connect(), args.from_project)
+        client = connect()
+        project = find_project(client, args.from_project)
         if project is None:
             raise UsageError(
                 Problem(
@@ -81,6 +82,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 )
             )
         xml, source = project.label_config or "<View/>", f"project {args.from_project!r}"
+        keys = _data_keys(client, int(project.id))
     else:
         try:
             xml = args.from_.read_text(encoding="utf-8")
@@ -91,7 +93,8 @@ def cmd_init(args: argparse.Namespace) -> int:
                 )
             ) from None
         source = str(args.from_)
-    draft = draft_scheme(xml, source)
+        keys = []
+    draft = draft_scheme(xml, source, keys)
     rows = draft.rows()
     print(markdown_table(("what", "control", "name", "becomes", "why"), rows))
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +107,23 @@ def cmd_init(args: argparse.Namespace) -> int:
         f"the data keys, then: claimwire validate --scheme {args.out} EXPORTS"
     )
     return 0
+
+
+def _data_keys(client: Any, project_id: int, sample: int = 20) -> list[str]:
+    """The data keys of the project's first tasks, in first-seen order: where the article id
+    is when the labeling config does not show it."""
+    import itertools
+
+    from ..labelstudio.client import call
+
+    tasks = call(
+        "list tasks",
+        lambda: list(itertools.islice(client.tasks.list(project=project_id), sample)),
+    )
+    keys: dict[str, None] = {}
+    for task in tasks:
+        keys.update(dict.fromkeys(task.data or {}))
+    return list(keys)
 
 
 def add_commands(sub: Any) -> None:
@@ -130,7 +150,8 @@ def add_commands(sub: Any) -> None:
     source.add_argument(
         "--from-project",
         metavar="NAME",
-        help="read the labeling config of this Label Studio project (LABEL_STUDIO_URL / "
+        help="read the labeling config of this Label Studio project, and the data keys of its "
+        "first tasks (LABEL_STUDIO_URL / "
         "LABEL_STUDIO_API_KEY)",
     )
     i.add_argument("--out", type=Path, required=True, metavar="FILE", help="the mapping to write")

@@ -572,9 +572,13 @@ def _entry(to: str, comment: str) -> Any:
     return {"to": to, "comment": comment} if comment else to
 
 
-def draft_scheme(xml: str, file: str = "<labeling config>") -> Draft:
+def draft_scheme(xml: str, file: str = "<labeling config>", data_keys: Iterable[str] = ()) -> Draft:
     """A mapping for a labeling config: every spelling this module knows is mapped, everything
-    else is an explicit drop with a comment saying why (edit the file to keep it)."""
+    else is an explicit drop with a comment saying why (edit the file to keep it).
+
+    ``data_keys``: the data keys the project's tasks hold (``--from-project`` reads them), looked
+    at after the config's ``$variables`` for the article id, title and the other data keys: a
+    config need not show the article id for its key to be found."""
     outline = _outline(xml, file)
     decisions: list[Decision] = []
     if not outline.texts:
@@ -603,8 +607,9 @@ def draft_scheme(xml: str, file: str = "<labeling config>") -> Draft:
     decisions.append(Decision("text", tag, f"${key}", "text", text.get("comment", "")))
 
     data: dict[str, Any] = {}
+    known = [*outline.variables, *(k for k in data_keys if k not in outline.variables)]
     for canonical, spellings in DATA_SPELLINGS.items():
-        found = next((v for v in outline.variables if v != key and spelling(v) in spellings), None)
+        found = next((v for v in known if v != key and spelling(v) in spellings), None)
         if found is not None:
             data[canonical] = found
             decisions.append(Decision("data", "", f"${found}", canonical))
