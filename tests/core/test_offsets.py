@@ -196,3 +196,25 @@ def test_an_exact_utf16_reading_beats_a_code_point_reading_up_to_whitespace():
     s16, e16 = codepoint_to_utf16(text, s), codepoint_to_utf16(text, e)
     assert text[s16:e16] == "b\u00a0b"  # the code-point reading of 6..9: equal up to whitespace
     assert resolve_span(text, s16, e16, "b b") == ResolvedSpan(s, e, "b b", (UTF16,))
+
+
+# --- boundaries (each assertion kills a mutant of the comparison it names; `make mutate`)
+
+
+def test_only_astral_characters_take_two_utf16_units():
+    # U+FFFF is the last one-unit character, U+10000 the first astral one
+    assert codepoint_to_utf16("\uffffa", 1) == 1
+    assert codepoint_to_utf16("\uffffa", 2) == 2
+    assert codepoint_to_utf16("\U00010000a", 1) == 2
+    assert codepoint_to_utf16("\U00010000a", 2) == 3
+
+
+def test_an_empty_span_after_an_emoji_is_read_in_utf16_units():
+    # code point 2 is past the end of the text; UTF-16 unit 2 is its end, code point 1
+    assert resolve_span("\U0001f642", 2, 2, "") == ResolvedSpan(1, 1, "", (UTF16,))
+
+
+def test_a_whitespace_only_span_trims_to_an_empty_span_at_its_end():
+    # the whitespace goes on past the span: trimming must stop at the span's own end
+    assert resolve_span("a   b", 1, 3, "  ") == ResolvedSpan(3, 3, "", (TRIMMED,))
+    assert resolve_span("a  ", 1, 3, "  ") == ResolvedSpan(3, 3, "", (TRIMMED,))

@@ -95,8 +95,38 @@ def test_parse():
     assert SplitSpec.parse("train=90,test=10").shares == (("train", 90), ("test", 10))
 
 
-@pytest.mark.parametrize("bad", ["train=90", "train=50,test=60", "dev=100", "train", "train=x"])
+@pytest.mark.parametrize(
+    "bad",
+    ["train=90", "train=50,test=60", "dev=100", "train", "train=x", "train=50,train=50"],
+)
 def test_bad_split_specs_are_usage_errors(bad: str):
     with pytest.raises(UsageError) as err:
         SplitSpec.parse(bad)
-    assert "train=80,validation=10,test=10" in err.value.problems[0].expected
+    (problem,) = err.value.problems
+    assert (problem.message, problem.expected, problem.found) == (
+        "bad --splits value",
+        "names from train, validation, test with whole percentages summing to 100, "
+        "e.g. train=80,validation=10,test=10",
+        repr(bad),
+    )
+
+
+def test_a_split_may_have_no_share_but_not_a_negative_one():
+    assert SplitSpec.parse("train=100,test=0").shares == (("train", 100), ("test", 0))
+    with pytest.raises(UsageError):
+        SplitSpec.parse("train=110,test=-10")
+
+
+def test_a_key_exactly_on_an_edge_belongs_to_the_next_split():
+    # points are in [0, 100) in 0.01 steps; these two keys land exactly on 50.00 and 70.00, the
+    # ends of train and validation with the default shares
+    assert SplitSpec().assign("edge-34594") == "validation"
+    assert SplitSpec().assign("edge-2097") == "test"
+    assert SplitSpec((("train", 50), ("test", 50))).assign("edge-34594") == "test"
+
+
+def test_shares_summing_to_less_than_100_leave_the_rest_to_the_last_split():
+    # only a SplitSpec built directly can do this: parse() insists on 100
+    spec = SplitSpec((("train", 1), ("validation", 1), ("test", 1)))
+    counts = Counter(spec.assign(f"story-{i}") for i in range(100))
+    assert counts == {"train": 2, "validation": 2, "test": 96}
