@@ -3,17 +3,20 @@ that is missing, a file that is not listed; each named, with the exact problem t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
 
+import datasets
 import pytest
 from support.helpers import workspace
 
 from builder import DATASET_VERSION
 from builder.cli.main import main
 from builder.errors import InvalidDataError, Problem
-from builder.release.verify import verify
+from builder.release.verify import read_checksums, verify
+from builder.release.writer import SELF_DIGEST, write_checksums
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
@@ -74,3 +77,164 @@ def test_missing_and_unlisted_files_are_all_listed_in_path_order(copy: Path) -> 
         Problem(EXTRA, file=str(copy / "README.txt")),
         Problem(MISSING, file=str(copy / DOCUMENTS)),
     ]
+
+
+# --- checksums.tsv itself, and files changed in place
+
+
+DAMAGED_FIX = "restore checksums.tsv from the release or rebuild"
+HEX = "0123456789abcdef" * 4
+
+
+def _damaged(root: Path, why: str) -> Problem:
+    return Problem(
+        f"checksums.tsv is damaged: {why}", file=str(root / "checksums.tsv"), fix=DAMAGED_FIX
+    )
+
+
+def test_a_release_without_checksums_is_refused(copy: Path) -> None:
+    (copy / "checksums.tsv").unlink()
+    assert _problems(copy) == [Problem("release has no checksums.tsv", file=str(copy))]
+
+
+def test_a_file_changed_in_place_is_named_with_both_digests(copy: Path) -> None:
+    path = copy / DOCUMENTS
+    data = bytearray(path.read_bytes())
+    data[100] ^= 1  # same size, another digest
+    path.write_bytes(bytes(data))
+    (recorded,) = [
+        line for line in (copy / "checksums.tsv").read_text().splitlines() if DOCUMENTS in line
+    ]
+    assert _problems(copy) == [
+        Problem(
+            "checksum mismatch: the file changed after release",
+            file=str(path),
+            expected=recorded.split("\t")[2],
+            found=hashlib.sha256(bytes(data)).hexdigest(),
+            fix="restore the file from the release or rebuild",
+        )
+    ]
+
+
+@pytest.mark.parametrize("tail", [b"0", b"X", b" ", b"\xff"])
+def test_a_byte_added_to_checksums_tsv_is_named(copy: Path, tail: bytes) -> None:
+    path = copy / "checksums.tsv"
+    path.write_bytes(path.read_bytes().rstrip(b"\n") + tail + b"\n")
+    why = "its content does not match its own digest (last line)"
+    assert _problems(copy) == [_damaged(copy, why)]
+
+
+def _without_digest(root: Path, lines: list[str]) -> None:
+    """checksums.tsv as written before it had a digest line (such releases still verify)."""
+    (root / "checksums.tsv").write_text("path\tbytes\tsha256\n" + "".join(f"{x}\n" for x in lines))
+
+
+def test_a_checksums_tsv_without_its_digest_line_is_read(tmp_path: Path) -> None:
+    _without_digest(tmp_path, [f"a b.txt\t12\t{HEX}", f"c\t0\t{HEX}"])
+    assert read_checksums(tmp_path) == {"a b.txt": (12, HEX), "c": (0, HEX)}
+
+
+def test_a_release_from_before_the_digest_line_verifies(copy: Path) -> None:
+    path = copy / "checksums.tsv"
+    path.write_bytes(path.read_bytes().rstrip(b"\n").rpartition(b"\n")[0] + b"\n")
+    assert verify(copy, load=False) == ["checksums: 8 files checked"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"a\t12\t{HEX}\textra",
+        f"a\t12\t{HEX.upper()}",
+        f"a\tx12\t{HEX}",
+        "a\t12",
+        f"a 12 {HEX}",
+    ],
+)
+def test_a_line_that_is_not_path_bytes_sha256_is_named_by_number(tmp_path: Path, line: str) -> None:
+    _without_digest(tmp_path, [f"ok\t1\t{HEX}", line])
+    with pytest.raises(InvalidDataError) as err:
+        read_checksums(tmp_path)
+    assert err.value.problems == [_damaged(tmp_path, "line 3 is not 'path<TAB>bytes<TAB>sha256'")]
+
+
+def test_a_checksums_tsv_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / "checksums.tsv").write_bytes(
+        b"path\tbytes\tsha256\n\xff\t1\t" + HEX.encode() + b"\n"
+    )
+    with pytest.raises(InvalidDataError) as err:
+        read_checksums(tmp_path)
+    assert err.value.problems == [_damaged(tmp_path, "not UTF-8")]
+
+
+def test_the_digest_line_covers_every_line_above_it(copy: Path) -> None:
+    body, _, trailer = (copy / "checksums.tsv").read_bytes().rstrip(b"\n").rpartition(b"\n")
+    assert trailer == (SELF_DIGEST + hashlib.sha256(body + b"\n").hexdigest()).encode()
+
+
+# --- loading every config (datasets, offline)
+
+LOADED = [
+    "checksums: 8 files checked",
+    "load_dataset documents: train=1",
+    "load_dataset entities: train=23",
+    "load_dataset claims: train=23",
+    "load_dataset stance: train=25",
+]
+
+
+def test_verify_loads_every_config_offline_by_default(copy: Path, monkeypatch) -> None:
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    datasets.enable_progress_bars()
+    assert verify(copy) == LOADED
+    assert (os.environ["HF_DATASETS_OFFLINE"], os.environ["HF_HUB_OFFLINE"]) == ("1", "1")
+    assert not datasets.is_progress_bar_enabled()  # stderr is not a terminal here
+
+
+def test_a_config_that_does_not_load_is_named_with_the_first_300_characters(
+    copy: Path, monkeypatch
+) -> None:
+    def fail(path: str, config: str) -> None:
+        raise ValueError(f"{path} {config} " + "x" * 400)
+
+    monkeypatch.setattr(datasets, "load_dataset", fail)
+    assert _loading_problems(copy) == [
+        Problem(
+            "config documents does not load: ValueError: " + f"{copy} documents {'x' * 400}"[:300],
+            file=str(copy),
+            fix="rebuild the release; do not edit its files",
+        )
+    ]
+
+
+def test_a_split_that_loads_with_another_size_is_named(copy: Path, monkeypatch) -> None:
+    """datasets checks the sizes the card gives itself; this is the check behind it."""
+    load = datasets.load_dataset
+
+    def short(path: str, config: str) -> datasets.DatasetDict:
+        ds = load(path, config)
+        if config == "entities":
+            ds["train"] = ds["train"].select(range(20))
+        return ds
+
+    monkeypatch.setattr(datasets, "load_dataset", short)
+    assert _loading_problems(copy) == [
+        Problem("entities/train has 20 rows", file=str(copy), expected="23")
+    ]
+
+
+def test_a_config_that_loads_with_other_features_is_named(copy: Path) -> None:
+    card = copy / "README.md"
+    text = card.read_text(encoding="utf-8")
+    head, sep, rest = text.partition("- config_name: claims\n  features:\n")
+    card.write_text(head + sep + rest.replace("dtype: int32", "dtype: int64", 1), encoding="utf-8")
+    write_checksums(copy)
+    assert _loading_problems(copy) == [
+        Problem("config claims loads with other features than declared", file=str(copy))
+    ]
+
+
+def _loading_problems(root: Path) -> list[Problem]:
+    with pytest.raises(InvalidDataError) as err:
+        verify(root)
+    return err.value.problems
