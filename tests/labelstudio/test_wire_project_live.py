@@ -4,7 +4,8 @@ stance and attribution in other words, a document-level topic), its raw texts im
 wire gave them, three annotators with slips, a pair of wire copies. Snapshot, `scheme init
 --from-project`, `build --on-invalid quarantine --scheme`: every consistent region released at
 its place in the cleaned article with claimwire's label and links, every slip in
-quarantine.jsonl, the copies in one split, the same bytes on a rebuild, and `verify` passes."""
+quarantine.jsonl, the copies in one split (near-duplicate clusters), the same bytes on a
+rebuild, and `verify` passes."""
 
 from __future__ import annotations
 
@@ -174,9 +175,13 @@ def test_a_wire_project_is_built_as_it_is(
         else:
             assert pointed["type"] == "labels" and pointed["value"]["labels"] == ["Claim"]
 
-    # the wire copies in one split (their metadata share a group)
+    # the wire copies in one split: no group in their metadata, the near-duplicate clusters
+    # put them together (the card lists the cluster)
     splits = _splits(release)
     assert splits[SANTOS] == splits[COPY]
+    card = (release / "README.md").read_text(encoding="utf-8")
+    clusters = [line for line in card.splitlines() if f"{COPY}, {SANTOS}" in line]
+    assert len(clusters) == 1 and clusters[0].startswith("| 1 |")
 
     # the same bytes on a rebuild; verify passes
     again = tmp_path / "again"
@@ -192,7 +197,8 @@ def test_a_wire_project_is_built_as_it_is(
         request.config,
         f"wire project (real server): {len(imported)} tasks, {released} regions released; "
         f"{_line(out, 'scheme mapping')}; {_line(out, 'quarantined')} "
-        f"({len(units)} by rule); {_line(out, 're-anchored')}; "
+        f"({len(units)} by rule); {_line(out, 're-anchored')}; {len(clusters)} cluster "
+        f"of wire copies; "
         f"scheme init + build {took:.1f} s",
     )
 

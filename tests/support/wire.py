@@ -182,7 +182,6 @@ ARTICLES = [
             "illegal": Claim("the strike was illegal", "Con", "Quoted", said_by="spa"),
         },
         "Economy",
-        group="santos-strike-2024-03-05",
     ),
     Article(
         "gz-2024-03-05-santos",
@@ -207,7 +206,6 @@ ARTICLES = [
             "illegal": Claim("the strike was illegal", "Con", "Quoted", said_by="spa"),
         },
         "Economy",
-        group="santos-strike-2024-03-05",
     ),
 ]
 
