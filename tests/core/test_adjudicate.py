@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,15 +16,15 @@ from support.helpers import seed_inputs
 from builder.cli.main import main
 from builder.contracts.features import features
 from builder.contracts.schemas import load_schema, reference_validator
-from builder.core.adjudicate import Policy, Version, adjudicate, needs_review
+from builder.core.adjudicate import Policy, Version, adjudicate, needs_review, recency, voters
 from builder.core.merge import MergeStats, merge, pseudonym, versions
-from builder.errors import InvalidDataError, UsageError
+from builder.errors import InvalidDataError, Problem, UsageError
 from builder.io.articles import read_articles
 from builder.io.exports import read_export
 from builder.labelstudio.client import annotation_results
 from builder.labelstudio.review import review_task
 from builder.pipeline.build import build
-from builder.records import Claim, Entity
+from builder.records import Claim, Entity, decided
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "three_annotators.json"
@@ -358,3 +359,181 @@ def test_push_review_attaches_predictions_to_the_existing_task():
     with pytest.raises(UsageError) as exc:
         push_review(client, 3, [{"data": {"article_id": "other"}, "predictions": []}])
     assert exc.value.problems[0].article == "other"
+
+
+# --- exact rules (each assertion kills mutants of `make mutate`)
+
+
+def _problem(text: str, source: str = "--adjudication") -> Problem:
+    with pytest.raises(UsageError) as err:
+        Policy.parse(text, source)
+    (p,) = err.value.problems
+    return p
+
+
+@pytest.mark.parametrize(
+    "text,found",
+    [("majority,vote", "vote"), ("vote", "vote"), ("a, majority ,b", "a, b"), (" , ", " , ")],
+)
+def test_a_bad_policy_names_what_is_wrong(text: str, found: str):
+    assert _problem(text) == Problem(
+        f"bad adjudication policy {text!r} (from --adjudication)",
+        expected="a comma-separated ordered subset of ground_truth,majority,most_recent",
+        found=found,
+        fix="e.g. ground_truth,majority,most_recent (the default) or ground_truth,most_recent",
+    )
+    assert _problem("majority,majority").found == "majority,majority"
+
+
+def test_most_recent_is_appended_once_where_it_is_missing():
+    assert Policy.parse(" majority , ground_truth ").rules == (
+        "majority",
+        "ground_truth",
+        "most_recent",
+    )
+    assert Policy.parse("most_recent,majority").rules == ("most_recent", "majority")
+
+
+def test_the_policy_from_the_environment_is_parsed_once_per_value(monkeypatch):
+    monkeypatch.delenv("CLAIMWIRE_ADJUDICATION", raising=False)
+    assert Policy.from_env() == Policy() == Policy(("ground_truth", "majority", "most_recent"))
+    monkeypatch.setenv("CLAIMWIRE_ADJUDICATION", " majority ")
+    first = Policy.from_env()
+    assert first.rules == ("majority", "most_recent") and Policy.from_env() is first
+    monkeypatch.setenv("CLAIMWIRE_ADJUDICATION", "vote")
+    for _ in range(2):  # a bad value raises every time
+        with pytest.raises(UsageError) as err:
+            Policy.from_env()
+        assert err.value.problems[0].message == (
+            "bad adjudication policy 'vote' (from CLAIMWIRE_ADJUDICATION)"
+        )
+
+
+@pytest.mark.parametrize(
+    "annotation,key",
+    [
+        ({"id": 3, "updated_at": "u", "created_at": "c"}, ("u", 3)),
+        ({"id": "4", "updated_at": None, "created_at": "c"}, ("c", 4)),
+        ({"id": 5, "created_at": "c"}, ("c", 5)),
+        ({"id": 6}, ("", 6)),
+    ],
+)
+def test_recency_is_the_update_time_then_the_id(annotation, key):
+    assert recency(annotation) == key
+
+
+def test_voters_are_one_per_annotator_the_latest_without_ground_truth():
+    a = Entity("e1", 0, 5, "Maduro", "PER")
+    truth = _version("reviewer", 9, [a], truth=True)
+    first = _version("x", 1, [a])
+    same_time = replace(first, index=7, entities=())  # same recency: the first one read stays
+    later = _version("x", 3)
+    other = _version("y", 2)
+    assert voters([truth, first, same_time, other]) == [first, other]
+    assert voters([truth, first, later, other]) == [other, later]
+
+
+def test_a_single_annotation_is_taken_whole():
+    v = _version("x", 1, [Entity("e1", 0, 5, "Maduro", "PER", decided_by="majority")])
+    gold = adjudicate([v])
+    assert (gold.rule, gold.source) == ("single", v)
+    assert [e.decided_by for e in gold.entities] == ["single"]
+
+
+def test_the_most_recent_of_several_ground_truths_wins():
+    a, b = Entity("e1", 0, 5, "Maduro", "PER"), Entity("e2", 10, 16, "Guaido", "PER")
+    newer, older = _version("r1", 3, [b], truth=True), _version("r2", 2, [a], truth=True)
+    gold = adjudicate([newer, _version("x", 1), older])
+    assert (gold.rule, gold.source) == ("ground_truth", newer)
+    gold = adjudicate([older, _version("x", 1), newer])
+    assert (gold.rule, gold.source, gold.entities) == (
+        "ground_truth",
+        newer,
+        (Entity("e2", 10, 16, "Guaido", "PER", decided_by="ground_truth"),),
+    )
+
+
+def test_one_voter_beside_a_ground_truth_is_single_under_majority():
+    voter = _version("x", 1, [Entity("e1", 0, 5, "Maduro", "PER")])
+    gold = adjudicate([_version("r", 2, truth=True), voter], Policy.parse("majority"))
+    assert (gold.rule, gold.source) == ("single", voter)
+
+
+def test_rules_apply_in_the_policy_order():
+    older, newer = _version("x", 1), _version("y", 2)
+    gold = adjudicate([newer, older], Policy.parse("most_recent,majority"))
+    assert (gold.rule, gold.source) == ("most_recent", newer)
+    # a Policy built by hand without most_recent still ends with it
+    gold = adjudicate([newer, older], Policy(("ground_truth",)))
+    assert (gold.rule, gold.source) == ("most_recent", newer)
+
+
+def test_a_region_half_of_four_voters_drew_is_kept_only_with_the_latest():
+    claim = Claim("c1", 20, 30, "t" * 10, None, (), "AUTHOR", "NEUTRAL")
+    e = Entity("e1", 0, 5, "Maduro", "PER")
+    vote = [
+        _version("a", 1, [e]),
+        _version("b", 2, [e], [claim]),
+        _version("c", 3),
+        _version("d", 4, [], [claim]),
+    ]
+    gold = adjudicate(vote)
+    assert [(c.id, c.text, c.decided_by) for c in gold.claims] == [
+        ("c1", "t" * 10, "tie_most_recent")
+    ]
+    assert gold.entities == ()  # e1: two of four, without the latest
+
+
+def test_a_claim_kept_by_the_tie_rule_says_so_even_when_its_values_agree():
+    claim = Claim("c1", 20, 30, "t" * 10, None, (), "AUTHOR", "NEUTRAL")
+    (kept,) = adjudicate([_version("a", 1), _version("b", 2, [], [claim])]).claims
+    assert kept == replace(claim, decided_by="tie_most_recent")
+
+
+def test_a_portrayal_tie_goes_to_the_latest_voter_and_says_so():
+    older = _version("a", 1, [Entity("e1", 0, 5, "Maduro", "PER", "NEGATIVE")])
+    newer = _version("b", 2, [Entity("e7", 0, 5, "Maduro", "PER", "POSITIVE")])
+    assert adjudicate([older, newer]).entities == (
+        Entity("e7", 0, 5, "Maduro", "PER", "POSITIVE", "tie_most_recent"),
+    )
+    same = _version("c", 3, [Entity("e9", 0, 5, "Maduro", "PER", "POSITIVE")])
+    assert adjudicate([older, newer, same]).entities == (
+        Entity("e9", 0, 5, "Maduro", "PER", "POSITIVE", "majority"),
+    )
+
+
+def test_ids_lent_by_different_voters_are_made_unique_in_order():
+    a, b, c = (0, 5), (10, 15), (20, 25)
+
+    def ent(rid: str, span: tuple[int, int]) -> Entity:
+        return Entity(rid, *span, "x" * 5, "PER")
+
+    vote = [
+        _version("v1", 1, [ent("a", a), ent("b", b), ent("c", c)]),
+        _version("v2", 2, [ent("a2", a), ent("b2", b), ent("c2", c)]),
+        _version("v3", 3, [ent("e1", a)]),
+        _version("v4", 4, [ent("e1", b)]),
+        _version("v5", 5, [ent("e1", c)]),
+    ]
+    assert [e.id for e in adjudicate(vote).entities] == ["e1", "e1-2", "e1-3"]
+
+
+def test_review_is_asked_for_ties_or_agreement_below_the_threshold(doc):
+    calm = replace(
+        doc,
+        entities=tuple(decided(e, "majority") for e in doc.entities),
+        claims=tuple(decided(c, "majority") for c in doc.claims),
+    )
+
+    def at(agreement: float | None, d=calm):
+        return replace(d, annotation=replace(d.annotation, agreement=agreement))
+
+    assert [needs_review(at(x), 0.8) for x in (None, 0.9, 0.8, 0.79)] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert needs_review(at(0.9, doc), 0.8)  # doc has tied regions
+    settled = replace(doc, annotation=replace(doc.annotation, adjudication="ground_truth"))
+    assert not needs_review(settled, 0.8)
