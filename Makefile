@@ -63,7 +63,7 @@ test: install ls-install lint  ## install everything the tests need, lint, type-
 
 fuzz: install  ## longer fuzz and round-trip runs: CLAIMWIRE_FUZZ_EXAMPLES=5000 make fuzz
 	CLAIMWIRE_FUZZ_EXAMPLES=$${CLAIMWIRE_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest \
-		tests/test_fuzz_exports.py tests/test_roundtrip_property.py tests/test_security.py \
+		tests/pipeline/test_fuzz_exports.py tests/labelstudio/test_roundtrip_property.py tests/pipeline/test_security.py \
 		-m "not labelstudio"
 
 # Mutation testing (mutmut, [tool.mutmut] in pyproject.toml): not part of `make test`. One worker:

@@ -1,7 +1,7 @@
 """Inter-annotator agreement: span F1, link agreement, Krippendorff's alpha and Cohen's kappa.
 
-Definitions (the card and the QA report print these figures; ``tests/test_agreement.py`` checks
-each against an independent implementation):
+Definitions (the card and the QA report print these figures;
+``tests/quality/test_agreement.py`` checks each against an independent implementation):
 
 - **Span agreement** between two annotators, per kind (entity, claim) and label. *Exact*: spans
   with the same start, end and label. *Overlap*: a maximum one-to-one matching of overlapping

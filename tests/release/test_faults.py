@@ -1,6 +1,7 @@
 """Faults during a build: SIGKILL at every filesystem step, a full disk, an unwritable output
 folder. Whatever happens, no partial release is ever visible and earlier releases keep every
-byte. (Label Studio faults during ``ls push``/``ls pull`` are in test_ls_faults.py.)"""
+byte. (Label Studio faults during ``ls push``/``ls pull`` are in
+tests/labelstudio/test_retry.py.)"""
 
 from __future__ import annotations
 
