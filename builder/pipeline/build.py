@@ -332,6 +332,12 @@ def _article_ids(folder: Path) -> Iterator[str]:
                 yield e.name[:-5]
 
 
+def _statement(recorded: Path | None, version: str) -> str | None:
+    """The maintainers' words on this version (``releases/<version>.md``), if written."""
+    path = recorded / f"{version}.md" if recorded is not None else None
+    return path.read_text(encoding="utf-8").strip() if path is not None and path.is_file() else None
+
+
 def _as_exported(unit: Quarantined, task: TaskRecord) -> Quarantined:
     """``unit`` with its pointer, line and column in the export as written (a task read through
     a scheme mapping may have had results dropped)."""
@@ -520,6 +526,7 @@ def build(
             version,
             staging.path,
             (written["documents"], written["entities"], written["claims"]),
+            statement=_statement(recorded, version),
         )
         (staging.path / "README.md").write_text(
             render_card(

@@ -290,11 +290,18 @@ def previous_release(out: Path, version: str) -> Path | None:
     return max(older)[1] if older else None
 
 
-def release_notes(out: Path, version: str, staging: Path, totals: tuple[int, int, int]) -> str:
+def release_notes(
+    out: Path,
+    version: str,
+    staging: Path,
+    totals: tuple[int, int, int],
+    statement: str | None = None,
+) -> str:
     """Write ``RELEASE_NOTES.md`` into the release being built (``staging``, data files already
     written): this version's entry, from a diff against the previous release in ``out``, on top
     of that release's notes; for a first release, its ``totals`` (articles, entity mentions,
-    claims, as the build counted them). Returns the new entry (markdown) for the card."""
+    claims, as the build counted them). ``statement``, the maintainers' words on the version
+    (``releases/<version>.md``), opens the entry. Returns the new entry (markdown) for the card."""
     prev = previous_release(out, version)
     if prev is None:
         n_docs, n_ent, n_cl = totals
@@ -313,6 +320,9 @@ def release_notes(out: Path, version: str, staging: Path, totals: tuple[int, int
         entry = f"## {version}\n\nChanges since {prev.name}:\n\n{body}\n"
         notes = prev / NOTES
         older = notes.read_text(encoding="utf-8").split("\n", 2)[2] if notes.is_file() else ""
+    if statement:
+        head, _, rest = entry.partition("\n\n")
+        entry = f"{head}\n\n{statement}\n\n{rest}"
     text = f"# Release notes\n\n{entry}\n{older}".rstrip("\n") + "\n"
     (staging / NOTES).write_text(text, encoding="utf-8")
     return entry
