@@ -133,8 +133,10 @@ def add_commands(sub: Any) -> None:
     t.add_argument("--out", type=Path, required=True, help="where to write the tasks JSON")
     t.add_argument(
         "--predictions",
-        type=Path,
-        help="a release folder, or a JSON span-spec file (see annotations/gold/)",
+        metavar="RELEASE|SPEC|rules",
+        help="a release folder, a JSON span-spec file (see annotations/gold/), or the word "
+        "'rules': the rules baseline's entities, claims and stances, to be corrected "
+        "(a file or folder named rules: ./rules)",
     )
     t.set_defaults(func=cmd_tasks)
 

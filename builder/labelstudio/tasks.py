@@ -13,6 +13,8 @@ from ..release.reader import read_release_rows
 from .client import annotation_results, task_for
 from .spec import load_spec, resolve
 
+RULES = "rules"  # as --predictions: the rules baseline, not a path
+
 
 def _articles(folder: Path, wanted: list[str]) -> list[Article]:
     articles = {a.id: a for a in read_articles(folder)}
@@ -58,10 +60,18 @@ def _predictions(source: Path | None, articles: list[Article]) -> dict[str, list
 
 
 def make_tasks(
-    articles_dir: Path, wanted: list[str], predictions: Path | None
+    articles_dir: Path, wanted: list[str], predictions: Path | str | None
 ) -> list[dict[str, Any]]:
-    """One import task per article (all of ``articles_dir`` when ``wanted`` is empty)."""
+    """One import task per article (all of ``articles_dir`` when ``wanted`` is empty).
+    ``predictions``: a release folder or span-spec file, or the word ``rules`` for the rules
+    baseline's predictions (:mod:`builder.labelstudio.preannotate`)."""
     articles = _articles(articles_dir, wanted)
-    preds = _predictions(predictions, articles)
-    version = f"claimwire-{predictions.name}" if predictions else "claimwire"
+    if predictions == RULES:
+        from .preannotate import MODEL_VERSION, rules_results
+
+        preds = {a.id: rules_results(a) for a in articles}
+        return [task_for(a, preds[a.id], model_version=MODEL_VERSION) for a in articles]
+    source = Path(predictions) if predictions is not None else None
+    preds = _predictions(source, articles)
+    version = f"claimwire-{source.name}" if source else "claimwire"
     return [task_for(a, preds.get(a.id), model_version=version) for a in articles]
