@@ -122,6 +122,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 exclude=left_out,
                 recorded=_recorded(args.recorded),
                 same_article=args.same_article,
+                exclude_uncleared=args.exclude_uncleared,
             )
     except InvalidDataError as exc:
         if args.on_invalid != "fail":
@@ -142,7 +143,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"built {result.path}")
     else:
         print(f"up to date: {result.path} already holds exactly this build (nothing written)")
-    print(f"  articles: {result.articles} ({len(result.unannotated)} without annotation)")
+    made = (
+        f", {result.task_articles} made from their tasks: no file in {args.articles}"
+        if result.task_articles
+        else ""
+    )
+    print(
+        f"  articles: {result.articles + result.task_articles} "
+        f"({len(result.unannotated)} without annotation{made})"
+    )
     chosen = result.selection
     if chosen.superseded or chosen.unannotated or chosen.pooled:
         print(f"  tasks: {chosen.summary}")
@@ -151,6 +160,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             f"  left out (--exclude-uncleared): {len(left_out)} article(s) whose licence is not "
             "cleared for redistribution" + (f": {', '.join(left_out)}" if left_out else "")
         )
+        if result.task_articles_left_out:
+            print(
+                f"  left out (--exclude-uncleared): {result.task_articles_left_out} article(s) "
+                "made from their tasks, whose licence (the scheme's defaults) is not cleared"
+            )
     for split, counts in result.counts.items():
         if counts["documents"]:
             print(

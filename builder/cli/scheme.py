@@ -42,7 +42,7 @@ def resolve(path: Path | None) -> Scheme | None:
         path = DEFAULT_FILE
         print(f"scheme mapping: {path} (pass --scheme to use another)", file=sys.stderr)
     scheme = load_scheme(path)
-    return None if scheme.is_identity else scheme
+    return None if scheme.is_identity and scheme.defaults is None else scheme
 
 
 def dropped_summary(counts: Counter[tuple[str, str]]) -> str:
@@ -94,7 +94,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             ) from None
         source = str(args.from_)
         keys = []
-    draft = draft_scheme(xml, source, keys)
+    draft = draft_scheme(xml, source, keys, project=args.from_project)
     rows = draft.rows()
     print(markdown_table(("what", "control", "name", "becomes", "why"), rows))
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +105,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(
         f"wrote {args.out}: {len(rows) - dropped} mapped, {dropped} dropped. Check each drop and "
         f"the data keys, then: claimwire validate --scheme {args.out} EXPORTS"
+    )
+    print(
+        'tasks whose article has no file in articles/ build as their own articles once "license" '
+        f'is set under "defaults" in {args.out}'
     )
     return 0
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ SCHEMA_URL = "https://claimwire.github.io/schema/scheme.schema.json"
 DEFAULT_FILE = Path("annotations") / "scheme.json"  # relative to where claimwire runs
 ROLES = tuple(CHOICE_CONTROLS)  # stance, attribution, portrayal
 DATA_KEYS = ("article_id", "text_sha256", "title", "url", "published", "source")
+DEFAULT_KEYS = ("source", "license", "language")  # the mapping's "defaults" of such an article
 _ENTITIES = frozenset(ENTITY_LABELS)
 INIT = "`claimwire scheme init`"
 
@@ -99,6 +100,9 @@ class Scheme:
     relations: dict[str, str]  # relation label ("" : none) -> claimer, target or drop
     drop: dict[str, str]  # control -> why its results are dropped
     file: str | None = field(default=None, compare=False)
+    # metadata of the articles made from their tasks (builder.io.task_articles): source,
+    # license, language. None: a task whose article has no file in articles/ is an error.
+    defaults: dict[str, str] | None = None
 
     @classmethod
     def identity(cls) -> Scheme:
@@ -115,8 +119,9 @@ class Scheme:
 
     @cached_property
     def is_identity(self) -> bool:
-        """Whether translating changes nothing (the reader then skips it)."""
-        return self == Scheme.identity()
+        """Whether translating changes nothing (the reader then skips it). The ``defaults``
+        translate nothing: they are not compared."""
+        return replace(self, defaults=None) == Scheme.identity()
 
     # --- reading and writing ------------------------------------------------------------------
 
@@ -156,6 +161,7 @@ class Scheme:
             relations=_decisions(doc["relations"]),
             drop=dict(doc.get("drop", {})),
             file=file,
+            defaults=_defaults(doc["defaults"]) if "defaults" in doc else None,
         )
 
     # --- translation ----------------------------------------------------------------------------
@@ -417,6 +423,10 @@ def _key(value: Any) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _defaults(entries: dict[str, Any]) -> dict[str, str]:
+    return {k: entries[k] for k in DEFAULT_KEYS if k in entries}
+
+
 def _decisions(entries: dict[str, Any]) -> dict[str, str]:
     return {k: v["to"] if isinstance(v, dict) else v for k, v in entries.items()}
 
@@ -572,13 +582,22 @@ def _entry(to: str, comment: str) -> Any:
     return {"to": to, "comment": comment} if comment else to
 
 
-def draft_scheme(xml: str, file: str = "<labeling config>", data_keys: Iterable[str] = ()) -> Draft:
+def draft_scheme(
+    xml: str,
+    file: str = "<labeling config>",
+    data_keys: Iterable[str] = (),
+    project: str | None = None,
+) -> Draft:
     """A mapping for a labeling config: every spelling this module knows is mapped, everything
     else is an explicit drop with a comment saying why (edit the file to keep it).
 
     ``data_keys``: the data keys the project's tasks hold (``--from-project`` reads them), looked
     at after the config's ``$variables`` for the article id, title and the other data keys: a
-    config need not show the article id for its key to be found."""
+    config need not show the article id for its key to be found.
+
+    The ``defaults`` of the articles made from their tasks are written without a licence, which
+    only the team can say (the build asks for it); ``project`` (its title) is the default
+    source."""
     outline = _outline(xml, file)
     decisions: list[Decision] = []
     if not outline.texts:
@@ -673,6 +692,11 @@ def draft_scheme(xml: str, file: str = "<labeling config>", data_keys: Iterable[
         'relation label the exports use must be listed: mapped to a canonical name or "drop".',
         "text": text,
         "data": data,
+        "defaults": {
+            "comment": DEFAULTS_COMMENT,
+            "source": project or "unknown",
+            "language": "en",
+        },
         "spans": spans,
         "choices": choices,
         "relations": relations,
@@ -680,6 +704,15 @@ def draft_scheme(xml: str, file: str = "<labeling config>", data_keys: Iterable[
     }
     Scheme.from_json(document, file)  # what was drafted is a valid mapping
     return Draft(document, tuple(decisions))
+
+
+DEFAULTS_COMMENT = (
+    "a task whose article has no file in articles/ is its own article: its text as imported, "
+    "title, url, published and source from the data keys above, and these defaults (source "
+    'when the tasks carry none). Set "license" to the licence of the texts (such as '
+    '"CC BY 4.0"): the build refuses those articles without one, since the card and '
+    "ATTRIBUTION.md credit each text under it"
+)
 
 
 def _span_labels(

@@ -26,6 +26,7 @@ from .jsonpos import loads, locate
 if TYPE_CHECKING:  # a mapping is made by the caller; reading without one imports nothing more
     from ..contracts.scheme import Origin, Scheme
 
+META_KEYS = ("title", "url", "published", "source")  # what an article made from a task takes
 DAMAGED = "the file is damaged or truncated; export it again from Label Studio"
 FOREIGN = (
     "correct the task in Label Studio and export again; if the export comes from a project "
@@ -61,6 +62,9 @@ class TaskRecord:
     # :mod:`builder.io.snapshots`); each keeps its own file, index, text and origin (``dropped``
     # above counts theirs too)
     pooled: tuple[TaskRecord, ...] = ()
+    # the data keys an article made from this task takes (title, url, published, source; see
+    # builder.io.task_articles), as the task holds them: (canonical key, value), set ones only
+    meta: tuple[tuple[str, Any], ...] = ()
 
     @property
     def base(self) -> str:
@@ -301,16 +305,18 @@ def _task(file: Path | str, task: Any, index: int, scheme: Scheme | None = None)
                 for p in problems
             ]
         )
+    data = task["data"]
     return TaskRecord(
         file=name,
         index=index,
         id=task["id"],
-        article_id=task["data"]["article_id"],
-        text=task["data"]["text"],
-        text_sha256=task["data"].get("text_sha256"),
+        article_id=data["article_id"],
+        text=data["text"],
+        text_sha256=data.get("text_sha256"),
         annotations=tuple(task.get("annotations") or ()),
         dropped=dropped,
         origin=origin,
+        meta=tuple((k, data[k]) for k in META_KEYS if data.get(k) is not None),
     )
 
 
@@ -421,8 +427,17 @@ def place(p: Problem) -> Problem:
     return _place(p, Path(p.file)) if p.file else p
 
 
-def unknown_article(task: TaskRecord, n_articles: int) -> Problem:
-    """The problem of a task whose article is not in the articles folder, placed in its file."""
+def unknown_article(task: TaskRecord, n_articles: int, scheme: Scheme | None = None) -> Problem:
+    """The problem of a task whose article is not in the articles folder, placed in its file.
+    Read through a ``scheme`` mapping (which has no ``defaults``: with them the task would be
+    its own article), the fix says how to make it one."""
+    fix = "add the article to articles/ or drop the task from the export"
+    if scheme is not None:
+        fix = (
+            "add the article to articles/, drop the task from the export, or add a "
+            f'"defaults" object with a "license" to {scheme.file or "the scheme mapping"} to '
+            "build the task's text as its article"
+        )
     return place(
         Problem(
             "annotation for an unknown article",
@@ -431,7 +446,7 @@ def unknown_article(task: TaskRecord, n_articles: int) -> Problem:
             article=task.article_id,
             pointer=task.pointer("/data/article_id"),
             expected=f"one of the {n_articles} article ids in articles/",
-            fix="add the article to articles/ or drop the task from the export",
+            fix=fix,
         )
     )
 

@@ -58,6 +58,7 @@ from ..io.exports import (
     unknown_article,
 )
 from ..io.snapshots import DEFAULT_SAME_ARTICLE, Selection
+from ..io.task_articles import allows_task_articles, task_article
 from ..records import Article, Document
 from ..release.diff import release_notes
 from ..release.writer import (
@@ -67,7 +68,7 @@ from ..release.writer import (
     release_dir,
     write_checksums,
 )
-from .attribution import write_attribution
+from .attribution import is_open, write_attribution
 from .card import render_card
 from .clusters import SplitPlan, group_articles
 from .corpus import BatchCorpus, Corpus
@@ -98,6 +99,7 @@ class _Context:
     scheme: Scheme | None = None  # a team's labeling config -> the canonical scheme
     exclude: frozenset[str] = frozenset()  # article ids left out, with their tasks
     plan: SplitPlan | None = None  # near-duplicates and released articles (pipeline.clusters)
+    exclude_uncleared: bool = False  # articles made from tasks: leave out the uncleared ones
 
 
 @dataclass
@@ -122,6 +124,9 @@ class _Batch:
     stats: MergeStats
     quarantined: list[Quarantined] = field(default_factory=list)  # units set aside, in order
     dropped: Counter[tuple[str, str]] = field(default_factory=Counter)  # by the scheme mapping
+    # tasks whose article has no file and was made from the task (builder.io.task_articles):
+    # read, and left out by exclude_uncleared
+    task_articles: Counter[str] = field(default_factory=Counter)
 
     # From a worker to the main process the tables travel as Arrow IPC streams: written in a
     # fifth of the time pickle takes, and read back without a copy.
@@ -154,11 +159,16 @@ def _init(context: _Context, worker: bool) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _article(task: TaskRecord, ctx: _Context) -> Article:
+def _article(task: TaskRecord, ctx: _Context) -> tuple[Article, bool]:
+    """The task's article, and whether it was made from the task: its file in the articles
+    folder, else, when the scheme mapping allows it, the task's own text
+    (:mod:`builder.io.task_articles`)."""
     path = ctx.articles_dir / f"{task.article_id}.json"
     if not is_safe_article_id(task.article_id) or path.name == RULES_FILE or not path.is_file():
-        raise InvalidDataError(unknown_article(task, ctx.n_articles))
-    return read_article(path, ctx.rules)
+        if ctx.scheme is not None and allows_task_articles(ctx.scheme):
+            return task_article(task, ctx.scheme), True
+        raise InvalidDataError(unknown_article(task, ctx.n_articles, ctx.scheme))
+    return read_article(path, ctx.rules), False
 
 
 def _read_ahead(folder: Path, tasks: list[TaskRecord]) -> None:
@@ -218,12 +228,18 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
                 batch.dropped[(control, label)] += n
         for task in tasks:
             outcome = _Outcome(task.file, task.id, task.base, task.article_id)
-            batch.outcomes.append(outcome)
             try:
-                article = _article(task, ctx)
+                article, made = _article(task, ctx)
             except ClaimwireError as exc:
+                batch.outcomes.append(outcome)
                 outcome.error, outcome.early = exc, True
                 break
+            if made:
+                if ctx.exclude_uncleared and not is_open(article.meta.license):
+                    batch.task_articles["left out"] += 1
+                    continue  # as if the task were not in the exports
+                batch.task_articles["read"] += 1
+            batch.outcomes.append(outcome)
             try:
                 held: list[Quarantined] | None = [] if ctx.quarantine else None
                 try:
@@ -387,6 +403,7 @@ def build(
     exclude: Collection[str] = (),
     recorded: Path | None = None,
     same_article: str = DEFAULT_SAME_ARTICLE,
+    exclude_uncleared: bool = False,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
@@ -405,6 +422,10 @@ def build(
     ``same_article``: ``"pool"`` adjudicates the annotations of two annotated tasks of one
     article together, ``"refuse"`` stops at the second (:mod:`builder.io.snapshots`, which also
     reads only the latest state of each task).
+
+    ``exclude_uncleared``: leave out the articles made from their tasks (a scheme mapping with
+    ``defaults``: :mod:`builder.io.task_articles`) whose licence is not cleared for
+    redistribution, with their tasks; those of ``articles_dir`` are left out by ``exclude``.
     """
     if on_invalid not in ON_INVALID:
         raise UsageError(
@@ -418,11 +439,19 @@ def build(
     n_articles = sum(1 for i in _article_ids(articles_dir) if i not in left_out)
     names = [name for name, _ in splits.shares]
     context = _Context(
-        articles_dir, rules, n_articles, splits, on_invalid == "quarantine", scheme, left_out
+        articles_dir,
+        rules,
+        n_articles,
+        splits,
+        on_invalid == "quarantine",
+        scheme,
+        left_out,
+        exclude_uncleared=exclude_uncleared,
     )
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
     dropped: Counter[tuple[str, str]] = Counter()  # regions the scheme mapping dropped
+    task_articles: Counter[str] = Counter()  # articles made from their tasks: read, left out
     counts: dict[str, Counter[str]] = {
         name: Counter(documents=0, entities=0, claims=0) for name, _ in splits.shares
     }
@@ -480,6 +509,7 @@ def build(
                 corpus.add(batch.corpus, batch.tables)
                 stats.update(batch.stats)
                 dropped.update(batch.dropped)
+                task_articles.update(batch.task_articles)
                 if quarantine is not None:
                     quarantine.write(batch.quarantined)
                 tasks += len(batch.outcomes)
@@ -519,6 +549,8 @@ def build(
             quarantined=corpus.stats.quarantined,
             dropped=dropped,
             selection=selection.stats,
+            task_articles=task_articles["read"],
+            task_articles_left_out=task_articles["left out"],
         )
         written = sum(counts.values(), Counter())
         notes = release_notes(

@@ -12,6 +12,7 @@ from ..errors import ClaimwireError, InvalidDataError, Problem
 from ..io.articles import read_articles
 from ..io.exports import RawTask, TaskRecord, in_source, parse_task, place
 from ..io.snapshots import Selection
+from ..io.task_articles import allows_task_articles, task_article
 from ..records import Document
 
 if TYPE_CHECKING:
@@ -26,7 +27,9 @@ def merged(
 ) -> Iterator[tuple[TaskRecord, Document, list[Version]]]:
     """(task, document, versions) for every task of ``exports`` with a usable annotation,
     read in canonical names when a ``scheme`` mapping is given. The tasks are those a build
-    reads (:mod:`builder.io.snapshots`): the latest snapshot of each, one per article."""
+    reads (:mod:`builder.io.snapshots`): the latest snapshot of each, one per article; a task
+    whose article has no file is its own article when the mapping has ``defaults``
+    (:mod:`builder.io.task_articles`)."""
     policy = Policy.parse(adjudication) if adjudication else Policy.from_env()
     articles = {x.id: x for x in read_articles(articles_dir)}
     for item in Selection(exports, scheme):
@@ -34,6 +37,8 @@ def merged(
             raise item
         task = parse_task(item, scheme)
         article = articles.get(task.article_id)
+        if article is None and scheme is not None and allows_task_articles(scheme):
+            article = task_article(task, scheme)  # no file: the task is its own article
         if article is None:
             raise InvalidDataError(
                 place(

@@ -28,3 +28,7 @@ class BuildResult:
     dropped: Counter[tuple[str, str]] = field(default_factory=Counter)  # (control, label) regions
     # tasks left out as older states, unannotated beside another task, or pooled
     selection: SelectionStats = field(default_factory=SelectionStats)
+    # tasks whose article has no file in the articles folder, read as their own article
+    # (builder.io.task_articles), and those left out by exclude_uncleared
+    task_articles: int = 0
+    task_articles_left_out: int = 0

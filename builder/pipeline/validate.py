@@ -12,6 +12,7 @@ from ..core.merge import merge
 from ..errors import ClaimwireError, Problem
 from ..io.articles import RULES_FILE, load_rules, read_article
 from ..io.exports import export_files, in_source, read_export, unknown_article
+from ..io.task_articles import allows_task_articles, task_article
 from ..records import Article
 
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ def validate_paths(
 
     With a ``scheme`` mapping the exports are read in canonical names (problems still point
     into the files as written); the regions it drops are added to ``dropped`` per (control,
-    label)."""
+    label). When it has ``defaults``, a task whose article has no file is checked as its own
+    article (:mod:`builder.io.task_articles`), as the build reads it."""
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
     checked = 0
@@ -69,13 +71,19 @@ def validate_paths(
                     for control, label, n in task.dropped:
                         dropped[control, label] += n
                 article = articles.get(task.article_id)
+                if article is None and scheme is not None and allows_task_articles(scheme):
+                    try:  # no file: the task is its own article (builder.io.task_articles)
+                        article = task_article(task, scheme)
+                    except ClaimwireError as exc:
+                        problems.extend(exc.problems)
+                        continue
                 if article is not None:
                     try:
                         merge(article, task)
                     except ClaimwireError as exc:
                         problems.extend(in_source(exc, task).problems)
                 elif articles:
-                    problems.append(unknown_article(task, len(articles)))
+                    problems.append(unknown_article(task, len(articles), scheme))
         except ClaimwireError as exc:
             problems.extend(exc.problems)
     return problems, checked

@@ -2,6 +2,7 @@
 the mapping file's own contract."""
 
 import copy
+from dataclasses import replace
 
 import pytest
 from support.foreign import FOREIGN_CONFIG
@@ -19,7 +20,7 @@ from builder.contracts.labels import (
     load_label_config,
 )
 from builder.contracts.schemas import load_schema, reference_validator
-from builder.contracts.scheme import DROP, Scheme, draft_scheme, spelling
+from builder.contracts.scheme import DEFAULTS_COMMENT, DROP, Scheme, draft_scheme, spelling
 from builder.errors import InvalidDataError
 
 ASSUMED_ID = (
@@ -80,6 +81,7 @@ def test_init_on_a_foreign_config_maps_known_spellings_and_drops_the_rest():
             "source": "source",
             "comment": ASSUMED_KEYS,
         },
+        "defaults": {"comment": DEFAULTS_COMMENT, "source": "unknown", "language": "en"},
         "spans": {
             "label": {
                 "labels": {
@@ -123,6 +125,7 @@ def test_init_on_a_foreign_config_maps_known_spellings_and_drops_the_rest():
         },
         relations={"said_by": "claimer", "about": "target"},
         drop={"sentiment": "document-level Choices (not perRegion): no place in the scheme"},
+        defaults={"source": "unknown", "language": "en"},  # no licence: the team sets it
     )
     # the table lists what was mapped, then what was dropped and why
     rows = draft.rows()
@@ -242,7 +245,8 @@ def test_identity_agrees_with_the_labeling_config_and_the_label_schema():
     assert identity.is_identity
     # drafting from the shipped config gives the identity: every name maps onto itself
     draft = draft_scheme(LABEL_CONFIG.read_text(encoding="utf-8"), str(LABEL_CONFIG))
-    assert draft.scheme == identity
+    assert draft.scheme == replace(identity, defaults={"source": "unknown", "language": "en"})
+    assert draft.scheme.is_identity  # the defaults translate nothing
     assert all(to != DROP for *_, to, _ in draft.rows())
     # ...and it names exactly the controls, labels, choices and relations of the config
     config = load_label_config()

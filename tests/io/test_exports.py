@@ -236,7 +236,8 @@ def test_an_unknown_article_points_at_the_projects_own_id_key(tmp_path: Path):
     del task["data"]["article_id"]
     path = _write(tmp_path / "foreign.json", [task])
     data = {**SCHEME.data, "article_id": "doc_id"}
-    problems, _ = validate_paths([path], ws.articles, dataclasses.replace(SCHEME, data=data))
+    no_defaults = dataclasses.replace(SCHEME, data=data, defaults=None)  # with them: an article
+    problems, _ = validate_paths([path], ws.articles, no_defaults)
     (p,) = problems
     assert (p.message, p.article, p.pointer) == (
         "annotation for an unknown article",
