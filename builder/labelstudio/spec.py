@@ -84,7 +84,8 @@ def resolve(spec: dict[str, Any], text: str, file: str = "<spec>") -> list[dict[
     for k, claim in enumerate(spec.get("claims", [])):
         where: Where = {"file": file, "article": article, "pointer": f"/claims/{k}"}
         starts = [m.start() for m in re.finditer(re.escape(claim["text"]), text)]
-        n = claim.get("occurrence", 1)
+        # JSON Schema counts 1.0 as an integer: the occurrence is a whole number either way
+        n = int(claim.get("occurrence", 1))
         if len(starts) < n:
             raise InvalidDataError(
                 Problem(
