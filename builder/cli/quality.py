@@ -51,7 +51,9 @@ def add_commands(sub: Any) -> None:
         "review",
         help="write Label Studio review tasks for disagreements",
         description="Tasks whose agreement is below --threshold (or that needed "
-        "the tie rule) become review tasks with every version as a prediction.",
+        "the tie rule) become review tasks with every version as a prediction. With "
+        "--quarantine, the units a build set aside become review tasks instead: each unit's "
+        "results a prediction on its task, named after the rule that set it aside.",
     )
     common(r)
     r.add_argument(
@@ -63,8 +65,17 @@ def add_commands(sub: Any) -> None:
     r.add_argument(
         "--out",
         type=Path,
-        default=Path("annotations/review/review-tasks.json"),
-        help="review tasks JSON (default annotations/review/review-tasks.json)",
+        default=None,
+        help="review tasks JSON (default annotations/review/review-tasks.json, with "
+        "--quarantine annotations/review/quarantine-tasks.json)",
+    )
+    r.add_argument(
+        "--quarantine",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the quarantine.jsonl of a release built with --on-invalid quarantine: review its "
+        "units (read from the exports they name) rather than disagreements",
     )
     r.add_argument(
         "--push",
@@ -111,20 +122,32 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     from ..core.adjudicate import needs_review
     from ..labelstudio.client import annotation_results, connect, find_project, write_json_atomic
-    from ..labelstudio.review import push_review, review_task
+    from ..labelstudio.review import push_review, quarantine_review, review_task
     from ..pipeline.documents import merged
+    from ..pipeline.quarantine import read_quarantine
 
     scheme = schemes.resolve(args.scheme)
     review = []
-    for task, doc, versions in merged(args.exports, args.articles, args.adjudication, scheme):
-        if needs_review(doc, args.threshold):
-            review.append(review_task(doc, task.id, versions, annotation_results(doc.to_row())))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(args.out, review)
-    print(
-        f"wrote {args.out}: {len(review)} review task(s) (agreement below {args.threshold} "
-        "or settled by the tie rule)"
-    )
+    article_key = "article_id"
+    if args.quarantine is not None:
+        out = args.out or Path("annotations/review/quarantine-tasks.json")
+        units = read_quarantine(args.quarantine)
+        review = quarantine_review(units, scheme)
+        if scheme is not None:  # the tasks are as exported: in the project's own data keys
+            article_key = scheme.data.get("article_id") or article_key
+        what = (
+            f"{sum(len(t['predictions']) for t in review)} quarantined unit(s) of "
+            f"{args.quarantine} as predictions"
+        )
+    else:
+        out = args.out or Path("annotations/review/review-tasks.json")
+        for task, doc, versions in merged(args.exports, args.articles, args.adjudication, scheme):
+            if needs_review(doc, args.threshold):
+                review.append(review_task(doc, task.id, versions, annotation_results(doc.to_row())))
+        what = f"agreement below {args.threshold} or settled by the tie rule"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out, review)
+    print(f"wrote {out}: {len(review)} review task(s) ({what})")
     if args.push:
         client = connect()
         project = find_project(client, args.push)
@@ -135,10 +158,15 @@ def cmd_review(args: argparse.Namespace) -> int:
                     fix="pass the title of the project the export came from",
                 )
             )
-        n = push_review(client, int(project.id), review)
+        n = push_review(client, int(project.id), review, article_key)
+        settle = (
+            "fix each unit in Label Studio (start from its prediction) and submit"
+            if args.quarantine is not None
+            else "settle each in Label Studio (submit as ground truth)"
+        )
         print(
-            f"attached {n} prediction(s) to {len(review)} task(s) of {args.push!r}; settle "
-            "each in Label Studio (submit as ground truth), then pull and build"
+            f"attached {n} prediction(s) to {len(review)} task(s) of {args.push!r}; {settle}, "
+            "then pull and build"
         )
     return 0
 

@@ -216,14 +216,17 @@ def ensure_project(client: Any, title: str, config: LabelConfig | None = None) -
     return int(project.id), "updated"
 
 
-def existing_tasks(client: Any, project_id: int) -> dict[str, tuple[int, str | None]]:
-    """article id -> (task id, text sha256) of every task already in the project."""
+def existing_tasks(
+    client: Any, project_id: int, article_key: str = "article_id"
+) -> dict[str, tuple[int, str | None]]:
+    """article id -> (task id, text sha256) of every task already in the project
+    (``article_key``: the data key of the article id, another in a team's own project)."""
     out: dict[str, tuple[int, str | None]] = {}
     tasks = _read("list tasks", lambda: list(client.tasks.list(project=project_id, page_size=500)))
     for task in tasks:
         data = task.data or {}
-        if "article_id" in data:
-            out[data["article_id"]] = (int(task.id), data.get("text_sha256"))
+        if article_key in data:
+            out[data[article_key]] = (int(task.id), data.get("text_sha256"))
     return out
 
 

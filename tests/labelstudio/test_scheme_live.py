@@ -49,7 +49,7 @@ def test_a_foreign_project_is_mapped_pulled_and_validated(env: None, tmp_path: P
     scheme = tmp_path / "scheme.json"
     assert main(["scheme", "init", "--from-project", PROJECT, "--out", str(scheme)]) == 0
     assert "| control | sentiment |  | drop |" in capsys.readouterr().out
-    assert load_scheme(scheme) == draft_scheme(FOREIGN_CONFIG).scheme
+    assert load_scheme(scheme) == draft_scheme(FOREIGN_CONFIG, project=PROJECT).scheme
 
     pulled = tmp_path / "pulled"
     args = ["ls", "pull", "--project", PROJECT, "--out", str(pulled), "--scheme", str(scheme)]
