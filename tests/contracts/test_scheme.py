@@ -20,8 +20,15 @@ from builder.contracts.labels import (
     load_label_config,
 )
 from builder.contracts.schemas import load_schema, reference_validator
-from builder.contracts.scheme import DEFAULTS_COMMENT, DROP, Scheme, draft_scheme, spelling
-from builder.errors import InvalidDataError
+from builder.contracts.scheme import (
+    DEFAULTS_COMMENT,
+    DROP,
+    Origin,
+    Scheme,
+    draft_scheme,
+    spelling,
+)
+from builder.errors import InvalidDataError, Problem
 
 ASSUMED_ID = (
     "the config does not show the article id: the tasks are assumed to carry it as "
@@ -299,3 +306,340 @@ def test_a_bad_mapping_file_is_refused_with_a_pointer():
     bad["drop"]["stance"] = "twice"
     with pytest.raises(InvalidDataError, match="listed in both 'choices' and 'drop'"):
         Scheme.from_json(bad, "scheme.json")
+
+
+# --- translation, exactly (each assertion kills mutants of `make mutate`)
+
+FOREIGN = Scheme(
+    text_tag="body",
+    text_key="content",
+    data={
+        "article_id": "doc",
+        "text_sha256": None,
+        "title": "headline",
+        "url": None,
+        "published": None,
+        "source": None,
+    },
+    spans={"ner": {"PERSON": "PER", "MISC": DROP, "Org": "ORG"}, "claims": {"Claim": "CLAIM"}},
+    choices={"position": ("stance", {"for": "FAVOR", "skip": DROP})},
+    relations={"said_by": "claimer", "about": "target", "x": DROP},
+    drop={"sentiment": "document-level"},
+    file="m.json",
+)
+
+
+def _span(rid: str, control: str, labels: object, kind: str = "labels") -> dict:
+    return {
+        "id": rid,
+        "from_name": control,
+        "to_name": "body",
+        "type": kind,
+        "value": {"start": 0, "end": 5, "text": "Alice", kind: labels},
+    }
+
+
+def _choice(rid: str, values: object) -> dict:
+    return {
+        "id": rid,
+        "from_name": "position",
+        "to_name": "body",
+        "type": "choices",
+        "value": {"choices": values},
+    }
+
+
+def _rel(a: str, b: str, *labels: str) -> dict:
+    return {"type": "relation", "from_id": a, "to_id": b, "labels": list(labels)}
+
+
+RESULTS = [
+    _span("r1", "ner", ["PERSON"]),  # 0: kept, an entity
+    _span("r2", "ner", ["MISC"]),  # 1: dropped by its label
+    _choice("r2", ["for"]),  # 2: goes with its region
+    _span("r3", "claims", ["Claim"]),  # 3: kept, a claim
+    _choice("r3", ["for", "skip"]),  # 4: kept, one value dropped
+    _rel("r3", "r1", "said_by"),  # 5: kept
+    _rel("r2", "r3", "about"),  # 6: touches a dropped region
+    {"id": "s", "from_name": "sentiment", "type": "choices", "value": {"choices": ["p"]}},  # 7
+    _span("r9", "sentiment", ["Z"]),  # 8: a dropped control's region, counted
+    "junk",  # 9: malformed, left for the task schema
+    {"from_name": 5},  # 10: malformed
+    _rel("r3", "r1", "x"),  # 11: a relation label mapped to drop
+    _choice("r4", ["skip"]),  # 12: every value dropped
+    _span("r5", "sentiment", [5], "hypertextlabels"),  # 13: counted under repr(5)
+    _span("r6", "sentiment", []),  # 14: counted under ""
+    {"id": "r7", "from_name": "sentiment", "type": "labels", "value": None},  # 15: ""
+    {"id": "r8", "from_name": "ner", "to_name": "body", "type": "labels", "value": None},  # 16
+    {**_choice("r3", None), "value": 3},  # 17: malformed
+    _span("r10", "ner", ["PERSON", 5]),  # 18: malformed labels
+    _span("r11", "ner", "PERSON"),  # 19: malformed labels
+    {k: v for k, v in _rel("r3", "r1").items() if k != "labels"},  # 20: unlabeled
+]
+
+
+def _task(results=None, **extra) -> dict:
+    return {
+        "id": 7,
+        "data": {"content": "Alice said", "doc": "a1", "headline": "H", "extra": 1},
+        "annotations": [
+            {"id": 1, "result": copy.deepcopy(RESULTS) if results is None else results},
+            "not an annotation",
+            {"id": 2, "result": "not a list"},
+        ],
+        **extra,
+    }
+
+
+def test_a_task_is_translated_into_canonical_names_with_where_each_part_was():
+    scheme = replace(FOREIGN, relations={**FOREIGN.relations, "": "target"})
+    prediction = {"result": [_span("p1", "ner", ["Org"]), _span("p2", "ner", ["MISC"])]}
+    out = scheme.translate(_task(predictions=[prediction]), "/3", predictions=True)
+    r = RESULTS
+
+    def canonical(result: dict, control: str, key: str, values: list[str]) -> dict:
+        return {
+            **result,
+            "from_name": control,
+            "to_name": "text",
+            "value": {**result["value"], key: values},
+        }
+
+    kept = [0, 3, 4, 5, 9, 10, 16, 17, 18, 19, 20]
+    assert out.task == {
+        "id": 7,
+        "data": {"text": "Alice said", "article_id": "a1", "title": "H"},
+        "annotations": [
+            {
+                "id": 1,
+                "result": [
+                    canonical(r[0], "entity", "labels", ["PER"]),
+                    canonical(r[3], "claim", "labels", ["CLAIM"]),
+                    canonical(r[4], "stance", "choices", ["FAVOR"]),
+                    {**r[5], "labels": ["claimer"]},
+                    *(r[k] for k in (9, 10, 16, 17, 18, 19)),
+                    {**r[20], "labels": ["target"]},
+                ],
+            },
+            "not an annotation",
+            {"id": 2, "result": "not a list"},
+        ],
+        "predictions": [
+            {"result": [canonical(prediction["result"][0], "entity", "labels", ["ORG"])]}
+        ],
+    }
+    assert out.origin == Origin(
+        "/3",
+        (("text", "content"), ("article_id", "doc"), ("title", "headline")),
+        (tuple(kept), None, None),
+    )
+    assert out.dropped == (
+        ("ner", "MISC", 1),
+        ("sentiment", "Z", 1),
+        ("sentiment", "5", 1),
+        ("sentiment", "", 2),
+    )
+
+
+def test_predictions_are_translated_only_when_asked():
+    task = _task(results=[], predictions=[{"result": [_span("p", "ner", ["Org"])]}])
+    assert FOREIGN.translate(task).task["predictions"] == task["predictions"]
+    bad = _task(results=[], predictions=[{"result": [_span("p", "ner", ["Nope"])]}])
+    with pytest.raises(InvalidDataError) as err:
+        FOREIGN.translate(bad, "/3", predictions=True)
+    (p,) = err.value.problems
+    assert (p.task, p.pointer) == (7, "/3/predictions/0/result/0/value/labels/0")
+
+
+def test_only_renamed_data_keys_make_an_origin():
+    out = FOREIGN.translate(_task(results=[]))
+    assert out.origin == Origin(
+        "", (("text", "content"), ("article_id", "doc"), ("title", "headline")), (None, None, None)
+    )
+    assert out.dropped == ()
+    same = replace(FOREIGN, text_key="text", data={**FOREIGN.data, "article_id": "article_id"})
+    task = {"id": 1, "data": {"text": "t", "article_id": "a", "headline": "H"}, "annotations": []}
+    assert same.translate(task).origin == Origin("", (("title", "headline"),), ())
+    task["data"]["title"] = task["data"].pop("headline")
+    assert replace(same, data={**same.data, "title": "title"}).translate(task).origin is None
+
+
+def _mismatch(scheme: Scheme, task: dict, base: str = "") -> Problem:
+    with pytest.raises(InvalidDataError) as err:
+        scheme.translate(task, base)
+    (p,) = err.value.problems
+    return p
+
+
+FIX = "run `claimwire scheme init` again for the project's current labeling config, or add "
+
+
+@pytest.mark.parametrize(
+    "data,key,what,entry,found",
+    [
+        ({"doc": "a1", "x": 1}, "content", "text key", "text.data_key", "keys 'doc', 'x'"),
+        ({"content": "t"}, "doc", "article id key", "data.article_id", "keys 'content'"),
+        ({}, "content", "text key", "text.data_key", "no keys"),
+    ],
+)
+def test_a_task_without_the_text_or_article_id_key_names_the_entry(data, key, what, entry, found):
+    assert _mismatch(FOREIGN, {"id": 7, "data": data}, "/2") == Problem(
+        f"task data has no {key!r} (the scheme's {what})",
+        task=7,
+        pointer="/2/data",
+        expected=f"a data key {key!r}",
+        found=found,
+        fix=f"set {entry} in m.json to the key your tasks use",
+    )
+
+
+def test_an_unknown_control_or_another_text_tag_names_the_entry_to_add():
+    unknown = _span("r", "topic", ["x"])
+    assert (
+        _mismatch(FOREIGN, {"id": "7", "annotations": [{"result": [unknown]}]})
+        == Problem(
+            "control 'topic' is not in the scheme",
+            task=None,  # not an integer id
+            pointer="/annotations/0/result/0/from_name",
+            expected="a control listed under spans, choices or drop",
+            found="'topic'",
+            fix=FIX + '"topic" under "spans" (a Labels control), "choices" (per-region Choices) '
+            'or "drop" in m.json',
+        )
+    )
+    elsewhere = {**_span("r", "ner", ["PERSON"]), "to_name": "headline"}
+    assert _mismatch(replace(FOREIGN, file=None), {"annotations": [{"result": [elsewhere]}]}) == (
+        Problem(
+            "control 'ner' labels tag 'headline', not the scheme's text tag 'body'",
+            pointer="/annotations/0/result/0/to_name",
+            expected="'body'",
+            found="'headline'",
+            fix=FIX + '"ner" under "drop", or the right text.tag in the scheme file',
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "result,pointer,message,expected,entry",
+    [
+        (
+            _span("r", "ner", ["PERSON", "Animal"]),
+            "/value/labels/1",
+            "label 'Animal' of control 'ner' is not in the scheme",
+            "one of the labels the scheme lists for 'ner': 'PERSON', 'MISC', 'Org'",
+            '"Animal": "<canonical name or drop>" under "spans" > "ner" > "labels"',
+        ),
+        (
+            _choice("r", ["maybe"]),
+            "/value/choices/0",
+            "value 'maybe' of control 'position' is not in the scheme",
+            "one of the values the scheme lists for 'position': 'for', 'skip'",
+            '"maybe": "<canonical name or drop>" under "choices" > "position" > "values"',
+        ),
+        (
+            _rel("a", "b", "cites"),
+            "/labels/0",
+            "relation label 'cites' is not in the scheme",
+            "one of the relation labels the scheme lists: 'said_by', 'about', 'x'",
+            '"cites": "<canonical name or drop>" under "relations"',
+        ),
+        (
+            _rel("a", "b"),
+            "",
+            "relation has no label and the scheme does not say what an unlabeled relation is",
+            "a relation label the scheme maps",
+            '"": "drop" (or "claimer" / "target") under "relations"',
+        ),
+    ],
+)
+def test_a_name_the_scheme_does_not_list_names_the_entry_to_add(
+    result, pointer, message, expected, entry
+):
+    task = {"id": 7, "annotations": [{"result": [result]}]}
+    p = _mismatch(FOREIGN, task, "/5")
+    assert p == Problem(
+        message,
+        task=7,
+        pointer="/5/annotations/0/result/0" + pointer,
+        expected=expected,
+        found="labels []" if not pointer else repr(message.split("'")[1]),
+        fix=FIX + entry + " in m.json",
+    )
+
+
+def test_unlabeled_relations_follow_the_empty_label_entry():
+    task = {"annotations": [{"result": [_rel("a", "b"), {"type": "relation", "from_id": "a"}]}]}
+    drop = replace(FOREIGN, relations={"": DROP})
+    assert drop.translate(task).task["annotations"][0]["result"] == []
+    claimer = replace(FOREIGN, relations={"": "claimer"})
+    assert claimer.translate(task).task["annotations"][0]["result"] == [
+        {**_rel("a", "b"), "labels": ["claimer"]},
+        {"type": "relation", "from_id": "a", "labels": ["claimer"]},
+    ]
+
+
+def test_pointers_into_a_translated_task_lead_back_to_the_export_as_written():
+    origin = Origin("/3", (("text", "content"), ("article_id", "a/b~c")), ((0, 2, 5), None))
+    cases = {
+        "/3": "/3",
+        "/4/data/text": "/4/data/text",
+        "/30/data/text": "/30/data/text",
+        "/3/data": "/3/data",
+        "/3/data/text": "/3/data/content",
+        "/3/data/article_id/x": "/3/data/a~1b~0c/x",
+        "/3/data/title": "/3/data/title",
+        "/3/annotations/0/result": "/3/annotations/0/result",
+        "/3/annotations/0/result/1": "/3/annotations/0/result/2",
+        "/3/annotations/0/result/2/value/start": "/3/annotations/0/result/5/value/start",
+        "/3/annotations/0/result/3": "/3/annotations/0/result/3",
+        "/3/annotations/1/result/0": "/3/annotations/1/result/0",
+        "/3/annotations/2/result/0": "/3/annotations/2/result/0",
+        "/3/annotations/x/result/1": "/3/annotations/x/result/1",
+        "/3/annotations/0/result/y": "/3/annotations/0/result/y",
+        "/3/predictions/0/result/1": "/3/predictions/0/result/1",
+        "/3/annotations/0/value/1/x": "/3/annotations/0/value/1/x",
+    }
+    assert {p: origin.pointer(p) for p in cases} == cases
+
+
+def _mapping_doc() -> dict:
+    return copy.deepcopy(draft_scheme(FOREIGN_INIT_CONFIG, "foreign.xml").document)
+
+
+def test_a_mapping_file_lists_each_control_in_one_section():
+    doc = _mapping_doc()
+    doc["drop"]["label"] = "twice"
+    with pytest.raises(InvalidDataError) as err:
+        Scheme.from_json(doc, "scheme.json")
+    assert err.value.problems == [
+        Problem(
+            "control 'label' is listed in both 'spans' and 'drop'",
+            file="scheme.json",
+            pointer="/drop/label",
+            fix="keep it in one section: spans (Labels), choices (per-region Choices) or drop",
+        )
+    ]
+
+
+def test_schema_problems_of_a_mapping_file_say_how_to_fix_it():
+    doc = _mapping_doc()
+    doc["text"] = 5
+    with pytest.raises(InvalidDataError) as err:
+        Scheme.from_json(doc, "scheme.json")
+    assert {(p.file, p.pointer, p.fix) for p in err.value.problems} == {
+        (
+            "scheme.json",
+            "/text",
+            "correct the mapping file, or write one with `claimwire scheme init`",
+        )
+    }
+
+
+def test_a_mapping_file_without_drop_or_defaults_is_read():
+    doc = _mapping_doc()
+    del doc["drop"], doc["defaults"]
+    doc["data"]["title"] = {"key": "headline", "comment": "c"}
+    doc["data"]["url"] = None
+    scheme = Scheme.from_json(doc, "scheme.json")
+    assert (scheme.drop, scheme.defaults, scheme.file) == ({}, None, "scheme.json")
+    assert (scheme.data["title"], scheme.data["url"]) == ("headline", None)
