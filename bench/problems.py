@@ -75,20 +75,37 @@ def main() -> int:
         t_clean, _ = best([*validate, str(clean)], args.runs)
         t_bad, run = best([*validate, str(bad)], args.runs)
         problems = sum(1 for line in run.stdout.splitlines() if ": an AUTHOR claim has" in line)
-        print(f"validate: clean {t_clean:.2f} s, {problems} problems {t_bad:.2f} s, "
-              f"ratio {t_bad / t_clean:.2f}")
+        print(
+            f"validate: clean {t_clean:.2f} s, {problems} problems {t_bad:.2f} s, "
+            f"ratio {t_bad / t_clean:.2f}"
+        )
 
         def build(path: Path, *extra: str) -> list[str]:
             out = root / "dist"
             shutil.rmtree(out, ignore_errors=True)
-            return [*claimwire, "build", "--articles", str(articles), "--annotations",
-                    str(path), "--out", str(out), "--jobs", "1", "--version", "9.0.0", *extra]
+            return [
+                *claimwire,
+                "build",
+                "--articles",
+                str(articles),
+                "--annotations",
+                str(path),
+                "--out",
+                str(out),
+                "--jobs",
+                "1",
+                "--version",
+                "9.0.0",
+                *extra,
+            ]
 
         b_clean, _ = best(build(clean), args.runs)
         b_bad, run = best(build(bad, "--on-invalid", "quarantine"), args.runs)
         units = sum(1 for _ in (root / "dist" / "claimwire-9.0.0" / "quarantine.jsonl").open())
-        print(f"build: clean {b_clean:.2f} s, quarantine of {units} units {b_bad:.2f} s, "
-              f"ratio {b_bad / b_clean:.2f}")
+        print(
+            f"build: clean {b_clean:.2f} s, quarantine of {units} units {b_bad:.2f} s, "
+            f"ratio {b_bad / b_clean:.2f}"
+        )
         print(f"validate/clean={t_bad / t_clean:.2f} quarantine_build/clean={b_bad / b_clean:.2f}")
     return 0
 
