@@ -359,6 +359,10 @@ def test_problems_of_other_kinds_list_the_rule_parameters():
         _expected("falseSchema", {}, ["a", "b"], "n") == "falseSchema (schema/n.schema.json#/a/b)"
     )
     assert (
+        _expected("range", {"minimum": 1, "maximum": 3}, [], "n")
+        == "range minimum=1, maximum=3 (schema/n.schema.json#)"
+    )
+    assert (
         _expected("type", {"types": ["integer", "null"]}, [], "n")
         == "type integer or null (schema/n.schema.json#)"
     )
@@ -392,6 +396,9 @@ def test_validate_instance_raises_every_problem_located():
     ]
     assert [p.pointer for p in err.value.problems] == ["/S/drop_lines/0", "/S/drop_lines/1"]
     validate_instance("sources", {"S": {}})  # valid: nothing raised
+    with pytest.raises(InvalidDataError) as err:
+        validate_instance("sources", bad, "/7")
+    assert [p.pointer for p in err.value.problems] == ["/7/S/drop_lines/0", "/7/S/drop_lines/1"]
 
 
 def test_a_value_nested_too_deep_to_validate_is_one_problem_at_its_root():

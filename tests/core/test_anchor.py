@@ -148,3 +148,21 @@ def test_what_is_not_a_span_is_kept_as_it_is():
     assert both is not None and both.carried == 3
     assert both.task.annotations == (odd, *anchored.task.annotations)
     assert both.task.annotations[1]["result"][-1] == "junk"
+
+
+def test_kept_lines_are_matched_in_order_past_a_repeated_line():
+    raw = "Title\nRepeat\nKeep\nRepeat\n"
+    s = raw.rindex("Repeat")
+    value = {"start": s, "end": s + 6, "text": "Repeat", "labels": ["PER"]}
+    result = {"id": "x", "type": "labels", "from_name": "entity", "to_name": "text"}
+    anchored = reanchor(task(raw, [{**result, "value": value}]), "Keep\n\nRepeat")
+    assert anchored is not None and anchored.lost == ()
+    assert anchored.task.annotations[0]["result"][0]["value"] == {**value, "start": 6, "end": 12}
+
+
+def test_a_character_removed_right_after_a_kept_block_is_gone():
+    anchored = reanchor(task("AB#CD", [span("x", "AB#CD", "#")]), "ABCD")
+    assert anchored is not None
+    assert anchored.lost == (
+        Lost(0, 0, "x", "the span starts or ends in text the cleaner removed"),
+    )

@@ -238,3 +238,20 @@ def _loading_problems(root: Path) -> list[Problem]:
     with pytest.raises(InvalidDataError) as err:
         verify(root)
     return err.value.problems
+
+
+def test_every_split_that_loads_is_reported(copy: Path, monkeypatch) -> None:
+    load = datasets.load_dataset
+
+    def twice(path: str, config: str) -> datasets.DatasetDict:
+        ds = load(path, config)
+        ds["test"] = ds["train"]  # as if the card listed only train
+        return ds
+
+    monkeypatch.setattr(datasets, "load_dataset", twice)
+    assert verify(copy)[1:] == [
+        "load_dataset documents: train=1, test=1",
+        "load_dataset entities: train=23, test=23",
+        "load_dataset claims: train=23, test=23",
+        "load_dataset stance: train=25, test=25",
+    ]
