@@ -16,6 +16,7 @@ from support.helpers import seed_inputs
 from builder.cli.main import main
 from builder.contracts.features import features
 from builder.contracts.schemas import load_schema, reference_validator
+from builder.core import adjudicate as adjudicate_module
 from builder.core.adjudicate import Policy, Version, adjudicate, needs_review, recency, voters
 from builder.core.merge import MergeStats, merge, pseudonym, versions
 from builder.errors import InvalidDataError, Problem, UsageError
@@ -383,6 +384,9 @@ def test_a_bad_policy_names_what_is_wrong(text: str, found: str):
         fix="e.g. ground_truth,majority,most_recent (the default) or ground_truth,most_recent",
     )
     assert _problem("majority,majority").found == "majority,majority"
+    with pytest.raises(UsageError) as err:
+        Policy.parse("vote")
+    assert err.value.problems[0].message == "bad adjudication policy 'vote' (from --adjudication)"
 
 
 def test_most_recent_is_appended_once_where_it_is_missing():
@@ -395,6 +399,7 @@ def test_most_recent_is_appended_once_where_it_is_missing():
 
 
 def test_the_policy_from_the_environment_is_parsed_once_per_value(monkeypatch):
+    monkeypatch.setattr(adjudicate_module, "_from_env", {})  # whatever earlier tests cached
     monkeypatch.delenv("CLAIMWIRE_ADJUDICATION", raising=False)
     assert Policy.from_env() == Policy() == Policy(("ground_truth", "majority", "most_recent"))
     monkeypatch.setenv("CLAIMWIRE_ADJUDICATION", " majority ")
