@@ -23,9 +23,11 @@ from builder.contracts.schemas import load_schema, reference_validator
 from builder.contracts.scheme import (
     DEFAULTS_COMMENT,
     DROP,
+    Decision,
     Origin,
     Scheme,
     draft_scheme,
+    load_scheme,
     spelling,
 )
 from builder.errors import InvalidDataError, Problem
@@ -643,3 +645,188 @@ def test_a_mapping_file_without_drop_or_defaults_is_read():
     scheme = Scheme.from_json(doc, "scheme.json")
     assert (scheme.drop, scheme.defaults, scheme.file) == ({}, None, "scheme.json")
     assert (scheme.data["title"], scheme.data["url"]) == ("headline", None)
+
+
+# --- drafting, exactly: every branch of one config, and the document and decisions it gives
+
+WIRE_CONFIG = """\
+<View>
+  <Text name="body" value="$content"/>
+  <Text name="headline" value="$headline"/>
+  <Text name="empty"/>
+  <Header value="$doc_id"/>
+  <Header value="$content"/>
+  <Header name="hd" value="Read this"/>
+  <Labels name="ner" toName="body, headline">
+    <Label value="Person"/><Label value="Animal"/><Label value=" MISC "/>
+    <Label value="Check-worthy claim" alias="CW"/><Label value=""/><Label value="Link"/>
+  </Labels>
+  <Labels name="h" toName="caption"><Label value="PER"/></Labels>
+  <Relations><Relation value="said_by"/><Relation value="cites"/><Relation/></Relations>
+  <Choices name="Stance" toName="body" perRegion="TRUE">
+    <Header value="Pick one"/><Choice value="Pro"/><Choice value="maybe" alias="M"/>
+  </Choices>
+  <Choices name="confidence" toName="body" perRegion="true"><Choice value="high"/></Choices>
+  <Choices name="topic" toName="body"><Choice value="x"/></Choices>
+  <TextArea name="notes" toName="body"/>
+</View>
+"""
+
+NOT_ENTITY = "not a known spelling of PER, ORG, GPE, LOC, NORP, EVENT or CLAIM"
+NOT_STANCE = "not a known spelling of FAVOR, AGAINST, NEUTRAL"
+OTHER_TEXT = (
+    "the config has other Text tags (headline); 'body' holds the most Labels controls: change it "
+    "if the article is another"
+)
+NOT_ROLE = (
+    "per-region Choices not recognised as stance, attribution or portrayal: to keep it, move it "
+    'under "choices" with a role and its values'
+)
+NOT_RELATION = "not a known spelling of claimer or target"
+
+
+def test_a_draft_lists_every_decision_with_its_reason():
+    draft = draft_scheme(
+        WIRE_CONFIG, "p.xml", data_keys=("link", "doc_id", "sha256"), project="Wire"
+    )
+    drop = {
+        "h": "Labels on caption, not on the article text (body)",
+        "confidence": NOT_ROLE,
+        "topic": "document-level Choices (not perRegion): no place in the scheme",
+        "notes": "TextArea control: no place in the scheme",
+    }
+    assert draft.document == {
+        "$schema": "https://claimwire.github.io/schema/scheme.schema.json",
+        "comment": "drafted by `claimwire scheme init` from p.xml. Every control, label, choice "
+        "value and relation label the exports use must be listed: mapped to a canonical name or "
+        '"drop".',
+        "text": {"tag": "body", "data_key": "content", "comment": OTHER_TEXT},
+        "data": {
+            "article_id": "doc_id",
+            "text_sha256": "sha256",
+            "title": "headline",
+            "url": "link",
+            "published": "published",
+            "source": "source",
+            "comment": ASSUMED_KEYS,
+        },
+        "defaults": {"comment": DEFAULTS_COMMENT, "source": "Wire", "language": "en"},
+        "spans": {
+            "ner": {
+                "labels": {
+                    "Person": "PER",
+                    "Animal": {"to": "drop", "comment": NOT_ENTITY},
+                    " MISC ": {"to": "drop", "comment": "MISC has no canonical entity type"},
+                    "Check-worthy claim": "CLAIM",
+                    "CW": "CLAIM",
+                    "Link": {"to": "drop", "comment": NOT_ENTITY},
+                }
+            }
+        },
+        "choices": {
+            "Stance": {
+                "role": "stance",
+                "values": {
+                    "Pro": "FAVOR",
+                    "maybe": {"to": "drop", "comment": NOT_STANCE},
+                    "M": {"to": "drop", "comment": NOT_STANCE},
+                },
+            }
+        },
+        "relations": {
+            "said_by": "claimer",
+            "cites": {"to": "drop", "comment": NOT_RELATION},
+        },
+        "drop": drop,
+    }
+    assert draft.decisions == (
+        Decision("text", "body", "$content", "text", OTHER_TEXT),
+        Decision("data", "", "$doc_id", "article_id"),
+        Decision("data", "", "$sha256", "text_sha256"),
+        Decision("data", "", "$headline", "title"),
+        Decision("data", "", "$link", "url"),
+        Decision("label", "ner", "Person", "PER"),
+        Decision("label", "ner", "Animal", DROP, NOT_ENTITY),
+        Decision("label", "ner", " MISC ", DROP, "MISC has no canonical entity type"),
+        Decision("label", "ner", "Check-worthy claim", "CLAIM"),
+        Decision("label", "ner", "CW", "CLAIM"),
+        Decision("label", "ner", "Link", DROP, NOT_ENTITY),
+        Decision("control", "h", "", DROP, drop["h"]),
+        Decision("choice", "Stance", "Pro", "FAVOR"),
+        Decision("choice", "Stance", "maybe", DROP, NOT_STANCE),
+        Decision("choice", "Stance", "M", DROP, NOT_STANCE),
+        Decision("control", "confidence", "", DROP, NOT_ROLE),
+        Decision("control", "topic", "", DROP, drop["topic"]),
+        Decision("control", "notes", "", DROP, drop["notes"]),
+        Decision("relation", "", "said_by", "claimer"),
+        Decision("relation", "", "cites", DROP, NOT_RELATION),
+    )
+
+
+def test_the_text_tag_is_the_one_most_labels_controls_read():
+    xml = """<View><Text name="a" value="$x"/><Text name="b" value="$y"/>
+      <Labels name="l" toName="b"><Label value="PER"/></Labels></View>"""
+    draft = draft_scheme(xml)
+    assert draft.document["text"]["tag"] == "b"
+    assert draft.document["comment"].startswith(
+        "drafted by `claimwire scheme init` from <labeling config>. "
+    )
+
+
+def test_relations_without_labels_are_dropped_with_the_reason():
+    xml = '<View><Text name="t" value="$x"/><Relations/></View>'
+    why = "the config's relations have no labels: claimer and target cannot be told apart"
+    draft = draft_scheme(xml)
+    assert draft.document["relations"] == {"": {"to": "drop", "comment": why}}
+    assert draft.decisions[-1] == Decision("relation", "", "(no label)", DROP, why)
+    assert draft_scheme('<View><Text name="t" value="$x"/></View>').document["relations"] == {}
+
+
+def test_a_config_that_cannot_be_drafted_is_named():
+    with pytest.raises(InvalidDataError) as err:
+        draft_scheme('<View><Image name="i" value="$img"/></View>', "p.xml")
+    assert err.value.problems == [
+        Problem(
+            "the labeling config has no Text tag reading a data key",
+            file="p.xml",
+            expected='<Text name="..." value="$..."/>',
+            fix="claimwire reads spans drawn on text: a project without a Text tag cannot be "
+            "mapped",
+        )
+    ]
+    with pytest.raises(InvalidDataError) as err:
+        draft_scheme("<View>", "p.xml")
+    (p,) = err.value.problems
+    assert p.file == "p.xml" and p.message.startswith(
+        "labeling config is not safe, well-formed XML"
+    )
+
+
+def test_spellings_lose_separators_at_both_ends():
+    assert spelling("_Said by_") == spelling("-said-by ") == "said_by"
+
+
+def test_a_mapping_file_that_cannot_be_read_is_named(tmp_path):
+    missing = tmp_path / "scheme.json"
+    with pytest.raises(InvalidDataError) as err:
+        load_scheme(missing)
+    assert err.value.problems == [
+        Problem(
+            "cannot read the scheme mapping: No such file or directory",
+            file=str(missing),
+            fix=f"write one with `claimwire scheme init` --from CONFIG.xml --out {missing}",
+        )
+    ]
+    missing.write_text("{")
+    with pytest.raises(InvalidDataError) as err:
+        load_scheme(missing)
+    (p,) = err.value.problems
+    assert (p.file, p.fix) == (str(missing), None)
+    assert p.message.startswith("the scheme mapping is not JSON: ")
+
+
+def test_a_relation_label_of_a_scheme_without_relations_lists_none():
+    task = {"annotations": [{"result": [{"type": "relation", "labels": ["cites"]}]}]}
+    with pytest.raises(InvalidDataError) as err:
+        replace(FOREIGN, relations={}).translate(task)
+    assert err.value.problems[0].expected == "one of the relation labels the scheme lists: none"
