@@ -86,10 +86,13 @@ def test_pseudonyms_take_the_id_else_the_email_whatever_the_case():
     assert pseudonym({"id": 3, "email": "x@y"}, salt="s") == pseudonym(3, salt="s")
 
 
-def test_the_pseudonym_cache_stays_bounded():
-    for k in range(5000):
+def test_the_pseudonym_cache_stays_bounded(monkeypatch):
+    monkeypatch.setattr(merge_module, "_pseudonyms", {})
+    for k in range(4096):
         pseudonym(f"user-{k}", salt="bounded")
-    assert 0 < len(merge_module._pseudonyms) <= 4096
+    assert len(merge_module._pseudonyms) == 4096
+    pseudonym("one more", salt="bounded")  # a full cache is emptied first
+    assert len(merge_module._pseudonyms) == 1
 
 
 def test_stats_add_up():
@@ -144,16 +147,33 @@ def test_span_offsets_that_do_not_match_say_what_is_there(s, e, recorded, found)
 def test_a_bad_or_duplicated_span_does_not_hide_the_regions_after_it():
     results = claim_results(CLEAN)
     results[0]["value"]["start"] = 1
-    assert [p.message for p in _problems(results)] == ["span offsets do not match the span text"]
+    results[1]["value"]["start"] = 31
+    assert [p.pointer for p in _problems(results)] == [
+        "/0/annotations/0/result/0/value",
+        "/0/annotations/0/result/1/value",
+    ]
     twin = span("e2", CLEAN, "Bob Jones")
-    assert _problems([claim_results(CLEAN)[0], twin, *claim_results(CLEAN)[1:]]) == [
+    late = span("e3", CLEAN, "taxes")
+    late["value"].update(start=16, end=21)
+    assert _problems([claim_results(CLEAN)[0], twin, *claim_results(CLEAN)[1:], late]) == [
         Problem(
             "two regions share this id",
             pointer="/0/annotations/0/result/2/id",
             found="'e2'",
             fix="export again; if it persists, delete one of the regions in Label Studio",
             **WHERE,
-        )
+        ),
+        replace(_offsets(16, 21, "taxes", "' taxe'"), pointer="/0/annotations/0/result/8/value"),
+    ]
+
+
+def test_every_relation_between_two_entities_is_named():
+    results = claim_results(CLEAN)
+    wrong = {"type": "relation", "from_id": "e1", "to_id": "e2", "labels": ["target"]}
+    problems = _problems([*results, wrong, {**wrong, "from_id": "e2", "to_id": "e1"}])
+    assert [(p.message, p.pointer, p.found) for p in problems] == [
+        ("a relation links a claim and an entity", f"/0/annotations/0/result/{j}", found)
+        for j, found in ((7, "entity -> entity"), (8, "entity -> entity"))
     ]
 
 
@@ -211,7 +231,8 @@ def test_skipped_annotations_are_counted_in_the_stats():
     skipped = {"id": 9, "completed_by": 3, "result": [], "was_cancelled": True}
     stats = MergeStats(cancelled=3)
     one = task(CLEAN, claim_results(CLEAN))
-    merge(DRIFT_ARTICLE, replace(one, annotations=(*one.annotations, skipped, skipped)), stats)
+    plain = {k: v for k, v in one.annotations[0].items() if k != "was_cancelled"}
+    merge(DRIFT_ARTICLE, replace(one, annotations=(plain, skipped, skipped)), stats)
     assert stats.cancelled == 5
 
 
@@ -314,3 +335,27 @@ def test_a_task_about_another_text_shows_both_around_the_first_difference(other,
         "task with `claimwire ls tasks` and carry the annotation over, or restore the article",
         **WHERE,
     )
+
+
+def test_slips_are_set_aside_round_by_round_in_the_order_they_are_found():
+    """Round 1: e1's offsets, c2 (two problems, one unit), c3; round 2: c1, which lost its
+    claimer with e1."""
+    c2 = span("c2", CLEAN, "denied it", "claim", "CLAIM")
+    c3 = span("c3", CLEAN, "said", "claim", "CLAIM")
+    results = [
+        *claim_results(CLEAN),
+        c2,
+        choice("c2", "attribution", "REPORTED", c2),  # no stance, no claimer
+        c3,
+        choice("c3", "stance", "NEUTRAL", c3),  # no attribution
+    ]
+    results[0]["value"]["start"] = 1
+    held: list[Quarantined] = []
+    doc = merge(DRIFT_ARTICLE, task(CLEAN, results), quarantine=held)
+    assert doc is not None and doc.claims == ()
+    assert [(q.rule, q.pointer) for q in held] == [
+        ("span offsets do not match the span text", "/0/annotations/0/result/0/value"),
+        ("claim has no stance", "/0/annotations/0/result/7"),
+        ("claim has no attribution", "/0/annotations/0/result/9"),
+        ("a REPORTED claim needs a claimer relation", "/0/annotations/0/result/2"),
+    ]
