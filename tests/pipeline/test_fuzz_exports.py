@@ -457,6 +457,12 @@ def test_mutated_article_metadata_builds_or_fails_typed(request) -> None:
     _report(request.config, "article metadata", chosen)
 
 
+def _listed(spec: dict[str, Any], key: str) -> bool:
+    """Whether ``spec[key]`` is a non-empty list (an earlier mutation may have made it a dict,
+    which hypothesis cannot sample from reproducibly)."""
+    return isinstance(spec.get(key), list) and bool(spec[key])
+
+
 @st.composite
 def mutated_spec(draw: st.DrawFn) -> tuple[str, bytes]:
     spec: Any = copy.deepcopy(SPEC)
@@ -474,17 +480,17 @@ def mutated_spec(draw: st.DrawFn) -> tuple[str, bytes]:
                 node.pop(draw(st.sampled_from(sorted(node, key=str))))
         elif kind == "wrong-type":
             spec = _set(spec, draw(st.sampled_from([p for p, _ in nodes])), draw(WRONG))
-        elif kind == "occurrence" and isinstance(spec, dict) and spec.get("claims"):
+        elif kind == "occurrence" and isinstance(spec, dict) and _listed(spec, "claims"):
             claim = draw(st.sampled_from(spec["claims"]))
             if isinstance(claim, dict):
                 claim["occurrence"] = draw(st.one_of(st.integers(-3, 5), WRONG))
-        elif kind == "label" and isinstance(spec, dict) and spec.get("entities"):
+        elif kind == "label" and isinstance(spec, dict) and _listed(spec, "entities"):
             ent = draw(st.sampled_from(spec["entities"]))
             if isinstance(ent, dict):
                 ent[draw(st.sampled_from(["label", "portrayal", "text"]))] = draw(ODD_STRINGS)
         elif kind == "list":
             spec = [spec, copy.deepcopy(spec)] if draw(st.booleans()) else [spec, 7]
-        elif kind == "claimer" and isinstance(spec, dict) and spec.get("claims"):
+        elif kind == "claimer" and isinstance(spec, dict) and _listed(spec, "claims"):
             claim = draw(st.sampled_from(spec["claims"]))
             if isinstance(claim, dict):
                 claim[draw(st.sampled_from(["claimer", "targets", "stance", "attribution"]))] = (
