@@ -660,8 +660,9 @@ WIRE_CONFIG = """\
   <Labels name="ner" toName="body, headline">
     <Label value="Person"/><Label value="Animal"/><Label value=" MISC "/>
     <Label value="Check-worthy claim" alias="CW"/><Label value=""/><Label value="Link"/>
+    <Header value="Mark the people"/>
   </Labels>
-  <Labels name="h" toName="caption"><Label value="PER"/></Labels>
+  <Labels name="h" toName="caption, side"><Label value="PER"/></Labels>
   <Relations><Relation value="said_by"/><Relation value="cites"/><Relation/></Relations>
   <Choices name="Stance" toName="body" perRegion="TRUE">
     <Header value="Pick one"/><Choice value="Pro"/><Choice value="maybe" alias="M"/>
@@ -690,7 +691,7 @@ def test_a_draft_lists_every_decision_with_its_reason():
         WIRE_CONFIG, "p.xml", data_keys=("link", "doc_id", "sha256"), project="Wire"
     )
     drop = {
-        "h": "Labels on caption, not on the article text (body)",
+        "h": "Labels on caption, side, not on the article text (body)",
         "confidence": NOT_ROLE,
         "topic": "document-level Choices (not perRegion): no place in the scheme",
         "notes": "TextArea control: no place in the scheme",
@@ -765,12 +766,38 @@ def test_a_draft_lists_every_decision_with_its_reason():
 
 def test_the_text_tag_is_the_one_most_labels_controls_read():
     xml = """<View><Text name="a" value="$x"/><Text name="b" value="$y"/>
-      <Labels name="l" toName="b"><Label value="PER"/></Labels></View>"""
+      <Text name="c" value="$z"/><Labels name="l" toName="a"><Label value="PER"/></Labels>
+      <Labels name="m" toName="b, c"><Label value="PER"/></Labels>
+      <Labels name="n" toName="b"><Label value="PER"/></Labels></View>"""
     draft = draft_scheme(xml)
-    assert draft.document["text"]["tag"] == "b"
+    assert draft.document["text"] == {
+        "tag": "b",
+        "data_key": "y",
+        "comment": "the config has other Text tags (a, c); 'b' holds the most Labels controls: "
+        "change it if the article is another",
+    }
     assert draft.document["comment"].startswith(
         "drafted by `claimwire scheme init` from <labeling config>. "
     )
+    one = draft_scheme('<View><Text name="t" value="$x"/></View>')
+    assert one.document["text"] == {"tag": "t", "data_key": "x"}
+    assert one.decisions[0] == Decision("text", "t", "$x", "text", "")
+
+
+def test_data_keys_come_from_the_config_variables_only():
+    xml = """<View><Text name="t" value="$x"/><Header name="hd" value="Xpubdate"/>
+      <Header value="$when_published"/><Header value="$date"/></View>"""
+    data = draft_scheme(xml).document["data"]
+    assert (data["published"], data["title"]) == ("date", "title")
+
+
+def test_a_control_name_used_twice_is_named_in_the_config():
+    xml = """<View><Text name="t" value="$x"/><Labels name="x" toName="t">
+      <Label value="PER"/></Labels><TextArea name="x" toName="t"/></View>"""
+    with pytest.raises(InvalidDataError) as err:
+        draft_scheme(xml, "p.xml")
+    (p,) = err.value.problems
+    assert (p.file, p.pointer) == ("p.xml", "/drop/x")
 
 
 def test_relations_without_labels_are_dropped_with_the_reason():
