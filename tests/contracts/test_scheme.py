@@ -779,6 +779,9 @@ def test_the_text_tag_is_the_one_most_labels_controls_read():
     assert draft.document["comment"].startswith(
         "drafted by `claimwire scheme init` from <labeling config>. "
     )
+    unlabelled_first = """<View><Text name="a" value="$x"/><Text name="b" value="$y"/>
+      <Labels name="l" toName="b"><Label value="PER"/></Labels></View>"""
+    assert draft_scheme(unlabelled_first).document["text"]["tag"] == "b"
     one = draft_scheme('<View><Text name="t" value="$x"/></View>')
     assert one.document["text"] == {"tag": "t", "data_key": "x"}
     assert one.decisions[0] == Decision("text", "t", "$x", "text", "")
