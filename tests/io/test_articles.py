@@ -336,3 +336,20 @@ def test_the_first_line_follows_nothing():
     assert [v for _, _, v in clean_lines("first\nsecond", rules)] == ["keep", "keep"]
     assert [v for _, _, v in clean_lines("X\n\nsecond", rules)] == ["keep", "blank", "drop after X"]
     assert clean("X\n\nsecond", rules) == "X"
+
+
+def test_files_are_opened_in_binary_mode_where_the_platform_has_one(tmp_path: Path, monkeypatch):
+    """POSIX has no O_BINARY (reading is binary there anyway); Windows has one and needs it, or
+    CRLF would become LF before the offsets are counted."""
+    _folder(tmp_path)
+    flags: list[int] = []
+    real_open = os.open
+
+    def spy(path, flag, *args):
+        flags.append(flag)
+        return real_open(path, os.O_RDONLY, *args)
+
+    monkeypatch.setattr(os, "O_BINARY", 0x8000, raising=False)
+    monkeypatch.setattr(os, "open", spy)
+    list(read_articles(tmp_path))
+    assert flags and set(flags) == {os.O_RDONLY | 0x8000}
