@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         equivalent = [k for k in survivors if k in listed]
         unlisted += [k for k in survivors if k not in listed]
         not_run = sum(1 for c in codes.values() if c is None)
+        if not_run == total:  # MUTATE selected other modules
+            print(f"| `{module}` | {total} | | | | {not_run} | not run | not run |")
+            continue
         score = killed / total if total else 1.0
         without = killed / (total - len(equivalent)) if total > len(equivalent) else 1.0
         print(
