@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE))
 from run import best_of  # noqa: E402
 
 from builder.contracts.features import CONFIGS  # noqa: E402
-from builder.contracts.schemas import fast_check, validate_instance  # noqa: E402
+from builder.contracts.schemas import fast_check  # noqa: E402
 from builder.core.merge import merge  # noqa: E402
 from builder.core.splits import SplitSpec  # noqa: E402
 from builder.core.views import Views  # noqa: E402
@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             lambda: [merge(a, t) for a, t in zip(arts, tasks, strict=True)],
         ),
         (
-            "documents row + schema",
-            lambda: [validate_instance("documents", d.to_row()) for d in docs],
+            "documents row",
+            lambda: [d.to_row() for d in docs],
         ),
         # Sentences, tokens and tags of a batch at once, then the tables from them.
         ("task views: sentences, tokens, tags", make_views),

@@ -1,5 +1,11 @@
-"""Verify a release folder: checksums, no extra or missing files, split sizes, and that every
-config loads with ``datasets.load_dataset`` offline (``datasets`` is imported only for that)."""
+"""Verify a release folder: checksums, no extra or missing files, every ``documents`` row against
+``schema/documents.schema.json``, split sizes, and that every config loads with
+``datasets.load_dataset`` offline (``datasets`` is imported only for that).
+
+The build does not validate the rows it writes one by one: they are made by one function
+(:meth:`builder.records.Document.to_row`) from checked inputs, and every release is verified
+here, row by row (``make build`` runs ``claimwire verify`` after the build; the tests verify
+every release they build, the fuzz tests among them)."""
 
 from __future__ import annotations
 
@@ -10,10 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
+import pyarrow.parquet as pq
 import yaml
 
 from ..contracts.features import features
-from ..errors import InvalidDataError, Problem
+from ..contracts.schemas import fast_check, validate_instance
+from ..errors import ClaimwireError, InvalidDataError, Problem
 from .writer import CHECKSUMS, SELF_DIGEST, sha256_file
 
 
@@ -85,9 +93,43 @@ def verify(root: Path, load: bool = True) -> list[str]:
     if problems:
         # every problem above names its file (relative to the release)
         raise InvalidDataError([replace(p, file=str(root / cast(str, p.file))) for p in problems])
+    report.append(f"documents rows: {_check_rows(root, sorted(recorded))} valid")
     if load:
         report.extend(_load_all(root))
     return report
+
+
+def _check_rows(root: Path, files: list[str]) -> int:
+    """Check every row of the ``documents`` config against its JSON Schema; the first invalid
+    row is an error naming its file, its row number (the pointer's first part) and its article.
+    Returns the number of rows checked."""
+    is_valid = fast_check("documents")
+    n = 0
+    for rel in files:
+        if not (rel.startswith("data/documents/") and rel.endswith(".parquet")):
+            continue
+        row_number = 0
+        for batch in pq.ParquetFile(root / rel).iter_batches():
+            for row in batch.to_pylist():
+                if not is_valid(row):
+                    try:
+                        validate_instance(
+                            "documents",
+                            row,
+                            base=f"/{row_number}",
+                            file=str(root / rel),
+                            article=row.get("id"),
+                        )
+                    except ClaimwireError as exc:
+                        raise InvalidDataError(
+                            [
+                                replace(p, fix="rebuild the release; do not edit its files")
+                                for p in exc.problems
+                            ]
+                        ) from None
+                row_number += 1
+            n += batch.num_rows
+    return n
 
 
 def _load_all(root: Path) -> list[str]:

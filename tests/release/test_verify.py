@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
 import pytest
 from support.helpers import workspace
 
@@ -37,7 +38,10 @@ def copy(release: Path, tmp_path: Path) -> Path:
     target = tmp_path / f"claimwire-{DATASET_VERSION}"
     shutil.copytree(release, target)
     files = [p for p in target.rglob("*") if p.is_file() and p.name != "checksums.tsv"]
-    assert verify(target, load=False) == [f"checksums: {len(files)} files checked"]
+    assert verify(target, load=False) == [
+        f"checksums: {len(files)} files checked",
+        "documents rows: 1 valid",
+    ]
     return target
 
 
@@ -137,7 +141,7 @@ def test_a_checksums_tsv_without_its_digest_line_is_read(tmp_path: Path) -> None
 def test_a_release_from_before_the_digest_line_verifies(copy: Path) -> None:
     path = copy / "checksums.tsv"
     path.write_bytes(path.read_bytes().rstrip(b"\n").rpartition(b"\n")[0] + b"\n")
-    assert verify(copy, load=False) == ["checksums: 8 files checked"]
+    assert verify(copy, load=False) == ["checksums: 8 files checked", "documents rows: 1 valid"]
 
 
 @pytest.mark.parametrize(
@@ -175,6 +179,7 @@ def test_the_digest_line_covers_every_line_above_it(copy: Path) -> None:
 
 LOADED = [
     "checksums: 8 files checked",
+    "documents rows: 1 valid",
     "load_dataset documents: train=1",
     "load_dataset entities: train=23",
     "load_dataset claims: train=23",
@@ -249,9 +254,27 @@ def test_every_split_that_loads_is_reported(copy: Path, monkeypatch) -> None:
         return ds
 
     monkeypatch.setattr(datasets, "load_dataset", twice)
-    assert verify(copy)[1:] == [
+    assert verify(copy)[2:] == [
         "load_dataset documents: train=1, test=1",
         "load_dataset entities: train=23, test=23",
         "load_dataset claims: train=23, test=23",
         "load_dataset stance: train=25, test=25",
     ]
+
+
+def test_a_documents_row_that_breaks_its_schema_is_named(copy: Path) -> None:
+    """The build does not check its rows one by one; verify checks every row of a release."""
+    import pyarrow.parquet as pq
+
+    path = copy / DOCUMENTS
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    rows[0]["claims"][3]["text"] = ""  # a span text is never empty
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    write_checksums(copy)
+    (problem,) = _problems(copy)
+    assert problem.file == str(path)
+    assert problem.article == rows[0]["id"]
+    assert problem.pointer == "/0/claims/3/text"
+    assert problem.fix == "rebuild the release; do not edit its files"
+    assert "minLength" in (problem.expected or "")
