@@ -2,10 +2,12 @@
 the mapping file's own contract."""
 
 import copy
+import json
 from dataclasses import replace
 
 import pytest
 from support.foreign import FOREIGN_CONFIG
+from support.helpers import seed_export
 
 from builder.contracts.labels import (
     ATTRIBUTIONS,
@@ -23,8 +25,8 @@ from builder.contracts.schemas import load_schema, reference_validator
 from builder.contracts.scheme import (
     DEFAULTS_COMMENT,
     DROP,
-    Declared,
     Decision,
+    Declared,
     Origin,
     Scheme,
     draft_scheme,
@@ -867,10 +869,6 @@ def test_a_relation_label_of_a_scheme_without_relations_lists_none():
 
 
 def _seed_task() -> dict:
-    import json
-
-    from support.helpers import seed_export
-
     (task,) = json.loads(seed_export())
     return task
 
