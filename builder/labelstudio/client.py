@@ -272,9 +272,10 @@ def foreign_target(client: Any, title: str, scheme: Scheme) -> Target:
         raise UsageError(
             Problem(
                 f"no project named {title!r} on the server",
-                fix=f"with --scheme, push into the project {mapping} maps (create it in Label "
-                "Studio with its own labeling config first), or drop --scheme to create a "
-                "project with claimwire's labeling config",
+                fix=f"check the name; a push through a scheme mapping ({mapping}) goes into "
+                "the team's existing project and never creates one: create it in Label Studio "
+                "with the labeling config the mapping was made for, or push without a mapping "
+                "to create a project with claimwire's",
             )
         )
     declared = Declared.of(project.label_config or "<View/>", f"project {title!r}")

@@ -161,6 +161,6 @@ def test_a_release_pushed_into_a_foreign_project_builds_back_the_same(
 
     # with a mapping, push never creates a project (it would have no labeling config to take)
     missing = ["ls", "push", "--project", "byo-nowhere", "--release", str(release)]
-    assert main([*missing, "--scheme", str(scheme)]) == 1
+    assert main([*missing, "--scheme", str(scheme)]) == 2
     assert "no project named 'byo-nowhere' on the server" in capsys.readouterr().err
     assert find_project(client, "byo-nowhere") is None
