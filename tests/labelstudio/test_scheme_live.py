@@ -164,3 +164,10 @@ def test_a_release_pushed_into_a_foreign_project_builds_back_the_same(
     assert main([*missing, "--scheme", str(scheme)]) == 2
     assert "no project named 'byo-nowhere' on the server" in capsys.readouterr().err
     assert find_project(client, "byo-nowhere") is None
+    # ...nor pushes into a project whose Text tag is not the mapping's
+    doc["text"]["tag"] = "article"
+    scheme.write_text(json.dumps(doc), encoding="utf-8")
+    assert main([*push, "--as", "predictions"]) == 2
+    assert f"project {PUSHED!r} has no Text tag 'article' (the mapping's text.tag)" in (
+        capsys.readouterr().err
+    )
