@@ -189,6 +189,13 @@ def test_attribution_says_per_article_what_was_changed(tmp_path: Path):
         line.startswith("- team_002 (Team Wire)") and line.endswith(imported) for line in credits
     )
     assert "each is the text of its task as it was imported, not cleaned" in lines[2]
+    croissant = json.loads((tmp / "dist" / "claimwire-1.0.0" / "croissant.json").read_text("utf-8"))
+    assert croissant["rai:dataPreprocessingProtocol"][-1] == (
+        "2 article(s) have no file in the repository: each is the text of its Label Studio task "
+        "as imported, not cleaned by these rules (ATTRIBUTION.md says which)."
+    )
+    alone_croissant = (alone.dist / "claimwire-1.0.0" / "croissant.json").read_text("utf-8")
+    assert "no file in the repository" not in alone_croissant
 
 
 def test_without_a_licence_the_error_names_the_mapping_entry_and_the_task(tmp_path: Path, capsys):
