@@ -30,6 +30,9 @@ class Article:
     text: str
     meta: ArticleMeta
     path: str  # the raw file it was read from, for error messages
+    # made from a Label Studio task (builder.io.task_articles): its text is the task's text as
+    # imported, not a file of articles/ cleaned by the rules (ATTRIBUTION.md says so)
+    from_task: bool = False
 
     @property
     def group_key(self) -> str:

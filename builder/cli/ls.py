@@ -25,31 +25,42 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 def cmd_push(args: argparse.Namespace) -> int:
     from ..labelstudio.client import (
+        Target,
         connect,
         ensure_project,
+        foreign_target,
         load_tasks_file,
         push_release,
         push_tasks,
     )
     from ..labelstudio.tasks import make_tasks
 
+    if args.release is None and args.as_ != "annotations":
+        raise UsageError(Problem("--as goes with --release", fix="add --release DIR"))
+    scheme = schemes.resolve(args.scheme)
     client = connect()
-    project_id, action = ensure_project(client, args.project)
-    print(f"project {args.project!r} (id {project_id}): {action}")
+    if scheme is None:
+        project_id, action = ensure_project(client, args.project)
+        target = Target(project_id)
+        print(f"project {args.project!r} (id {project_id}): {action}")
+    else:  # the team's project: its labeling config stays as it is
+        target = foreign_target(client, args.project, scheme)
+        print(
+            f"project {args.project!r} (id {target.project_id}): labeling config unchanged, "
+            f"tasks written in its names through {scheme.file}"
+        )
     if args.release is not None:
-        created, added, skipped = push_release(client, project_id, args.release, args.as_)
+        created, added, skipped = push_release(client, target, args.release, args.as_)
         print(
             f"release {args.release.name} as {args.as_}: {created} new task(s), "
             f"{added} added to existing task(s), {skipped} already there"
         )
         return 0
-    if args.as_ != "annotations":
-        raise UsageError(Problem("--as goes with --release", fix="add --release DIR"))
     if args.tasks is not None:
         tasks = load_tasks_file(args.tasks)
     else:
         tasks = make_tasks(args.articles, [], None)
-    created, skipped = push_tasks(client, project_id, tasks)
+    created, skipped = push_tasks(client, target, tasks)
     print(f"imported {created} new task(s); {skipped} already in the project")
     return 0
 
@@ -146,7 +157,9 @@ def add_commands(sub: Any) -> None:
         description="Create the project with our labeling config if missing, "
         "update the config if it changed compatibly, and import only tasks that "
         "are not there yet (running it twice creates nothing new). With "
-        "--release, put a release back for review or correction.",
+        "--release, put a release back for review or correction. With a scheme mapping "
+        "(--scheme, or annotations/scheme.json), push into the team's existing project in "
+        "its own names instead, leaving its labeling config as it is.",
     )
     p.add_argument("--project", default=DEFAULT_PROJECT, help=f"(default {DEFAULT_PROJECT!r})")
     p.add_argument("--articles", type=Path, default=Path("articles"), help="articles folder")
@@ -158,6 +171,11 @@ def add_commands(sub: Any) -> None:
         choices=("annotations", "predictions"),
         default="annotations",
         help="how to push a release (default annotations)",
+    )
+    schemes.add_option(
+        p,
+        "write the tasks, annotations and predictions in (the project must exist; its "
+        "labeling config is left as it is)",
     )
     p.set_defaults(func=cmd_push)
 

@@ -164,6 +164,53 @@ class Scheme:
             defaults=_defaults(doc["defaults"]) if "defaults" in doc else None,
         )
 
+    def reverse(self, declared: Declared | None = None) -> Reverse:
+        """The mapping read backwards, from canonical names into the project's: for pushing
+        a release into the project (see :class:`Reverse`). ``declared``: the names of the
+        project's labeling config, preferred where the mapping gives several for one canonical
+        name (exports from before and after a config change); without it, the first listed."""
+        span_candidates: dict[str, list[tuple[str, str]]] = {}
+        for control, labels in self.spans.items():
+            for name, to in labels.items():
+                if to != DROP:
+                    span_candidates.setdefault(to, []).append((control, name))
+        choice_candidates: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for control, (role, values) in self.choices.items():
+            for name, to in values.items():
+                if to != DROP:
+                    choice_candidates.setdefault((role, to), []).append((control, name))
+        relation_candidates: dict[str, list[str]] = {}
+        for name, to in self.relations.items():
+            if to != DROP:
+                relation_candidates.setdefault(to, []).append(name)
+        names = declared.names if declared is not None else None
+        why: dict[tuple[str, str], str] = {}
+        spans: dict[str, tuple[str, str]] = {}
+        for label in (*ENTITY_LABELS, *CLAIM_LABELS):
+            chosen, reason = _choose(span_candidates.get(label, []), names)
+            if chosen is None:
+                why[("label", label)] = reason
+            else:
+                spans[label] = chosen
+        choices: dict[tuple[str, str], tuple[str, str]] = {}
+        for role, canonical in CHOICE_CONTROLS.items():
+            for value in canonical:
+                chosen, reason = _choose(choice_candidates.get((role, value), []), names)
+                if chosen is None:
+                    why[(f"{role} value", value)] = reason
+                else:
+                    choices[(role, value)] = chosen
+        relations: dict[str, str] = {}
+        said = declared.relations | {""} if declared is not None else None
+        for relation in RELATIONS:
+            chosen, reason = _choose(relation_candidates.get(relation, []), said)
+            if chosen is None:
+                why[("relation", relation)] = reason
+            else:
+                relations[relation] = chosen
+        data = (("text", self.text_key), *((k, v) for k, v in self.data.items() if v is not None))
+        return Reverse(self.text_tag, data, spans, choices, relations, why, self.file)
+
     # --- translation ----------------------------------------------------------------------------
 
     def translate(
@@ -744,3 +791,152 @@ def _choice_values(
         out[name] = _entry(to or DROP, why)
         decisions.append(Decision("choice", control, name, to or DROP, why))
     return out
+
+
+# --- back into the project's names ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The names a labeling config declares, as results use them: Text tags, (control, name)
+    of every Label and Choice (its value, and its alias when set), relation labels."""
+
+    texts: frozenset[str]
+    names: frozenset[tuple[str, str]]
+    relations: frozenset[str]
+
+    @classmethod
+    def of(cls, xml: str, file: str = "<labeling config>") -> Declared:
+        outline = _outline(xml, file)
+        names = {
+            (el.get("name"), name)
+            for el in outline.controls
+            for child in ("Label", "Choice")
+            for name, _ in _names(el, child)
+        }
+        return cls(
+            frozenset(t for t, _ in outline.texts), frozenset(names), frozenset(outline.relations)
+        )
+
+
+@dataclass(frozen=True)
+class Reverse:
+    """Canonical names back into a project's names (:meth:`Scheme.reverse`): what pushing a
+    release into the team's project writes. Each canonical name goes to one of the project's
+    names: where the mapping gives several, the first one the project's labeling config
+    declares (without a config, the first one listed in the mapping file); none: the name has
+    no place in the project (``why``)."""
+
+    text_tag: str
+    data: tuple[tuple[str, str], ...]  # canonical data key -> the project's key
+    spans: dict[str, tuple[str, str]]  # canonical label -> (Labels control, label)
+    choices: dict[tuple[str, str], tuple[str, str]]  # (role, value) -> (Choices control, value)
+    relations: dict[str, str]  # claimer / target -> relation label ("": none)
+    why: dict[tuple[str, str], str]  # (what, canonical name) with no place -> why
+    file: str | None = None
+
+    def data_key(self, canonical: str) -> str | None:
+        """The project's data key for a canonical one (None: the mapping names none)."""
+        return dict(self.data).get(canonical)
+
+    def tasks(self, tasks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Import tasks in canonical names (data, annotations' and predictions' results), in
+        the project's names. A canonical name the project has no place for (a label the
+        mapping drops, a relation or choice it does not map back) stops it before anything is
+        sent: one :class:`InvalidDataError` naming every such name with its count and the fix.
+        Leaving those regions out instead would put an incomplete annotation into the project,
+        and the next pull would build without them."""
+        missing: dict[tuple[str, str], int] = {}
+        out = [self._task(t, missing) for t in tasks]
+        if missing:
+            raise InvalidDataError([self._missing(k, n) for k, n in missing.items()])
+        return out
+
+    def _task(self, task: dict[str, Any], missing: dict[tuple[str, str], int]) -> dict[str, Any]:
+        out = dict(task)
+        data = task.get("data", {})
+        out["data"] = {
+            key: data[canonical]
+            for canonical, key in self.data
+            if canonical in data and data[canonical] is not None
+        }
+        for kind in ("annotations", "predictions"):
+            if kind in task:
+                out[kind] = [
+                    {**a, "result": self.results(a.get("result", []), missing)} for a in task[kind]
+                ]
+        return out
+
+    def results(
+        self, results: Iterable[dict[str, Any]], missing: dict[tuple[str, str], int]
+    ) -> list[dict[str, Any]]:
+        """Label Studio results in canonical names, in the project's names; a name with no
+        place is counted in ``missing`` and its result left as it is."""
+        out: list[dict[str, Any]] = []
+        for r in results:
+            kind = r.get("type")
+            if kind == "relation":
+                labels = r.get("labels") or []
+                new = [self.relations.get(x) for x in labels]
+                for x, y in zip(labels, new, strict=True):
+                    if y is None:
+                        missing[("relation", x)] = missing.get(("relation", x), 0) + 1
+                if all(y is not None for y in new):
+                    r = {**r, "labels": [y for y in new if y]}
+                out.append(r)
+                continue
+            value = r.get("value", {})
+            if kind == "labels":
+                places = [(x, self.spans.get(x)) for x in value.get("labels", [])]
+                key, what = "labels", "label"
+            else:
+                role = r.get("from_name", "")
+                places = [(x, self.choices.get((role, x))) for x in value.get("choices", [])]
+                key, what = "choices", f"{role} value"
+            for x, place in places:
+                if place is None:
+                    missing[(what, x)] = missing.get((what, x), 0) + 1
+            found = [p for _, p in places if p is not None]
+            if found and len(found) == len(places):
+                control = found[0][0]
+                new_value = {**value, key: [name for _, name in found]}
+                r = {**r, "from_name": control, "to_name": self.text_tag, "value": new_value}
+            out.append(r)
+        return out
+
+    def _missing(self, key: tuple[str, str], n: int) -> Problem:
+        what, name = key
+        name_of = self.file or "the scheme mapping"
+        if what == "label":
+            where = '"spans" > "<control>" > "labels"'
+        elif what == "relation":
+            where = '"relations"'
+        else:
+            where = '"choices" > "<control>" > "values"'
+        return Problem(
+            f"{n} result(s) with the {what} {name!r} have no place in the project: "
+            f"{self.why.get(key, 'the scheme mapping maps no name of the project to it')}",
+            file=self.file,
+            expected=f"a name of the project mapped to {name!r}",
+            found=f"no such entry in {name_of}",
+            fix=f'add the project\'s name for it under {where} ("<its name>": "{name}") in '
+            f"{name_of}, and to the project's labeling config if it lacks one; nothing was "
+            "pushed",
+        )
+
+
+def _choose(candidates: list[Any], declared: frozenset[Any] | None) -> tuple[Any | None, str]:
+    """The first candidate the config declares (the first listed without a config), and why
+    there is none."""
+    if not candidates:
+        return None, "the scheme mapping maps no name of the project to it (or drops them all)"
+    if declared is None:
+        return candidates[0], ""
+    chosen = next((c for c in candidates if c in declared), None)
+    if chosen is None:
+        listed = ", ".join(repr(c[1] if isinstance(c, tuple) else c) for c in candidates)
+        return (
+            None,
+            f"the project's labeling config declares none of its names in the mapping ({listed})",
+        )
+    return chosen, ""

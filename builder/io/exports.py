@@ -45,8 +45,11 @@ class TaskRecord:
     """One task as read from an export; ``results`` stay raw Label Studio dicts.
 
     Read with a scheme mapping (:mod:`builder.contracts.scheme`), the results are in canonical
-    names; ``dropped`` counts the regions the mapping dropped, per (control, label), and
-    ``origin`` turns pointers into the translated task back into pointers into the file (see
+    names, those of the annotations and of the ``predictions`` alike (a prediction's regions
+    the mapping drops go with their choices and relations, as an annotation's do; they are not
+    counted in ``dropped``, which is about what a release could hold). ``dropped`` counts the
+    regions the mapping dropped from the annotations, per (control, label), and ``origin``
+    turns pointers into the translated task back into pointers into the file (see
     :func:`in_source`). Without one, or with the identity mapping, both are empty."""
 
     file: str
@@ -65,6 +68,8 @@ class TaskRecord:
     # the data keys an article made from this task takes (title, url, published, source; see
     # builder.io.task_articles), as the task holds them: (canonical key, value), set ones only
     meta: tuple[tuple[str, Any], ...] = ()
+    # the task's predictions (model pre-annotations, review suggestions) as read: not built
+    predictions: tuple[dict[str, Any], ...] = ()
 
     @property
     def base(self) -> str:
@@ -278,7 +283,7 @@ def _task(file: Path | str, task: Any, index: int, scheme: Scheme | None = None)
     dropped: tuple[tuple[str, str, int], ...] = ()
     if scheme is not None and not scheme.is_identity and isinstance(task, dict):
         try:
-            translated = scheme.translate(task, base)
+            translated = scheme.translate(task, base, predictions=True)
         except InvalidDataError as exc:
             raise InvalidDataError([_place(p, Path(file)) for p in exc.problems]) from None
         task, origin, dropped = translated.task, translated.origin, translated.dropped
@@ -317,6 +322,7 @@ def _task(file: Path | str, task: Any, index: int, scheme: Scheme | None = None)
         dropped=dropped,
         origin=origin,
         meta=tuple((k, data[k]) for k in META_KEYS if data.get(k) is not None),
+        predictions=tuple(p for p in task.get("predictions") or () if isinstance(p, dict)),
     )
 
 

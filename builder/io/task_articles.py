@@ -106,6 +106,7 @@ def task_article(task: TaskRecord, scheme: Scheme) -> Article:
             published=meta["published"],
         ),
         path=task.file,
+        from_task=True,
     )
 
 

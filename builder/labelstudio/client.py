@@ -18,12 +18,14 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
 
 from ..contracts.labels import LabelConfig, load_label_config, parse_label_config
+from ..contracts.scheme import Declared, Reverse, Scheme
 from ..core.merge import text_sha256
 from ..errors import ClaimwireError, LabelStudioError, Problem, UsageError
 from ..io.jsonarray import Damage, open_array, split_array
@@ -217,26 +219,103 @@ def ensure_project(client: Any, title: str, config: LabelConfig | None = None) -
 
 
 def existing_tasks(
-    client: Any, project_id: int, article_key: str = "article_id"
+    client: Any,
+    project_id: int,
+    article_key: str = "article_id",
+    sha_key: str | None = "text_sha256",
 ) -> dict[str, tuple[int, str | None]]:
     """article id -> (task id, text sha256) of every task already in the project
-    (``article_key``: the data key of the article id, another in a team's own project)."""
+    (``article_key``, ``sha_key``: the data keys of the article id and the text's sha256,
+    others in a team's own project; no ``sha_key``: the sha256 is not known)."""
     out: dict[str, tuple[int, str | None]] = {}
     tasks = _read("list tasks", lambda: list(client.tasks.list(project=project_id, page_size=500)))
     for task in tasks:
         data = task.data or {}
         if article_key in data:
-            out[data[article_key]] = (int(task.id), data.get("text_sha256"))
+            sha = data.get(sha_key) if sha_key is not None else None
+            out[data[article_key]] = (int(task.id), sha)
     return out
 
 
-def push_tasks(client: Any, project_id: int, tasks: Iterable[dict[str, Any]]) -> tuple[int, int]:
-    """Import the tasks not in the project yet; returns (created, already there).
+@dataclass(frozen=True)
+class Target:
+    """Where pushed tasks go: the project, and the names they are written in there (no
+    ``reverse``: claimwire's own, the shipped labeling config)."""
+
+    project_id: int
+    reverse: Reverse | None = None
+
+    @property
+    def article_key(self) -> str:
+        key = self.reverse.data_key("article_id") if self.reverse is not None else "article_id"
+        return key or "article_id"
+
+    @property
+    def sha_key(self) -> str | None:
+        return self.reverse.data_key("text_sha256") if self.reverse is not None else "text_sha256"
+
+    def existing(self, client: Any) -> dict[str, tuple[int, str | None]]:
+        return existing_tasks(client, self.project_id, self.article_key, self.sha_key)
+
+    def tasks(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``tasks`` (in canonical names) as they are sent: in the project's names."""
+        return self.reverse.tasks(tasks) if self.reverse is not None else tasks
+
+
+def foreign_target(client: Any, title: str, scheme: Scheme) -> Target:
+    """The target for pushing into a team's existing project through its scheme mapping: the
+    project must exist (its labeling config is the team's, never replaced), its Text tag be the
+    mapping's, and the mapping name an article id key."""
+    project = find_project(client, title)
+    mapping = scheme.file or "the scheme mapping"
+    if project is None:
+        raise UsageError(
+            Problem(
+                f"no project named {title!r} on the server",
+                fix=f"check the name; a push through a scheme mapping ({mapping}) goes into "
+                "the team's existing project and never creates one: create it in Label Studio "
+                "with the labeling config the mapping was made for, or push without a mapping "
+                "to create a project with claimwire's",
+            )
+        )
+    declared = Declared.of(project.label_config or "<View/>", f"project {title!r}")
+    if scheme.text_tag not in declared.texts:
+        tags = ", ".join(sorted(declared.texts)) or "none"
+        raise UsageError(
+            Problem(
+                f"project {title!r} has no Text tag {scheme.text_tag!r} (the mapping's text.tag)",
+                file=scheme.file,
+                pointer="/text/tag",
+                expected=repr(scheme.text_tag),
+                found=f"Text tags {tags}",
+                fix=f"push into the project {mapping} was made for, or run `claimwire scheme "
+                "init --from-project` for this one",
+            )
+        )
+    if scheme.data.get("article_id") is None:
+        raise UsageError(
+            Problem(
+                "the scheme mapping names no data key for the article id",
+                file=scheme.file,
+                pointer="/data/article_id",
+                fix="set data.article_id to the key the project's tasks hold it under: a push "
+                "finds the tasks already there by it",
+            )
+        )
+    return Target(int(project.id), scheme.reverse(declared))
+
+
+def push_tasks(
+    client: Any, project: int | Target, tasks: Iterable[dict[str, Any]]
+) -> tuple[int, int]:
+    """Import the tasks not in the project yet; returns (created, already there). ``tasks``
+    are in canonical names; a :class:`Target` with a mapping writes them in the project's.
 
     An import that fails may still have saved tasks, so it is never simply repeated: after a
     transient failure the project is listed again and only the tasks still missing are sent.
     """
-    have = existing_tasks(client, project_id)
+    target = project if isinstance(project, Target) else Target(project)
+    have = target.existing(client)
     new: list[dict[str, Any]] = []
     skipped = 0
     for task in tasks:
@@ -245,7 +324,7 @@ def push_tasks(client: Any, project_id: int, tasks: Iterable[dict[str, Any]]) ->
         if known is None:
             new.append(task)
             continue
-        if known[1] is not None and known[1] != data["text_sha256"]:
+        if known[1] is not None and known[1] != data.get("text_sha256"):
             raise UsageError(
                 Problem(
                     f"task {known[0]} holds another text for this article",
@@ -257,20 +336,25 @@ def push_tasks(client: Any, project_id: int, tasks: Iterable[dict[str, Any]]) ->
                 )
             )
         skipped += 1
+    new = target.tasks(new)
     for start in range(0, len(new), 100):
-        _import_missing(client, project_id, new[start : start + 100])
+        _import_missing(client, target, new[start : start + 100])
     return len(new), skipped
 
 
-def _import_missing(client: Any, project_id: int, batch: list[dict[str, Any]]) -> None:
+def _import_missing(client: Any, target: Target, batch: list[dict[str, Any]]) -> None:
+    """Import ``batch`` (tasks in the project's names)."""
     pending = list(batch)
+    key = target.article_key
 
     def send() -> Any:
-        return client.projects.import_tasks(project_id, request=pending, return_task_ids=True)
+        return client.projects.import_tasks(
+            target.project_id, request=pending, return_task_ids=True
+        )
 
     def landed() -> Any:
-        have = existing_tasks(client, project_id)
-        pending[:] = [t for t in pending if t["data"]["article_id"] not in have]
+        have = target.existing(client)
+        pending[:] = [t for t in pending if t["data"][key] not in have]
         return True if not pending else None
 
     _create("import tasks", send, landed)
@@ -495,19 +579,25 @@ def _normal(result: list[dict[str, Any]]) -> list[bytes]:
     return sorted(items)
 
 
-def push_release(client: Any, project_id: int, release: Path, as_: str) -> tuple[int, int, int]:
-    """Put a release into the project as annotations or predictions, idempotently.
+def push_release(
+    client: Any, project: int | Target, release: Path, as_: str
+) -> tuple[int, int, int]:
+    """Put a release into the project as annotations or predictions, idempotently; with a
+    :class:`Target` that has a mapping, in the project's own names (every name is translated
+    before anything is sent, :meth:`Reverse.tasks`).
 
     Returns (new tasks, results added to existing tasks, already present). Region ids are kept,
     so a later pull maps 1:1 onto the release.
     """
+    target = project if isinstance(project, Target) else Target(project)
     me = _read("identify the API user", client.users.whoami)
-    tasks = release_tasks(release, as_, user_id=int(me.id))
-    have = existing_tasks(client, project_id)
-    new = [t for t in tasks if t["data"]["article_id"] not in have]
+    tasks = target.tasks(release_tasks(release, as_, user_id=int(me.id)))
+    key = target.article_key
+    have = target.existing(client)
+    new = [t for t in tasks if t["data"][key] not in have]
     added = skipped = 0
     for task in tasks:
-        known = have.get(task["data"]["article_id"])
+        known = have.get(task["data"][key])
         if known is None:
             continue
         task_id = known[0]
@@ -543,5 +633,5 @@ def push_release(client: Any, project_id: int, release: Path, as_: str) -> tuple
             _create("create a prediction", predict, present)
         added += 1
     for start in range(0, len(new), 100):
-        _import_missing(client, project_id, new[start : start + 100])
+        _import_missing(client, target, new[start : start + 100])
     return len(new), added, skipped

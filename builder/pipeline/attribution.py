@@ -4,6 +4,12 @@ Read back from the release's own ``documents`` files, so it lists exactly the re
 in release order (split, then input order). Openly licensed texts (CC BY and the like) are
 credited one by one, with their title, link and licence, and what was changed; texts whose
 redistribution is not cleared are listed apart and say so.
+
+What was changed is said per article: a text of ``articles/`` had its boilerplate lines
+removed by the cleaning rules (:data:`CHANGES`); a text made from its Label Studio task
+(:mod:`builder.io.task_articles`, ``Article.from_task``) is the task's text as imported
+(:data:`CHANGES_FROM_TASK`). The release's columns do not say which is which: the build
+passes the ids of the latter, so a release without any is written as before.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from ..release import reader
 
 FILE = "ATTRIBUTION.md"
 CHANGES = "boilerplate lines removed, annotations added"
+CHANGES_FROM_TASK = "text as imported into Label Studio, annotations added"
 _OPEN = ("cc0", "cc-by", "cc by", "public domain", "apache", "mit", "odc-by", "pddl")
 _COLUMNS = ("id", "title", "url", "source", "license")
 
@@ -33,14 +40,16 @@ def uncleared(articles_dir: Path) -> list[str]:
     return [a.id for a in read_articles(articles_dir) if not is_open(a.meta.license)]
 
 
-def _line(row: dict[str, str | None]) -> str:
+def _line(row: dict[str, str | None], from_tasks: frozenset[str]) -> str:
     title = (row["title"] or "").replace("\n", " ")
     where = f"<{row['url']}>" if row["url"] else "no public URL"
-    return f"- {title} ({row['source']}), {where}. Licence: {row['license']}. Changes: {CHANGES}."
+    changes = CHANGES_FROM_TASK if row["id"] in from_tasks else CHANGES
+    return f"- {title} ({row['source']}), {where}. Licence: {row['license']}. Changes: {changes}."
 
 
-def lines(release: Path) -> Iterator[str]:
-    """The lines of ``ATTRIBUTION.md`` for the release folder ``release``."""
+def lines(release: Path, from_tasks: frozenset[str] = frozenset()) -> Iterator[str]:
+    """The lines of ``ATTRIBUTION.md`` for the release folder ``release``; ``from_tasks``: the
+    ids of the articles made from their Label Studio tasks."""
     rows = [row for _, row in reader.documents(release, columns=_COLUMNS)]
     open_rows = [r for r in rows if is_open(r["license"] or "")]
     closed = [r for r in rows if not is_open(r["license"] or "")]
@@ -51,11 +60,17 @@ def lines(release: Path) -> Iterator[str]:
         "the claimwire maintainers' (Apache-2.0). Each text is the source's article with its "
         "boilerplate lines removed by the cleaning rules in `articles/sources.json` and "
         "character-offset annotations added; the words of the articles are not changed."
+        + (
+            ' Texts whose changes say "text as imported into Label Studio" exist only in the '
+            "Label Studio project: each is the text of its task as it was imported, not cleaned."
+            if any(r["id"] in from_tasks for r in rows)
+            else ""
+        )
     )
     yield ""
     yield f"## Openly licensed texts ({len(open_rows)})"
     yield ""
-    yield from (_line(r) for r in open_rows)
+    yield from (_line(r, from_tasks) for r in open_rows)
     if closed:
         yield ""
         yield f"## Texts not cleared for redistribution ({len(closed)})"
@@ -63,9 +78,10 @@ def lines(release: Path) -> Iterator[str]:
         yield "Included as research samples; their rights are not cleared. Remove them before "
         yield "redistributing this release."
         yield ""
-        yield from (_line(r) for r in closed)
+        yield from (_line(r, from_tasks) for r in closed)
 
 
-def write_attribution(release: Path) -> None:
-    """Write ``ATTRIBUTION.md`` into the (staged) release folder."""
-    (release / FILE).write_text("\n".join(lines(release)) + "\n", encoding="utf-8")
+def write_attribution(release: Path, from_tasks: frozenset[str] = frozenset()) -> None:
+    """Write ``ATTRIBUTION.md`` into the (staged) release folder (``from_tasks``: see
+    :func:`lines`)."""
+    (release / FILE).write_text("\n".join(lines(release, from_tasks)) + "\n", encoding="utf-8")

@@ -126,6 +126,8 @@ class _Batch:
     # tasks whose article has no file and was made from the task (builder.io.task_articles):
     # read, and left out by exclude_uncleared
     task_articles: Counter[str] = field(default_factory=Counter)
+    # ids of the articles made from their tasks that gave a document (ATTRIBUTION.md)
+    from_tasks: list[str] = field(default_factory=list)
 
     # From a worker to the main process the tables travel as Arrow IPC streams: written in a
     # fifth of the time pickle takes, and read back without a copy.
@@ -158,16 +160,15 @@ def _init(context: _Context, worker: bool) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _article(task: TaskRecord, ctx: _Context) -> tuple[Article, bool]:
-    """The task's article, and whether it was made from the task: its file in the articles
-    folder, else, when the scheme mapping allows it, the task's own text
-    (:mod:`builder.io.task_articles`)."""
+def _article(task: TaskRecord, ctx: _Context) -> Article:
+    """The task's article: its file in the articles folder, else, when the scheme mapping
+    allows it, the task's own text (:mod:`builder.io.task_articles`; ``from_task`` set)."""
     path = ctx.articles_dir / f"{task.article_id}.json"
     if not is_safe_article_id(task.article_id) or path.name == RULES_FILE or not path.is_file():
         if ctx.scheme is not None and allows_task_articles(ctx.scheme):
-            return task_article(task, ctx.scheme), True
+            return task_article(task, ctx.scheme)
         raise InvalidDataError(unknown_article(task, ctx.n_articles, ctx.scheme))
-    return read_article(path, ctx.rules), False
+    return read_article(path, ctx.rules)
 
 
 def _read_ahead(folder: Path, tasks: list[TaskRecord]) -> None:
@@ -228,12 +229,12 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
         for task in tasks:
             outcome = _Outcome(task.file, task.id, task.base, task.article_id)
             try:
-                article, made = _article(task, ctx)
+                article = _article(task, ctx)
             except ClaimwireError as exc:
                 batch.outcomes.append(outcome)
                 outcome.error, outcome.early = exc, True
                 break
-            if made:
+            if article.from_task:
                 if ctx.exclude_uncleared and not is_open(article.meta.license):
                     batch.task_articles["left out"] += 1
                     continue  # as if the task were not in the exports
@@ -262,6 +263,8 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             if doc is None:
                 continue
             outcome.document = True
+            if doc.article.from_task:
+                batch.from_tasks.append(doc.article.id)
             split = (
                 ctx.plan.split_of(doc.article)
                 if ctx.plan is not None
@@ -449,6 +452,7 @@ def build(
     stats = MergeStats()
     dropped: Counter[tuple[str, str]] = Counter()  # regions the scheme mapping dropped
     task_articles: Counter[str] = Counter()  # articles made from their tasks: read, left out
+    from_tasks: set[str] = set()  # ... the ids of those released
     counts: dict[str, Counter[str]] = {
         name: Counter(documents=0, entities=0, claims=0) for name, _ in splits.shares
     }
@@ -507,6 +511,7 @@ def build(
                 stats.update(batch.stats)
                 dropped.update(batch.dropped)
                 task_articles.update(batch.task_articles)
+                from_tasks.update(batch.from_tasks)
                 if quarantine is not None:
                     quarantine.write(batch.quarantined)
                 tasks += len(batch.outcomes)
@@ -565,7 +570,7 @@ def build(
         )
         if quarantine is not None:
             quarantine.close()
-        write_attribution(staging.path)
+        write_attribution(staging.path, from_tasks=frozenset(from_tasks))
         (staging.path / "croissant.json").write_bytes(
             json_bytes(croissant(result, sorted(corpus.stats.sources)))
         )

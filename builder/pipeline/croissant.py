@@ -132,6 +132,15 @@ def responsible_ai(result: BuildResult) -> dict[str, Any]:
             "one blank line. Nothing else is rewritten.",
             "Sentences and tokens of the task views are derived by fixed rules "
             "(builder/core/views.py).",
+            *(
+                [
+                    f"{result.task_articles} article(s) have no file in the repository: each is "
+                    "the text of its Label Studio task as imported, not cleaned by these rules "
+                    "(ATTRIBUTION.md says which)."
+                ]
+                if result.task_articles
+                else []
+            ),
         ],
         "rai:dataAnnotationProtocol": [
             "Entity spans (PER, ORG, GPE, LOC, NORP, EVENT), claim spans with stance "

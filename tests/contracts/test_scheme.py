@@ -2,10 +2,12 @@
 the mapping file's own contract."""
 
 import copy
+import json
 from dataclasses import replace
 
 import pytest
 from support.foreign import FOREIGN_CONFIG
+from support.helpers import seed_export
 
 from builder.contracts.labels import (
     ATTRIBUTIONS,
@@ -24,6 +26,7 @@ from builder.contracts.scheme import (
     DEFAULTS_COMMENT,
     DROP,
     Decision,
+    Declared,
     Origin,
     Scheme,
     draft_scheme,
@@ -860,3 +863,128 @@ def test_a_relation_label_of_a_scheme_without_relations_lists_none():
     with pytest.raises(InvalidDataError) as err:
         replace(FOREIGN, relations={}).translate(task)
     assert err.value.problems[0].expected == "one of the relation labels the scheme lists: none"
+
+
+# --- back into the project's names (ls push --release --scheme) ---------------------------------
+
+
+def _seed_task() -> dict:
+    (task,) = json.loads(seed_export())
+    return task
+
+
+def _import_task(task: dict) -> dict:
+    """The seed task as `ls push` would send it: canonical data keys, one annotation and one
+    prediction of the same results."""
+    result = task["annotations"][0]["result"]
+    return {
+        "data": {k: task["data"][k] for k in ("text", "article_id", "text_sha256", "title")},
+        "annotations": [{"result": result, "ground_truth": True}],
+        "predictions": [{"model_version": "m", "result": result}],
+    }
+
+
+def _drafted(**labels: str) -> dict:
+    doc = draft_scheme(FOREIGN_CONFIG).document
+    doc["spans"]["ner"]["labels"] = {**labels, **doc["spans"]["ner"]["labels"]}
+    return doc
+
+
+def test_reverse_writes_the_configs_names_and_reads_back_to_the_same_results():
+
+    task = _seed_task()
+    scheme = Scheme.from_json(_drafted(Person_old="PER"))
+    reverse = scheme.reverse(Declared.of(FOREIGN_CONFIG))
+    (pushed,) = reverse.tasks([_import_task(task)])
+
+    assert pushed["data"] == {
+        "content": task["data"]["text"],
+        "article_id": task["data"]["article_id"],
+        "text_sha256": task["data"]["text_sha256"],
+        "headline": task["data"]["title"],
+    }
+    results = pushed["annotations"][0]["result"]
+    assert pushed["predictions"][0]["result"] == results
+    assert pushed["annotations"][0]["ground_truth"] is True
+    spans = {
+        (r["from_name"], r["to_name"], r["value"]["labels"][0])
+        for r in results
+        if r["type"] == "labels"
+    }
+    assert spans == {
+        ("ner", "body", "PERSON"),  # the config's spelling, not the older one listed first
+        ("ner", "body", "COUNTRY"),
+        ("ner", "body", "ORGANIZATION"),
+        ("ner", "body", "Nationality"),
+        ("claim_span", "body", "Claim"),
+    }
+    choices = {
+        (r["from_name"], r["value"]["choices"][0]) for r in results if r["type"] == "choices"
+    }
+    assert choices == {
+        ("stance", "for"),
+        ("stance", "against"),
+        ("stance", "none"),
+        ("attribution", "quoted"),
+        ("attribution", "editorial"),
+        ("portrayal", "Neutral"),
+    }
+    assert {x for r in results if r["type"] == "relation" for x in r["labels"]} == {
+        "said_by",
+        "about",
+    }
+    # the round trip: read through the same mapping, the results are the release's again
+    back = scheme.translate({"id": 1, **pushed}, predictions=True)
+    original = task["annotations"][0]["result"]
+    assert back.task["annotations"][0]["result"] == original
+    assert back.task["predictions"][0]["result"] == original
+    assert back.dropped == () and back.origin is not None
+    assert back.task["data"] == {
+        k: task["data"][k] for k in ("text", "article_id", "text_sha256", "title")
+    }
+
+
+def test_reverse_without_a_config_takes_the_first_name_listed():
+    reverse = Scheme.from_json(_drafted(Person_old="PER")).reverse()
+    assert reverse.spans["PER"] == ("ner", "Person_old")
+    assert reverse.spans["ORG"] == ("ner", "ORGANIZATION")
+    assert reverse.relations == {"claimer": "said_by", "target": "about"}
+    assert reverse.why == {}
+    # the identity mapping writes claimwire's names
+    same = Scheme.identity().reverse(Declared.of(LABEL_CONFIG.read_text(encoding="utf-8")))
+    assert same.spans == {
+        label: (c, label) for c, labels in SPAN_CONTROLS.items() for label in labels
+    }
+    task = _import_task(_seed_task())
+    assert same.tasks([task]) == [task]
+
+
+def test_a_canonical_name_with_no_place_in_the_project_stops_the_push_naming_it():
+    doc = _drafted()
+    doc["spans"]["ner"]["labels"]["Nationality"] = "drop"
+    doc["relations"]["about"] = "drop"
+    reverse = Scheme.from_json(doc, "scheme.json").reverse(Declared.of(FOREIGN_CONFIG))
+    with pytest.raises(InvalidDataError) as err:
+        reverse.tasks([_import_task(_seed_task())])
+    norp, about = err.value.problems
+    # counted in the annotation and the prediction alike
+    assert norp.message == (
+        "12 result(s) with the label 'NORP' have no place in the project: the scheme mapping "
+        "maps no name of the project to it (or drops them all)"
+    )
+    assert norp.file == "scheme.json"
+    assert norp.fix is not None and '"spans" > "<control>" > "labels"' in norp.fix
+    assert '("<its name>": "NORP")' in norp.fix and "nothing was pushed" in norp.fix
+    assert about.message.startswith("50 result(s) with the relation 'target' have no place")
+
+
+def test_a_name_the_config_does_not_declare_is_not_written():
+    doc = _drafted()
+    doc["spans"]["ner"]["labels"] = {"Nation": "NORP", **doc["spans"]["ner"]["labels"]}
+    doc["spans"]["ner"]["labels"]["Nationality"] = "drop"
+    reverse = Scheme.from_json(doc).reverse(Declared.of(FOREIGN_CONFIG))
+    assert "NORP" not in reverse.spans
+    assert reverse.why[("label", "NORP")] == (
+        "the project's labeling config declares none of its names in the mapping ('Nation')"
+    )
+    assert Scheme.from_json(doc).reverse().spans["NORP"] == ("ner", "Nation")

@@ -245,3 +245,35 @@ def test_an_unknown_article_points_at_the_projects_own_id_key(tmp_path: Path):
         "/0/data/doc_id",
     )
     assert (p.line, p.column) == _at(path, "/0/data/doc_id")
+
+
+def test_an_exports_predictions_are_read_in_canonical_names(tmp_path: Path):
+    """Predictions in the project's names (a pre-annotation made in the team's project) are
+    read through the mapping like annotations: canonical names, the regions the mapping drops
+    gone with their choices and relations (not counted: no release holds predictions), and a
+    name the mapping does not know an error pointing into the prediction."""
+    ws = workspace(tmp_path)
+    shipped = ws.tasks()[0]
+    task = foreign_task(shipped, ("Russia",))
+    foreign_results = task["annotations"][0]["result"]
+    task["predictions"] = [
+        {"id": 9, "model_version": "m", "result": copy.deepcopy(foreign_results)}
+    ]
+    path = _write(tmp_path / "foreign.json", [task])
+    (record,) = read_export(path, SCHEME)
+    (prediction,) = record.predictions
+    assert prediction["model_version"] == "m"
+    assert prediction["result"] == shipped["annotations"][0]["result"]
+    assert record.dropped == (("ner", "MISC", 1),)  # the annotation's
+    # without a mapping, predictions are kept as the export holds them
+    (plain,) = read_export(ws.export)
+    assert plain.predictions == tuple(shipped["predictions"])
+
+    task["predictions"][0]["result"][0]["value"]["labels"] = ["Person"]
+    path = _write(tmp_path / "unknown.json", [task])
+    with pytest.raises(InvalidDataError) as err:
+        list(read_export(path, SCHEME))
+    (p,) = err.value.problems
+    assert p.message == "label 'Person' of control 'ner' is not in the scheme"
+    assert p.pointer == "/0/predictions/0/result/0/value/labels/0"
+    assert (p.line, p.column) == _at(path, p.pointer)

@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from support.foreign import FOREIGN_CONFIG, foreign_task
 from support.helpers import workspace
 
+from builder import DATASET_VERSION as V
 from builder.cli.main import main
 from builder.contracts.scheme import draft_scheme, load_scheme
+from builder.io.exports import read_export
 from builder.labelstudio.client import connect, find_project
 
 pytestmark = pytest.mark.labelstudio
@@ -70,3 +73,101 @@ def test_a_foreign_project_is_mapped_pulled_and_validated(env: None, tmp_path: P
     assert main(args) == 1
     assert "relation label 'about' is not in the scheme" in capsys.readouterr().err
     assert len(list(again.iterdir())) == 1
+
+
+PUSHED = "byo-push"
+
+
+def _rows(release: Path) -> list[dict[str, Any]]:
+    files = sorted((release / "data" / "documents").glob("*.parquet"))
+    rows = sorted((r for f in files for r in pq.read_table(f).to_pylist()), key=lambda r: r["id"])
+    for row in rows:  # who pushed it differs; everything annotated must not
+        row["annotation"].pop("annotator_ids")
+    return rows
+
+
+def test_a_release_pushed_into_a_foreign_project_builds_back_the_same(
+    env: None, tmp_path: Path, capsys
+):
+    """`ls push --release --scheme`: the release goes into the team's project in the team's
+    names (its labeling config untouched), and a pull built through the same mapping gives
+    the release back region for region. Predictions pushed the same way are read back in
+    canonical names."""
+    ws = workspace(tmp_path / "orig")
+    assert ws.build() == 0
+    release = ws.dist / f"claimwire-{V}"
+    client = connect()
+    if find_project(client, PUSHED) is None:
+        client.projects.create(title=PUSHED, label_config=FOREIGN_CONFIG)
+    # a mapping that knows an older spelling too, listed first: the config's one is written
+    doc = draft_scheme(FOREIGN_CONFIG, project=PUSHED).document
+    doc["spans"]["ner"]["labels"] = {"Person_old": "PER", **doc["spans"]["ner"]["labels"]}
+    scheme = tmp_path / "scheme.json"
+    scheme.write_text(json.dumps(doc), encoding="utf-8")
+    push = ["ls", "push", "--project", PUSHED, "--release", str(release), "--scheme", str(scheme)]
+
+    assert main([*push, "--as", "annotations"]) == 0
+    out = capsys.readouterr().out
+    assert "labeling config unchanged" in out
+    assert "1 new task(s), 0 added to existing task(s), 0 already there" in out
+    assert main([*push, "--as", "annotations"]) == 0
+    assert "0 new task(s), 0 added to existing task(s), 1 already there" in capsys.readouterr().out
+
+    project = find_project(client, PUSHED)
+    assert project.label_config.strip() == FOREIGN_CONFIG.strip()
+    (task,) = list(client.tasks.list(project=project.id))
+    assert set(task.data) >= {"content", "article_id", "headline"} and "text" not in task.data
+    (annotation,) = client.annotations.list(task.id)
+    used = {
+        (r.get("from_name"), r.get("to_name"), *(r.get("value", {}).get("labels") or []))
+        for r in annotation.result
+        if r["type"] == "labels"
+    }
+    assert ("ner", "body", "PERSON") in used and ("claim_span", "body", "Claim") in used
+    assert {x for r in annotation.result if r["type"] == "relation" for x in r["labels"]} == {
+        "said_by",
+        "about",
+    }
+
+    pulled = tmp_path / "pulled"
+    pull = ["ls", "pull", "--project", PUSHED, "--out", str(pulled), "--scheme", str(scheme)]
+    assert main(pull) == 0
+    assert "1 task(s) fit" in capsys.readouterr().out
+    dist = tmp_path / "dist"
+    build = ["build", "--articles", str(ws.articles), "--annotations", str(pulled)]
+    assert main([*build, "--out", str(dist), "--scheme", str(scheme)]) == 0
+    assert _rows(dist / f"claimwire-{V}") == _rows(release)
+
+    # as predictions, on the task already there; read back from a pull in canonical names
+    assert main([*push, "--as", "predictions"]) == 0
+    assert "0 new task(s), 1 added to existing task(s)" in capsys.readouterr().out
+    again = tmp_path / "again"
+    assert main([*pull[:-4], "--out", str(again), "--scheme", str(scheme)]) == 0
+    capsys.readouterr()
+    (record,) = read_export(next(again.iterdir()), load_scheme(scheme))
+    (prediction,) = record.predictions
+    labels = {r["value"]["labels"][0] for r in prediction["result"] if r["type"] == "labels"}
+    assert labels == {"PER", "GPE", "ORG", "NORP", "CLAIM"}
+    assert {r["to_name"] for r in prediction["result"] if r["type"] != "relation"} == {"text"}
+
+    # a canonical label the mapping drops has nowhere to go: nothing is pushed
+    doc["spans"]["ner"]["labels"]["Nationality"] = "drop"
+    scheme.write_text(json.dumps(doc), encoding="utf-8")
+    assert main([*push, "--as", "predictions"]) == 1
+    err = capsys.readouterr().err
+    assert "6 result(s) with the label 'NORP' have no place in the project" in err
+    assert "nothing was pushed" in err
+    assert len(list(client.predictions.list(task=task.id))) == 1
+
+    # with a mapping, push never creates a project (it would have no labeling config to take)
+    missing = ["ls", "push", "--project", "byo-nowhere", "--release", str(release)]
+    assert main([*missing, "--scheme", str(scheme)]) == 2
+    assert "no project named 'byo-nowhere' on the server" in capsys.readouterr().err
+    assert find_project(client, "byo-nowhere") is None
+    # ...nor pushes into a project whose Text tag is not the mapping's
+    doc["text"]["tag"] = "article"
+    scheme.write_text(json.dumps(doc), encoding="utf-8")
+    assert main([*push, "--as", "predictions"]) == 2
+    assert f"project {PUSHED!r} has no Text tag 'article' (the mapping's text.tag)" in (
+        capsys.readouterr().err
+    )

@@ -6,12 +6,14 @@ mapping entry to set; without a mapping the unknown article stays the error it w
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.corpus import synthetic_article
 from support.foreign import FOREIGN_CONFIG, foreign_task
+from support.helpers import SEED_ID, workspace
 
 from builder.cli.main import main
 from builder.contracts.scheme import DEFAULTS_COMMENT, draft_scheme, load_scheme
@@ -145,10 +147,55 @@ def test_tasks_without_article_files_build_with_a_licence(tmp_path: Path, capsys
     }
     assert {k: row["text"] for k, row in rows.items()} == texts  # as imported
     attribution = (release / "ATTRIBUTION.md").read_text(encoding="utf-8")
-    changes = "Changes: boilerplate lines removed, annotations added."
+    changes = "Changes: text as imported into Label Studio, annotations added."
     assert f"- {TITLE} (Example News), <{URL}>. Licence: CC BY 4.0. {changes}" in attribution
     assert f"- team_002 (Team Wire), no public URL. Licence: CC BY 4.0. {changes}" in attribution
     assert "## Openly licensed texts (2)" in attribution
+    assert "boilerplate lines removed," not in attribution
+
+
+def test_attribution_says_per_article_what_was_changed(tmp_path: Path):
+    """A build of both kinds: the articles made from their tasks are credited with their text
+    as imported, the article of articles/ with its boilerplate removed, its line the same as
+    in a build without any task-born article."""
+    alone = workspace(tmp_path / "alone")
+    assert alone.build() == 0
+    seed_line = next(
+        line
+        for line in (alone.dist / "claimwire-1.0.0" / "ATTRIBUTION.md")
+        .read_text("utf-8")
+        .splitlines()
+        if line.startswith("- ")
+    )
+    assert seed_line.endswith("Changes: boilerplate lines removed, annotations added.")
+    assert "text as imported" not in (alone.dist / "claimwire-1.0.0" / "ATTRIBUTION.md").read_text(
+        "utf-8"
+    )
+
+    (tmp_path / "both").mkdir()
+    tmp = _inputs(tmp_path / "both")
+    for name in ("sources.json", f"{SEED_ID}.txt", f"{SEED_ID}.json"):
+        shutil.copyfile(alone.articles / name, tmp / "articles" / name)
+    seed = [foreign_task(alone.tasks()[0])]
+    (tmp / "exports" / "seed.json").write_text(json.dumps(seed), encoding="utf-8")
+    assert _build(tmp, "--scheme", str(tmp / "scheme.json")) == 0
+    lines = (tmp / "dist" / "claimwire-1.0.0" / "ATTRIBUTION.md").read_text("utf-8").splitlines()
+    credits = [line for line in lines if line.startswith("- ")]
+    assert len(credits) == 3
+    assert seed_line in credits
+    imported = "Changes: text as imported into Label Studio, annotations added."
+    assert sorted(line.endswith(imported) for line in credits) == [False, True, True]
+    assert any(
+        line.startswith("- team_002 (Team Wire)") and line.endswith(imported) for line in credits
+    )
+    assert "each is the text of its task as it was imported, not cleaned" in lines[2]
+    croissant = json.loads((tmp / "dist" / "claimwire-1.0.0" / "croissant.json").read_text("utf-8"))
+    assert croissant["rai:dataPreprocessingProtocol"][-1] == (
+        "2 article(s) have no file in the repository: each is the text of its Label Studio task "
+        "as imported, not cleaned by these rules (ATTRIBUTION.md says which)."
+    )
+    alone_croissant = (alone.dist / "claimwire-1.0.0" / "croissant.json").read_text("utf-8")
+    assert "no file in the repository" not in alone_croissant
 
 
 def test_without_a_licence_the_error_names_the_mapping_entry_and_the_task(tmp_path: Path, capsys):
