@@ -148,3 +148,14 @@ def test_pull_that_keeps_failing_leaves_no_file(proxied, ls_server, tmp_path: Pa
     assert len([e for e in proxy.log if e[1].endswith("/download")]) == 5  # bounded attempts
     assert "Traceback" not in err and ls_server.api_key not in out + err
     assert list(out_dir.iterdir()) == []  # no export, no .partial
+
+
+def test_every_request_the_client_makes_reaches_the_proxy(ls_server) -> None:
+    """The proxy closes each connection after one answer and says so (``Connection: close``):
+    a client never sends a request into a connection the proxy has closed, where it would fail
+    without reaching the proxy. The attempts counted above are then the client's attempts."""
+    with FaultProxy(ls_server.url, []) as proxy:
+        client = connect(proxy.url, ls_server.api_key)
+        for _ in range(100):
+            client.versions.get()
+    assert len(proxy.log) == 100 and proxy.injected() == []

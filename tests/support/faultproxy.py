@@ -10,8 +10,9 @@ instead, in the ways networks and servers fail:
   dangerous one: the server did the work, the client cannot know);
 - ``truncate``: forward and pass on the headers and half of the body, then close.
 
-One request per connection (``Connection: close`` towards the server), accept loop with a short
-timeout and a stop flag, socket timeouts everywhere: it stops by itself when the test ends.
+One request per connection (``Connection: close`` towards the server, and towards the client in
+every answer passed on, so that no client reuses a connection the proxy closed), accept loop with
+a short timeout and a stop flag, socket timeouts everywhere: it stops by itself when the test ends.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class FaultProxy:
                 return
             headers = [h for h in header_lines if h and not h.lower().startswith("connection:")]
             request = "\r\n".join([first, *headers, "Connection: close", "", ""]).encode("latin-1")
-            response = _exchange(self._up, request + body)
+            response = _closing(_exchange(self._up, request + body))
             if action == "drop-after":
                 return
             if action == "truncate":
@@ -150,6 +151,20 @@ def _read_request(conn: socket.socket) -> tuple[bytes | None, bytes]:
             break
         body += chunk
     return head, body
+
+
+def _closing(response: bytes) -> bytes:
+    """``response`` saying ``Connection: close``: the proxy closes every connection after one
+    answer, and must say so. The server answers HTTP/1.1 without the header (keep-alive), and a
+    client that kept the connection could send its next request into a socket the proxy has
+    just closed: that request would fail without ever reaching the proxy (a failed attempt the
+    proxy does not see), at random."""
+    head, sep, body = response.partition(b"\r\n\r\n")
+    if not sep:
+        return response
+    first, *lines = head.split(b"\r\n")
+    kept = [h for h in lines if not h.lower().startswith(b"connection:")]
+    return b"\r\n".join([first, *kept, b"Connection: close"]) + sep + body
 
 
 def _exchange(upstream: tuple[str, int], request: bytes) -> bytes:
