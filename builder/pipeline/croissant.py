@@ -117,15 +117,31 @@ def _split_field(record_set: str, file_id: str) -> dict[str, Any]:
 def responsible_ai(result: BuildResult) -> dict[str, Any]:
     """The Croissant RAI properties, worded from the build's own figures."""
     docs = sum(c["documents"] for c in result.counts.values())
+    raw = (
+        "The raw scraped text of every article is kept in the repository (articles/<id>.txt) "
+        "next to its metadata."
+    )
+    if result.task_articles:  # their text is the task's: no raw page in the repository
+        raw = (
+            f"The raw scraped text of every article but {result.task_articles} is kept in the "
+            "repository (articles/<id>.txt) next to its metadata. Those "
+            f"{result.task_articles} have no raw text there: their text is that of their Label "
+            "Studio task as imported, which the release holds (ATTRIBUTION.md says which)."
+        )
     return {
         "rai:dataCollection": "News articles scraped from publishers' web pages; the raw page "
-        "text is kept byte for byte and cleaned by per-source rules (articles/sources.json).",
+        "text is kept byte for byte and cleaned by per-source rules (articles/sources.json)."
+        + (
+            f" {result.task_articles} article(s) come from the texts of Label Studio tasks "
+            "instead, imported by the annotating team."
+            if result.task_articles
+            else ""
+        ),
         "rai:dataCollectionType": ["Web Scraping", "Manual Human Curation"],
         "rai:dataCollectionMissingData": f"{len(result.unannotated)} article(s) without a usable "
         "annotation are left out of the release. Publication dates missing from a page are "
         "inferred from the text and the inference is recorded in the article metadata.",
-        "rai:dataCollectionRawData": "The raw scraped text of every article is kept in the "
-        "repository (articles/<id>.txt) next to its metadata.",
+        "rai:dataCollectionRawData": raw,
         "rai:dataPreprocessingProtocol": [
             "Boilerplate lines, teaser headlines and trailing page chrome are removed by "
             "per-source regular expressions; kept lines are stripped and paragraphs joined by "

@@ -194,8 +194,24 @@ def test_attribution_says_per_article_what_was_changed(tmp_path: Path):
         "2 article(s) have no file in the repository: each is the text of its Label Studio task "
         "as imported, not cleaned by these rules (ATTRIBUTION.md says which)."
     )
+    assert croissant["rai:dataCollectionRawData"] == (
+        "The raw scraped text of every article but 2 is kept in the repository "
+        "(articles/<id>.txt) next to its metadata. Those 2 have no raw text there: their text "
+        "is that of their Label Studio task as imported, which the release holds "
+        "(ATTRIBUTION.md says which)."
+    )
+    assert croissant["rai:dataCollection"].endswith(
+        " 2 article(s) come from the texts of Label Studio tasks instead, imported by the "
+        "annotating team."
+    )
     alone_croissant = (alone.dist / "claimwire-1.0.0" / "croissant.json").read_text("utf-8")
     assert "no file in the repository" not in alone_croissant
+    alone_rai = json.loads(alone_croissant)
+    assert alone_rai["rai:dataCollectionRawData"] == (
+        "The raw scraped text of every article is kept in the repository (articles/<id>.txt) "
+        "next to its metadata."
+    )
+    assert alone_rai["rai:dataCollection"].endswith("(articles/sources.json).")
 
 
 def test_without_a_licence_the_error_names_the_mapping_entry_and_the_task(tmp_path: Path, capsys):
