@@ -18,8 +18,13 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     from ..labelstudio.tasks import make_tasks
 
     tasks = make_tasks(args.articles, args.ids, args.predictions)
+    scheme = schemes.resolve(args.scheme)
+    names = ""
+    if scheme is not None:  # the same translation as `ls push`, without a project to ask
+        tasks = scheme.reverse().tasks(tasks, nothing="nothing was written")
+        names = f" in the project's names through {scheme.file}"
     write_json_atomic(args.out, tasks)
-    print(f"wrote {len(tasks)} task(s) to {args.out}")
+    print(f"wrote {len(tasks)} task(s) to {args.out}{names}")
     return 0
 
 
@@ -38,6 +43,8 @@ def cmd_push(args: argparse.Namespace) -> int:
     if args.release is None and args.as_ != "annotations":
         raise UsageError(Problem("--as goes with --release", fix="add --release DIR"))
     scheme = schemes.resolve(args.scheme)
+    # as `ls tasks` wrote it: with a mapping, in the project's names (read before connecting)
+    loaded = load_tasks_file(args.tasks, scheme) if args.tasks is not None else None
     client = connect()
     if scheme is None:
         project_id, action = ensure_project(client, args.project)
@@ -56,11 +63,8 @@ def cmd_push(args: argparse.Namespace) -> int:
             f"{added} added to existing task(s), {skipped} already there"
         )
         return 0
-    if args.tasks is not None:
-        tasks = load_tasks_file(args.tasks)
-    else:
-        tasks = make_tasks(args.articles, [], None)
-    created, skipped = push_tasks(client, target, tasks)
+    tasks = loaded if loaded is not None else make_tasks(args.articles, [], None)
+    created, skipped = push_tasks(client, target, tasks, in_project_names=loaded is not None)
     print(f"imported {created} new task(s); {skipped} already in the project")
     return 0
 
@@ -149,6 +153,11 @@ def add_commands(sub: Any) -> None:
         "'rules': the rules baseline's entities, claims and stances, to be corrected "
         "(a file or folder named rules: ./rules)",
     )
+    schemes.add_option(
+        t,
+        "write the tasks and their predictions in, for the team's own project (where the "
+        "mapping lists several names for one, the first)",
+    )
     t.set_defaults(func=cmd_tasks)
 
     p = lsub.add_parser(
@@ -163,7 +172,12 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("--project", default=DEFAULT_PROJECT, help=f"(default {DEFAULT_PROJECT!r})")
     p.add_argument("--articles", type=Path, default=Path("articles"), help="articles folder")
-    p.add_argument("--tasks", type=Path, help="a tasks JSON made by `claimwire ls tasks`")
+    p.add_argument(
+        "--tasks",
+        type=Path,
+        help="a tasks JSON made by `claimwire ls tasks` (with a mapping, made with the same "
+        "mapping: it is sent as it is)",
+    )
     p.add_argument("--release", type=Path, help="a release folder to push back")
     p.add_argument(
         "--as",

@@ -121,34 +121,22 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from ..core.adjudicate import needs_review
-    from ..labelstudio.client import annotation_results, connect, find_project, write_json_atomic
+    from ..labelstudio.client import (
+        Target,
+        annotation_results,
+        connect,
+        find_project,
+        foreign_target,
+        write_json_atomic,
+    )
     from ..labelstudio.review import push_review, quarantine_review, review_task
     from ..pipeline.documents import merged
     from ..pipeline.quarantine import read_quarantine
 
     scheme = schemes.resolve(args.scheme)
-    review = []
-    article_key = "article_id"
-    if args.quarantine is not None:
-        out = args.out or Path("annotations/review/quarantine-tasks.json")
-        units = read_quarantine(args.quarantine)
-        review = quarantine_review(units, scheme)
-        if scheme is not None:  # the tasks are as exported: in the project's own data keys
-            article_key = scheme.data.get("article_id") or article_key
-        what = (
-            f"{sum(len(t['predictions']) for t in review)} quarantined unit(s) of "
-            f"{args.quarantine} as predictions"
-        )
-    else:
-        out = args.out or Path("annotations/review/review-tasks.json")
-        for task, doc, versions in merged(args.exports, args.articles, args.adjudication, scheme):
-            if needs_review(doc, args.threshold):
-                review.append(review_task(doc, task.id, versions, annotation_results(doc.to_row())))
-        what = f"agreement below {args.threshold} or settled by the tie rule"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out, review)
-    print(f"wrote {out}: {len(review)} review task(s) ({what})")
-    if args.push:
+    client: Any = None
+    target: Target | None = None
+    if args.push:  # the project first: with a mapping, its labeling config picks the names
         client = connect()
         project = find_project(client, args.push)
         if project is None:
@@ -158,7 +146,38 @@ def cmd_review(args: argparse.Namespace) -> int:
                     fix="pass the title of the project the export came from",
                 )
             )
-        n = push_review(client, int(project.id), review, article_key)
+        target = Target(int(project.id))
+        if scheme is not None:
+            target = foreign_target(client, args.push, scheme)
+    # with a mapping, the review tasks are written in the project's names, as `ls push` does
+    reverse = target.reverse if target is not None else None
+    if reverse is None and scheme is not None:
+        reverse = scheme.reverse()
+    review = []
+    if args.quarantine is not None:
+        out = args.out or Path("annotations/review/quarantine-tasks.json")
+        units = read_quarantine(args.quarantine)
+        # the tasks as exported (already in the project's names, but for re-anchored results)
+        review = quarantine_review(units, scheme, reverse)
+        what = (
+            f"{sum(len(t['predictions']) for t in review)} quarantined unit(s) of "
+            f"{args.quarantine} as predictions"
+        )
+    else:
+        out = args.out or Path("annotations/review/review-tasks.json")
+        for task, doc, versions in merged(args.exports, args.articles, args.adjudication, scheme):
+            if needs_review(doc, args.threshold):
+                review.append(review_task(doc, task.id, versions, annotation_results(doc.to_row())))
+        if reverse is not None:
+            review = reverse.tasks(review, nothing="nothing was written or pushed")
+        what = f"agreement below {args.threshold} or settled by the tie rule"
+    if scheme is not None:
+        what += f", in the project's names through {scheme.file}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out, review)
+    print(f"wrote {out}: {len(review)} review task(s) ({what})")
+    if target is not None:
+        n = push_review(client, target.project_id, review, target.article_key)
         settle = (
             "fix each unit in Label Studio (start from its prediction) and submit"
             if args.quarantine is not None

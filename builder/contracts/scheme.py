@@ -839,18 +839,28 @@ class Reverse:
         """The project's data key for a canonical one (None: the mapping names none)."""
         return dict(self.data).get(canonical)
 
-    def tasks(self, tasks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    def tasks(
+        self, tasks: Iterable[dict[str, Any]], nothing: str = "nothing was pushed"
+    ) -> list[dict[str, Any]]:
         """Import tasks in canonical names (data, annotations' and predictions' results), in
         the project's names. A canonical name the project has no place for (a label the
         mapping drops, a relation or choice it does not map back) stops it before anything is
-        sent: one :class:`InvalidDataError` naming every such name with its count and the fix.
-        Leaving those regions out instead would put an incomplete annotation into the project,
-        and the next pull would build without them."""
+        sent: one :class:`InvalidDataError` naming every such name with its count and the fix
+        (``nothing``: what the fix says was not done). Leaving those regions out instead would
+        put an incomplete annotation into the project, and the next pull would build without
+        them."""
         missing: dict[tuple[str, str], int] = {}
         out = [self._task(t, missing) for t in tasks]
-        if missing:
-            raise InvalidDataError([self._missing(k, n) for k, n in missing.items()])
+        self.refuse(missing, nothing)
         return out
+
+    def refuse(
+        self, missing: dict[tuple[str, str], int], nothing: str = "nothing was pushed"
+    ) -> None:
+        """The :class:`InvalidDataError` of :meth:`tasks` for the names :meth:`results` counted
+        in ``missing``, if any."""
+        if missing:
+            raise InvalidDataError([self._missing(k, n, nothing) for k, n in missing.items()])
 
     def _task(self, task: dict[str, Any], missing: dict[tuple[str, str], int]) -> dict[str, Any]:
         out = dict(task)
@@ -904,7 +914,7 @@ class Reverse:
             out.append(r)
         return out
 
-    def _missing(self, key: tuple[str, str], n: int) -> Problem:
+    def _missing(self, key: tuple[str, str], n: int, nothing: str) -> Problem:
         what, name = key
         name_of = self.file or "the scheme mapping"
         if what == "label":
@@ -920,8 +930,7 @@ class Reverse:
             expected=f"a name of the project mapped to {name!r}",
             found=f"no such entry in {name_of}",
             fix=f'add the project\'s name for it under {where} ("<its name>": "{name}") in '
-            f"{name_of}, and to the project's labeling config if it lacks one; nothing was "
-            "pushed",
+            f"{name_of}, and to the project's labeling config if it lacks one; {nothing}",
         )
 
 

@@ -18,7 +18,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,7 +27,7 @@ import orjson
 from ..contracts.labels import LabelConfig, load_label_config, parse_label_config
 from ..contracts.scheme import Declared, Reverse, Scheme
 from ..core.merge import text_sha256
-from ..errors import ClaimwireError, LabelStudioError, Problem, UsageError
+from ..errors import ClaimwireError, InvalidDataError, LabelStudioError, Problem, UsageError
 from ..io.jsonarray import Damage, open_array, split_array
 from ..records import Article
 from ..release.reader import read_release_rows
@@ -306,37 +306,47 @@ def foreign_target(client: Any, title: str, scheme: Scheme) -> Target:
 
 
 def push_tasks(
-    client: Any, project: int | Target, tasks: Iterable[dict[str, Any]]
+    client: Any,
+    project: int | Target,
+    tasks: Iterable[dict[str, Any]],
+    in_project_names: bool = False,
 ) -> tuple[int, int]:
     """Import the tasks not in the project yet; returns (created, already there). ``tasks``
-    are in canonical names; a :class:`Target` with a mapping writes them in the project's.
+    are in canonical names; a :class:`Target` with a mapping writes them in the project's
+    (``in_project_names``: they already are, as ``ls tasks`` writes them through the same
+    mapping, and are sent as they are).
 
     An import that fails may still have saved tasks, so it is never simply repeated: after a
     transient failure the project is listed again and only the tasks still missing are sent.
     """
     target = project if isinstance(project, Target) else Target(project)
+    translated = in_project_names and target.reverse is not None
+    key = target.article_key if translated else "article_id"
+    sha_key = target.sha_key if translated else "text_sha256"
     have = target.existing(client)
     new: list[dict[str, Any]] = []
     skipped = 0
     for task in tasks:
         data = task["data"]
-        known = have.get(data["article_id"])
+        known = have.get(data[key])
         if known is None:
             new.append(task)
             continue
-        if known[1] is not None and known[1] != data.get("text_sha256"):
+        sha = data.get(sha_key) if sha_key is not None else None
+        if known[1] is not None and sha is not None and known[1] != sha:
             raise UsageError(
                 Problem(
                     f"task {known[0]} holds another text for this article",
-                    article=data["article_id"],
-                    expected=data["text_sha256"],
+                    article=data[key],
+                    expected=sha,
                     found=known[1],
                     fix="the article changed after it was annotated; give the new text a new "
                     "article id, or delete the old task in Label Studio",
                 )
             )
         skipped += 1
-    new = target.tasks(new)
+    if not translated:
+        new = target.tasks(new)
     for start in range(0, len(new), 100):
         _import_missing(client, target, new[start : start + 100])
     return len(new), skipped
@@ -540,24 +550,43 @@ def write_json_atomic(path: Path, value: Any) -> None:
     os.replace(tmp, path)
 
 
-def load_tasks_file(path: Path) -> list[dict[str, Any]]:
-    """Tasks written by ``claimwire ls tasks``."""
+def load_tasks_file(path: Path, scheme: Scheme | None = None) -> list[dict[str, Any]]:
+    """Tasks written by ``claimwire ls tasks``. With a ``scheme`` mapping, in the project's
+    names (as ``ls tasks`` writes them through that mapping): each task is read through the
+    mapping, so a file in other names is an error naming the task and the name, before anything
+    is sent."""
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise UsageError(Problem(f"cannot read tasks file: {exc}", file=str(path))) from None
+    key = (scheme.data.get("article_id") if scheme is not None else None) or "article_id"
+    made = "`claimwire ls tasks --out FILE" + (" --scheme MAPPING`" if scheme is not None else "`")
     if not isinstance(data, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("data"), dict) and "article_id" in t["data"]
-        for t in data
+        isinstance(t, dict) and isinstance(t.get("data"), dict) and key in t["data"] for t in data
     ):
         raise UsageError(
             Problem(
                 "not a tasks file",
                 file=str(path),
-                expected="a JSON array of tasks with data.article_id",
-                fix="make one with `claimwire ls tasks --out FILE`",
+                expected=f"a JSON array of tasks with data.{key}",
+                fix=f"make one with {made}",
             )
         )
+    if scheme is not None:
+        for i, task in enumerate(data):
+            try:
+                scheme.translate(task, f"/{i}", predictions=True)
+            except InvalidDataError as exc:
+                raise InvalidDataError(
+                    [
+                        replace(
+                            p.located(file=str(path)),
+                            fix=f"with a mapping, a tasks file is in the project's names: "
+                            f"make it with {made} (or {p.fix})",
+                        )
+                        for p in exc.problems
+                    ]
+                ) from None
     return data
 
 

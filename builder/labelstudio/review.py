@@ -17,7 +17,7 @@ from ..records import Document
 from .client import call, existing_tasks
 
 if TYPE_CHECKING:
-    from ..contracts.scheme import Scheme
+    from ..contracts.scheme import Reverse, Scheme
 
 QUARANTINE_MODEL = "quarantine: {rule}"  # the model_version of a quarantined unit's prediction
 
@@ -93,7 +93,7 @@ def push_review(
 
 
 def quarantine_review(
-    units: Sequence[Quarantined], scheme: Scheme | None = None
+    units: Sequence[Quarantined], scheme: Scheme | None = None, reverse: Reverse | None = None
 ) -> list[dict[str, Any]]:
     """Label Studio import JSON for quarantined units (``quarantine.jsonl``): one task for each
     task the units came from, as exported (its id and data), with each unit as a prediction
@@ -105,8 +105,13 @@ def quarantine_review(
     mapping, the project's own names (the quarantine holds them in claimwire's), so that the
     predictions fit the project's labeling config; a result the export no longer holds as the
     build read it (a span re-anchored on the cleaned article) is given as the quarantine holds
-    it. A relation is given with the regions it joins, for a prediction to show it. The reviewer
-    starts from the prediction, fixes the unit and submits the annotation again."""
+    it, translated back into the project's names (``reverse``, the project's :meth:`Scheme.reverse`;
+    without it, the mapping's first names), with the same error as ``ls push`` for a name
+    with no place. A relation is given with the regions it joins, for a prediction to show it.
+    The reviewer starts from the prediction, fixes the unit and submits the annotation again."""
+    if reverse is None and scheme is not None and not scheme.is_identity:
+        reverse = scheme.reverse()
+    missing: dict[tuple[str, str], int] = {}
     order: dict[tuple[str, int], list[Quarantined]] = {}
     for unit in units:
         if unit.task is None:
@@ -141,12 +146,16 @@ def quarantine_review(
                     exported,
                     translated,
                     kept,
+                    reverse,
+                    missing,
                 ),
             }
             for unit in held
             if unit.results
         ]
         review.append({"id": task_id, "data": raw["data"], "predictions": predictions})
+    if reverse is not None:
+        reverse.refuse(missing, "nothing was written or pushed")
     return review
 
 
@@ -167,16 +176,23 @@ def _as_exported(
     exported: list[list[Any]],
     translated: list[list[Any]],
     kept: tuple[tuple[int, ...] | None, ...],
+    reverse: Reverse | None = None,
+    missing: dict[tuple[str, str], int] | None = None,
 ) -> list[dict[str, Any]]:
     """``unit``'s results as the export holds them, with the regions its relations join;
     ``annotation``: the index of the unit's annotation in the task, when known (searched
-    first), else the annotation its first result is found in."""
+    first), else the annotation its first result is found in. A result the export does not
+    hold is given as the unit holds it, through ``reverse`` (names with no place counted in
+    ``missing``)."""
     out: list[dict[str, Any]] = []
     taken: set[tuple[int, int]] = set()  # (annotation, result) of the exported results given
     for r in unit.results:
         place = _find(r, translated, annotation, taken, kept)
         if place is None:
-            out.append(dict(r))
+            if reverse is None:
+                out.append(dict(r))
+            else:
+                out += reverse.results([dict(r)], missing if missing is not None else {})
             continue
         annotation, k = place
         taken.add(place)

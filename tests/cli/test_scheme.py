@@ -89,10 +89,11 @@ def test_annotations_scheme_json_is_the_default(tmp_path: Path, capsys, monkeypa
     args = ["review", str(export), "--articles", str(ws.articles), "--out", str(out)]
     assert main([*args, "--threshold", "1.1"]) == 0
     (task,) = json.loads(out.read_text(encoding="utf-8"))
-    # every version in canonical names
+    # every version in the project's names, for its labeling config
     assert len(task["predictions"]) == 3
     names = {r.get("from_name") for p in task["predictions"] for r in p["result"]}
-    assert names == {"entity", "claim", "stance", "attribution", "portrayal", None}
+    assert names == {"ner", "claim_span", "stance", "attribution", "portrayal", None}
+    assert set(task["data"]) >= {"content", "article_id", "headline"}
 
 
 def test_agreement_with_a_mapping_that_does_not_fit_names_the_fix(tmp_path: Path, capsys):

@@ -194,3 +194,44 @@ def test_quarantine_review_lands_on_the_projects_task(
     landed = {p.model_version: p.result for p in client.predictions.list(task=task_id)}
     assert landed == {p["model_version"]: p["result"] for p in written["predictions"]}
     assert landed[AUTHOR_RULE] == _expected(results, claim)
+
+
+def test_re_anchored_results_are_given_back_in_the_projects_names(tmp_path: Path):
+    """A foreign task whose text has a leading newline the cleaner removes: its spans are
+    re-anchored, so the unit's regions are not found in the export as the build read them and
+    are given as the quarantine holds them, translated back into the project's names (the same
+    translation as `ls push`), never in claimwire's."""
+    ws = workspace(tmp_path)
+    tasks = ws.tasks()
+    claim = _slip(tasks[0]["annotations"][0]["result"])
+    foreign = foreign_task(tasks[0])
+    foreign["data"]["content"] = "\n" + foreign["data"]["content"]
+    for r in foreign["annotations"][0]["result"]:
+        if "start" in r.get("value", {}):
+            r["value"]["start"] += 1
+            r["value"]["end"] += 1
+    ws.write_tasks([foreign])
+    mapping = tmp_path / "scheme.json"
+    mapping.write_text(json.dumps(draft_scheme(FOREIGN_CONFIG, "foreign.xml").document), "utf-8")
+    _, out = _build_and_review(ws, "--scheme", str(mapping))
+    (task,) = json.loads(out.read_text(encoding="utf-8"))
+    author = next(p for p in task["predictions"] if p["model_version"] == AUTHOR_RULE)
+    regions = [r for r in author["result"] if r["type"] != "relation"]
+    claim_region = next(r for r in regions if r["id"] == claim and r["type"] == "labels")
+    assert claim_region["from_name"] == "claim_span"
+    assert claim_region["value"]["labels"] == ["Claim"]
+    # the re-anchored offsets: one less than the export's
+    exported = next(
+        r
+        for r in foreign["annotations"][0]["result"]
+        if r.get("id") == claim and r["type"] == "labels"
+    )
+    assert claim_region["value"]["start"] == exported["value"]["start"] - 1
+    assert {r["from_name"] for r in regions} <= {"ner", "claim_span", "stance", "attribution"}
+    assert {r["to_name"] for r in regions} == {"body"}
+    choices = {c for r in regions if r["type"] == "choices" for c in r["value"]["choices"]}
+    assert choices <= {"for", "against", "none", "quoted", "editorial"} and "editorial" in choices
+    assert {x for r in author["result"] if r["type"] == "relation" for x in r["labels"]} <= {
+        "said_by",
+        "about",
+    }
