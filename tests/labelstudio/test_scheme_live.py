@@ -4,6 +4,7 @@ checks the export, `validate --scheme` reads it as claimwire's scheme."""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +13,15 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from support.foreign import FOREIGN_CONFIG, foreign_task
-from support.helpers import workspace
+from support.helpers import ROOT, SEED_ID, ls_user, workspace
 
 from builder import DATASET_VERSION as V
 from builder.cli.main import main
 from builder.contracts.scheme import draft_scheme, load_scheme
 from builder.io.exports import read_export
-from builder.labelstudio.client import connect, find_project
+from builder.labelstudio.client import annotation_results, connect, existing_tasks, find_project
+from builder.labelstudio.review import review_task
+from builder.pipeline.documents import merged
 
 pytestmark = pytest.mark.labelstudio
 
@@ -171,3 +174,112 @@ def test_a_release_pushed_into_a_foreign_project_builds_back_the_same(
     assert f"project {PUSHED!r} has no Text tag 'article' (the mapping's text.tag)" in (
         capsys.readouterr().err
     )
+
+
+REVIEWED = "byo-review"
+PRE_ANNOTATED = "byo-tasks"
+FIXTURE = json.loads((ROOT / "tests/fixtures/three_annotators.json").read_text(encoding="utf-8"))
+
+
+def _project(client: Any, title: str) -> Any:
+    project = find_project(client, title)
+    if project is None:
+        project = client.projects.create(title=title, label_config=FOREIGN_CONFIG)
+    return project
+
+
+def _pull(project: str, out: Path, scheme: Path) -> list[Any]:
+    """`ls pull --scheme` into a new folder; its tasks read through the mapping."""
+    assert (
+        main(["ls", "pull", "--project", project, "--out", str(out), "--scheme", str(scheme)]) == 0
+    )
+    (export,) = out.iterdir()
+    return list(read_export(export, load_scheme(scheme)))
+
+
+def test_review_tasks_pushed_into_a_foreign_project_come_back_in_canonical_names(
+    env: None, tmp_path: Path, capsys
+):
+    """Three annotators disagree in the team's project; `review --push --scheme` attaches the
+    adjudicated and every annotator's version as predictions in the project's names, and a pull
+    read through the same mapping gives them back in claimwire's names, as the review made
+    them."""
+    ws = workspace(tmp_path / "ws")
+    client = connect()
+    project = _project(client, REVIEWED)
+    task = copy.deepcopy(FIXTURE[0])
+    task["annotations"] = [a for a in task["annotations"] if not a.get("was_cancelled")]
+    foreign = foreign_task(task)
+    if SEED_ID not in existing_tasks(client, project.id):
+        (task_id,) = client.projects.import_tasks(
+            project.id, request=[{"data": foreign["data"]}], return_task_ids=True
+        ).task_ids
+        for n, a in enumerate(foreign["annotations"]):
+            user = ls_user(client, f"byo-annotator{n}")
+            client.annotations.create(task_id, result=a["result"], completed_by=user)
+    task_id = existing_tasks(client, project.id)[SEED_ID][0]
+    scheme = tmp_path / "scheme.json"
+    scheme.write_text(json.dumps(draft_scheme(FOREIGN_CONFIG, project=REVIEWED).document), "utf-8")
+    pulled = tmp_path / "pulled"
+    _pull(REVIEWED, pulled, scheme)
+    # the review as claimwire makes it, in its own names
+    (made,) = [
+        review_task(doc, t.id, versions, annotation_results(doc.to_row()))
+        for t, doc, versions in merged([pulled], ws.articles, None, load_scheme(scheme))
+    ]
+    assert len(made["predictions"]) == 4
+    capsys.readouterr()
+
+    out = tmp_path / "review.json"
+    argv = ["review", str(pulled), "--articles", str(ws.articles), "--threshold", "1.0"]
+    assert main([*argv, "--out", str(out), "--scheme", str(scheme), "--push", REVIEWED]) == 0
+    assert f"attached 4 prediction(s) to 1 task(s) of '{REVIEWED}'" in capsys.readouterr().out
+    landed = client.predictions.list(task=task_id)
+    assert {r["to_name"] for p in landed for r in p.result if r["type"] != "relation"} == {"body"}
+    assert {r["from_name"] for p in landed for r in p.result if r["type"] == "labels"} == {
+        "ner",
+        "claim_span",
+    }
+
+    (record,) = _pull(REVIEWED, tmp_path / "again", scheme)
+    back = {p["model_version"]: p["result"] for p in record.predictions}
+    assert back == {p["model_version"]: p["result"] for p in made["predictions"]}
+
+
+def test_tasks_with_predictions_pushed_into_a_foreign_project_come_back_in_canonical_names(
+    env: None, tmp_path: Path, capsys
+):
+    """`ls tasks --predictions RELEASE --scheme` writes the team's names; `ls push --tasks
+    --scheme` sends the file as it is; a pull read through the mapping gives the release's
+    predictions back in claimwire's names."""
+    ws = workspace(tmp_path / "ws")
+    assert ws.build() == 0
+    release = ws.dist / f"claimwire-{V}"
+    client = connect()
+    _project(client, PRE_ANNOTATED)
+    scheme = tmp_path / "scheme.json"
+    scheme.write_text(
+        json.dumps(draft_scheme(FOREIGN_CONFIG, project=PRE_ANNOTATED).document), "utf-8"
+    )
+    argv = ["ls", "tasks", SEED_ID, "--articles", str(ws.articles), "--predictions", str(release)]
+    canonical, theirs = tmp_path / "canonical.json", tmp_path / "theirs.json"
+    assert main([*argv, "--out", str(canonical)]) == 0
+    assert main([*argv, "--out", str(theirs), "--scheme", str(scheme)]) == 0
+    push = ["ls", "push", "--project", PRE_ANNOTATED, "--tasks", str(theirs)]
+    capsys.readouterr()
+    assert main([*push, "--scheme", str(scheme)]) == 0
+    out = capsys.readouterr().out
+    assert "labeling config unchanged" in out
+    assert "imported 1 new task(s); 0 already in the project" in out
+    assert main([*push, "--scheme", str(scheme)]) == 0
+    assert "imported 0 new task(s); 1 already in the project" in capsys.readouterr().out
+
+    project = find_project(client, PRE_ANNOTATED)
+    assert project.label_config.strip() == FOREIGN_CONFIG.strip()
+    (task,) = list(client.tasks.list(project=project.id))
+    assert "content" in task.data and "text" not in task.data
+    (record,) = _pull(PRE_ANNOTATED, tmp_path / "pulled", scheme)
+    (want,) = json.loads(canonical.read_text(encoding="utf-8"))
+    (prediction,) = record.predictions
+    assert prediction["model_version"] == want["predictions"][0]["model_version"]
+    assert prediction["result"] == want["predictions"][0]["result"]
