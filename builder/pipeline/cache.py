@@ -1,0 +1,528 @@
+"""Rebuild only what changed: a content-addressed cache of per-task results.
+
+A team pulls a new snapshot and builds a new version; most tasks have not changed. The build
+keeps what each task gave — its rows in every config, its share of the whole-corpus aggregates,
+its merge fixes — in a cache folder outside the release, and a later build takes a task's result
+from there instead of parsing, checking and merging it again.
+
+Key (:func:`task_key`): the task's bytes as exported (with those of the tasks pooled with it,
+:mod:`builder.io.snapshots`) and a digest of everything else a task's result depends on, made once
+per build (:func:`settings`): the code (every file of the ``builder`` package and the JSON
+Schemas, the package's version, Python's and the libraries' versions), the cleaning rules
+(``sources.json``), the scheme mapping, the options that change a task's result (``on_invalid``,
+``exclude_uncleared``) and the environment the merge reads (the pseudonym salt and the
+adjudication policy). The article is checked at lookup: an entry holds the digest of the
+article files it was made from (:func:`article_digest`: ``<id>.json`` and ``<id>.txt``, or their
+absence), and an entry whose article changed is a miss. The split is not in the key: it is
+assigned after, from the split plan, so a new plan, new shares or a new recorded release reuse
+every entry.
+
+Value (:class:`Entry`): the task's id, article id and outcome, the regions the scheme mapping
+dropped, its :class:`~builder.core.merge.MergeStats`, and for a document its rows of every config
+as Arrow record batches (IPC messages without their schema, read back without a copy), its
+leakage signature and text digest, its card counts and its agreement data. A cached task costs
+its key, its article files' digest, a lookup and reading those messages back: no JSON is parsed,
+no article is cleaned, no view is made. Not kept: a task that failed (errors are never cached:
+the task is processed again and reports its problem), and a task that had units quarantined
+(a unit records its line and column in the export, which the key does not hold).
+
+Storage: ``tasks.sqlite`` in the cache folder (SQLite in WAL mode). Workers read; the main
+process alone writes, one transaction per batch of tasks, as the batch is consumed, so a build
+killed at any point leaves every committed entry whole and nothing half-written. The entries'
+bytes are kept under a cap: past it the entries least recently used (by build) are deleted.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import pickle
+import sqlite3
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import xxhash
+
+from ..contracts.features import CONFIGS, arrow_schema
+from ..contracts.schemas import SCHEMA_DIR
+from ..contracts.scheme import Scheme
+from ..core.adjudicate import POLICY_ENV
+from ..core.merge import SALT_ENV, MergeStats
+from ..core.views import Views
+from ..errors import Problem, UsageError
+from ..io.articles import RULES_FILE, is_safe_article_id
+from ..io.exports import RawTask
+from ..quality.agreement import DocAgreement
+from ..records import Article, ArticleMeta, Document, SpanCount, UnitLabel
+from .corpus import CorpusStats
+
+DIR_NAME = ".claimwire-cache"  # default: beside the output folder (``dist/``)
+DB_FILE = "tasks.sqlite"
+MAX_MB = 2048  # default cap on the entries' bytes (~10 GB holds 250,000 tasks of bench/generate)
+FORMAT = b"claimwire-task-cache 1"  # the layout of an entry: changed, every entry misses
+_LIBRARIES = ("claimwire", "pyarrow", "numpy", "orjson", "jsonschema-rs", "rapidfuzz", "xxhash")
+_BUSY_MS = 30_000  # how long a connection waits for another build's transaction
+
+LEFT_OUT, READ = 1, 2  # Entry.made: an article made from the task, left out or read
+
+
+def _digest(*parts: bytes) -> bytes:
+    h = xxhash.xxh3_128()
+    for p in parts:
+        h.update(len(p).to_bytes(8, "little"))
+        h.update(p)
+    return h.digest()
+
+
+def code_version() -> bytes:
+    """A digest of the code that makes a task's result: every file of the package (sources,
+    and compiled modules should there be any) and of ``schema/``, and the versions of Python
+    and of the libraries the per-task steps use. Read once per build (~100 small files)."""
+    h = xxhash.xxh3_128(FORMAT)
+    h.update(sys.version.encode())
+    for name in _LIBRARIES:
+        try:
+            h.update(f"{name}={importlib.metadata.version(name)}\n".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{name}=-\n".encode())
+    package = Path(__file__).resolve().parents[1]
+    for root in (package, SCHEMA_DIR):
+        files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for p in files:
+            h.update(_digest(p.relative_to(root).as_posix().encode(), p.read_bytes()))
+    return h.digest()
+
+
+def settings(
+    articles_dir: Path,
+    scheme: Scheme | None,
+    quarantine: bool,
+    exclude_uncleared: bool,
+    code: bytes | None = None,
+) -> bytes:
+    """The part of every key that is the same for every task of a build."""
+    rules = articles_dir / RULES_FILE
+    return _digest(
+        code if code is not None else code_version(),
+        rules.read_bytes() if rules.is_file() else b"-",
+        repr(scheme).encode() if scheme is not None else b"-",  # every field, file name aside
+        b"quarantine" if quarantine else b"fail",
+        b"exclude_uncleared" if exclude_uncleared else b"include",
+        os.environ.get(SALT_ENV, "\x00").encode(),
+        os.environ.get(POLICY_ENV, "\x00").encode(),
+    )
+
+
+def task_key(prefix: bytes, raw: RawTask) -> bytes:
+    """A task's key: the build's settings and the bytes of the task and of those pooled with
+    it (their place in the export is not part of it)."""
+    return _digest(prefix, raw.data, *(p.data for p in raw.pooled))
+
+
+def article_digest(folder: Path, article_id: str) -> bytes | None:
+    """The digest of an article's files (``-`` for an article that has none: one made from its
+    task, or an error); None when a file cannot be read (never cached)."""
+    if not is_safe_article_id(article_id) or f"{article_id}.json" == RULES_FILE:
+        return b"-"
+    base = os.path.join(folder, article_id)
+    meta = _read(base + ".json")
+    if meta is None or meta is _UNREADABLE:
+        return b"-" if meta is None else None
+    raw = _read(base + ".txt")
+    if raw is _UNREADABLE:
+        return None
+    return _digest(meta) if raw is None else _digest(meta, raw)
+
+
+_UNREADABLE = b"\x00unreadable"
+
+
+def _read(path: str) -> bytes | None:
+    """A file's bytes (None: no such file; _UNREADABLE: it cannot be read). Plain system
+    calls: a third of the time of ``Path.read_bytes`` for a small file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return _UNREADABLE
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except IsADirectoryError:
+        return None
+    except OSError:
+        return _UNREADABLE
+    finally:
+        os.close(fd)
+
+
+# --- what one task gave ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """A document's part of a cached result."""
+
+    group: str | None  # the article's story key (with its id, all the split plan needs)
+    stats: tuple[Any, ...]  # its CorpusStats, split aside (:func:`flat_stats`)
+    sha256: bytes
+    signature: bytes  # MinHash row (uint32)
+    agreement: tuple[Any, ...] | None  # DocAgreement as plain tuples (unpickled 5x faster)
+    entities: int
+    claims: int
+    pieces: tuple[bytes, ...]  # per config: its rows as an IPC record batch message, b"": none
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one task gave, as kept in the cache (pickled)."""
+
+    article: bytes  # article_digest when it was made
+    task: int
+    article_id: str
+    made: int  # 0, or LEFT_OUT / READ for an article made from the task
+    dropped: tuple[tuple[str, str, int], ...]
+    fixes: tuple[tuple[str, int], ...]
+    cancelled: int
+    reanchored: int
+    carried: int
+    document: Cached | None
+
+    def merge_stats(self) -> MergeStats:
+        return MergeStats(dict(self.fixes), self.cancelled, self.reanchored, self.carried)
+
+    def stub(self) -> Article:
+        """An article standing in for the document's, for the split plan (id and story key)."""
+        assert self.document is not None
+        return Article(
+            self.article_id, "", ArticleMeta("", "", "", "", group=self.document.group), ""
+        )
+
+
+def entry(
+    digest: bytes,
+    task: int,
+    article_id: str,
+    made: int,
+    dropped: tuple[tuple[str, str, int], ...],
+    stats: MergeStats,
+    document: Cached | None,
+) -> bytes:
+    return pickle.dumps(
+        Entry(
+            digest,
+            task,
+            article_id,
+            made,
+            dropped,
+            tuple(stats.fixes.items()),
+            stats.cancelled,
+            stats.reanchored,
+            stats.carried,
+            document,
+        ),
+        pickle.HIGHEST_PROTOCOL,
+    )
+
+
+def flat_stats(doc: Document) -> tuple[Any, ...]:
+    """A document's :class:`CorpusStats` without its split, field by field (split-keyed
+    counters: the counter alone; counters as dicts, sets as tuples), key order kept."""
+    s = CorpusStats()
+    s.add(doc, "")
+    out: list[Any] = []
+    for f in fields(CorpusStats):
+        v = getattr(s, f.name)
+        if isinstance(v, Counter):
+            out.append(dict(v))
+        elif isinstance(v, dict):
+            out.append(dict(v[""]))
+        elif isinstance(v, set):
+            out.append(tuple(v))
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def add_stats(stats: CorpusStats, flat: tuple[Any, ...], split: str) -> None:
+    """Add to ``stats`` a document in ``split`` kept by :func:`flat_stats`, as
+    :meth:`CorpusStats.update` adds a document's own stats."""
+    for name, v in zip(_STATS_FIELDS, flat, strict=True):
+        current = getattr(stats, name)
+        if isinstance(current, Counter):
+            current.update(v)
+        elif isinstance(current, dict):
+            current.setdefault(split, Counter()).update(v)
+        elif isinstance(current, set):
+            current.update(v)
+        else:
+            setattr(stats, name, current + v)
+
+
+_STATS_FIELDS = tuple(f.name for f in fields(CorpusStats))
+
+
+def tables(
+    slots: Sequence[Cached | None],
+    splits: Sequence[str],
+    docs: Sequence[Document],
+    rows: Sequence[dict[str, Any]],
+) -> tuple[dict[tuple[str, str], pa.Table], list[tuple[bytes, ...]]]:
+    """The batch's table per (config, split), rows in document order, from its documents in
+    order: a cached one's rows (``slots``) or, for None, the next of ``docs`` (``rows``: their
+    documents rows), whose views are made here. Also the pieces of each of ``docs`` to cache.
+    A table comes in one chunk per document: the writer joins the rows of a row group into
+    one chunk anyway (:class:`builder.release.writer.SplitWriter`)."""
+    views = Views(docs, rows) if docs else None
+    mixed = len(docs) < len(slots)
+    out: dict[tuple[str, str], pa.Table] = {}
+    made: list[list[bytes]] = [[] for _ in docs]
+    for c, config in enumerate(CONFIGS):
+        schema = arrow_schema(config)
+        table = views.table(config) if views is not None else None
+        offsets = views.row_offsets(config).tolist() if views is not None else []
+        parts: dict[str, list[Any]] = {}  # split -> record batches, or their messages if mixed
+        k = 0
+        for slot, split in zip(slots, splits, strict=True):
+            if slot is None:
+                assert table is not None
+                lo, hi = offsets[k], offsets[k + 1]
+                piece = b""
+                if hi > lo:
+                    batch = table.slice(lo, hi - lo).combine_chunks().to_batches()[0]
+                    piece = batch.serialize().to_pybytes()
+                    parts.setdefault(split, []).append(piece if mixed else batch)
+                made[k].append(piece)
+                k += 1
+            elif piece := slot.pieces[c]:
+                parts.setdefault(split, []).append(piece)
+        for split, pieces in parts.items():
+            if mixed:  # one stream of the messages: read at once, without a copy
+                stream = b"".join((_schema_message(config), *pieces, _EOS))
+                out[(config, split)] = pa.ipc.open_stream(stream).read_all()
+            else:
+                out[(config, split)] = pa.Table.from_batches(pieces, schema)
+    return out, [tuple(m) for m in made]
+
+
+_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # the end of an IPC stream
+_schemas: dict[str, bytes] = {}
+
+
+def _schema_message(config: str) -> bytes:
+    found = _schemas.get(config)
+    if found is None:
+        found = _schemas[config] = arrow_schema(config).serialize().to_pybytes()
+    return found
+
+
+def _plain(d: DocAgreement) -> tuple[Any, ...]:
+    return (
+        d.id,
+        d.n_annotators,
+        d.agreement,
+        tuple(astuple(s) for s in d.spans),
+        tuple(astuple(u) for u in d.labels),
+    )
+
+
+def agreement(plain: tuple[Any, ...] | None) -> DocAgreement | None:
+    """The :class:`DocAgreement` kept as plain tuples by :func:`cached_document`."""
+    if plain is None:
+        return None
+    doc_id, n, value, spans, labels = plain
+    return DocAgreement(
+        doc_id, n, value, tuple(SpanCount(*t) for t in spans), tuple(UnitLabel(*t) for t in labels)
+    )
+
+
+def cached_document(doc: Document, signature: Any, pieces: tuple[bytes, ...]) -> Cached:
+    """What a document of a task gives the batch, split aside."""
+    a = doc.annotation
+    return Cached(
+        doc.article.meta.group,
+        flat_stats(doc),
+        bytes.fromhex(doc.text_sha256),
+        np.ascontiguousarray(signature, dtype=np.uint32).tobytes(),
+        # as BatchCorpus.add keeps it
+        _plain(DocAgreement.from_document(doc)) if a.spans or a.labels else None,
+        len(doc.entities),
+        len(doc.claims),
+        pieces,
+    )
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=_BUSY_MS / 1000, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+    return db
+
+
+def _broken(path: Path, exc: Exception) -> UsageError:
+    return UsageError(
+        Problem(
+            f"the build cache cannot be used: {exc}",
+            file=str(path),
+            expected="a folder the build can write, holding the cache it made",
+            fix=f"delete {path.parent} (it is rebuilt), give another --cache-dir, or build "
+            "with --no-cache",
+        )
+    )
+
+
+@dataclass
+class Reader:
+    """Looks tasks up; picklable (a worker opens its own connection on first use)."""
+
+    path: Path
+    prefix: bytes
+    articles_dir: Path
+
+    def __post_init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "prefix": self.prefix, "articles_dir": self.articles_dir}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None or self._pid != os.getpid():  # a forked worker: its own connection
+            self._db = _connect(self.path)
+            self._db.execute("PRAGMA query_only=1")
+            self._pid = os.getpid()
+        return self._db
+
+    def lookup(self, items: Sequence[RawTask]) -> tuple[list[bytes], dict[int, Entry]]:
+        """The keys of ``items``, and the entries found for them (by position) whose article
+        files are those they were made from."""
+        keys = [task_key(self.prefix, raw) for raw in items]
+        if not keys:
+            return keys, {}
+        found: dict[bytes, bytes] = {}
+        for i in range(0, len(keys), 500):  # SQLite takes 999 parameters at most
+            some = keys[i : i + 500]
+            marks = ",".join("?" * len(some))
+            for key, value in self._conn().execute(
+                f"SELECT key, value FROM tasks WHERE key IN ({marks})", some
+            ):
+                found[key] = value
+        hits: dict[int, Entry] = {}
+        for i, key in enumerate(keys):
+            value = found.get(key)
+            if value is None:
+                continue
+            e: Entry = pickle.loads(value)
+            if article_digest(self.articles_dir, e.article_id) == e.article:
+                hits[i] = e
+        return keys, hits
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
+
+
+class TaskCache:
+    """The cache folder, as the build's main process holds it: it alone writes."""
+
+    def __init__(self, folder: Path, max_bytes: int, prefix: bytes, articles_dir: Path) -> None:
+        self.path = folder / DB_FILE
+        self.max_bytes = max_bytes
+        self.stamp = time.time_ns()  # entries used by this build
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.db = _connect(self.path)
+            self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the table: freed pages go
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses the last commits
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS tasks (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
+                "size INTEGER NOT NULL, used INTEGER NOT NULL)"
+            )
+            self.db.execute("CREATE INDEX IF NOT EXISTS tasks_used ON tasks (used)")
+            (size,) = self.db.execute("SELECT coalesce(sum(size), 0) FROM tasks").fetchone()
+        except (OSError, sqlite3.Error) as exc:
+            raise _broken(self.path, exc) from None
+        self.size = int(size)
+        self.reader = Reader(self.path, prefix, articles_dir)
+        self.hits = self.stored = 0
+
+    def store(self, new: Sequence[tuple[bytes, bytes]], used: Sequence[bytes]) -> None:
+        """Add a batch's new entries and mark the ones it used, in one transaction."""
+        if not new and not used:
+            return
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for i in range(0, len(used), 500):  # SQLite takes 999 parameters at most
+                    keys = used[i : i + 500]
+                    self.db.execute(
+                        f"UPDATE tasks SET used=? WHERE key IN ({','.join('?' * len(keys))})",
+                        (self.stamp, *keys),
+                    )
+                for key, value in new:
+                    old = self.db.execute("SELECT size FROM tasks WHERE key=?", (key,)).fetchone()
+                    self.size += len(value) - (old[0] if old else 0)
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO tasks (key, value, size, used) VALUES (?,?,?,?)",
+                        (key, value, len(value), self.stamp),
+                    )
+                if self.size > self.max_bytes:
+                    self._evict()
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _broken(self.path, exc) from None
+        self.hits += len(used)
+        self.stored += len(new)
+
+    def _evict(self) -> None:
+        """Delete the entries least recently used until the rest fit in 90% of the cap."""
+        goal = self.size - self.max_bytes * 9 // 10
+        doomed: list[int] = []
+        freed = 0
+        for rowid, size in self.db.execute("SELECT rowid, size FROM tasks ORDER BY used, rowid"):
+            if freed >= goal:
+                break
+            doomed.append(rowid)
+            freed += size
+        self.db.executemany("DELETE FROM tasks WHERE rowid=?", ((r,) for r in doomed))
+        self.size -= freed
+
+    def close(self) -> None:
+        self.reader.close()
+        try:
+            self.db.execute("PRAGMA incremental_vacuum")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass  # another build reads: the next one checkpoints
+        self.db.close()
+
+
+@contextmanager
+def opened(cache: TaskCache | None) -> Iterator[TaskCache | None]:
+    try:
+        yield cache
+    finally:
+        if cache is not None:
+            cache.close()
