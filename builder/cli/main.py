@@ -177,6 +177,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"  articles: {result.articles + result.task_articles} "
         f"({len(result.unannotated)} without annotation{made})"
     )
+    cache_dir = _cache_dir(args)
+    if cache_dir is not None:
+        print(f"  cache: {result.cached} of {result.tasks} task(s) reused from {cache_dir}")
     chosen = result.selection
     if chosen.superseded or chosen.unannotated or chosen.pooled:
         print(f"  tasks: {chosen.summary}")

@@ -706,6 +706,7 @@ def build(
             selection=selection.stats,
             task_articles=task_articles["read"],
             task_articles_left_out=task_articles["left out"],
+            cached=cache.hits if cache is not None else 0,
         )
         written = sum(counts.values(), Counter())
         notes = release_notes(

@@ -43,7 +43,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -332,9 +332,13 @@ def _plain(d: DocAgreement) -> tuple[Any, ...]:
         d.id,
         d.n_annotators,
         d.agreement,
-        tuple(astuple(s) for s in d.spans),
-        tuple(astuple(u) for u in d.labels),
+        tuple(tuple(getattr(s, f) for f in _SPAN) for s in d.spans),
+        tuple(tuple(getattr(u, f) for f in _LABEL) for u in d.labels),
     )
+
+
+_SPAN = tuple(f.name for f in fields(SpanCount))
+_LABEL = tuple(f.name for f in fields(UnitLabel))
 
 
 def agreement(plain: tuple[Any, ...] | None) -> DocAgreement | None:
@@ -454,14 +458,14 @@ class TaskCache:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses the last commits
             self.db.execute(
-                "CREATE TABLE IF NOT EXISTS tasks (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
-                "size INTEGER NOT NULL, used INTEGER NOT NULL)"
+                # the value last: size and used are read without its overflow pages
+                "CREATE TABLE IF NOT EXISTS tasks (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
+                "used INTEGER NOT NULL, value BLOB NOT NULL)"
             )
             self.db.execute("CREATE INDEX IF NOT EXISTS tasks_used ON tasks (used)")
-            (size,) = self.db.execute("SELECT coalesce(sum(size), 0) FROM tasks").fetchone()
+            self.evict()  # a cap lowered since the last build
         except (OSError, sqlite3.Error) as exc:
             raise _broken(self.path, exc) from None
-        self.size = int(size)
         self.reader = Reader(self.path, prefix, articles_dir)
         self.hits = self.stored = 0
 
@@ -478,15 +482,10 @@ class TaskCache:
                         f"UPDATE tasks SET used=? WHERE key IN ({','.join('?' * len(keys))})",
                         (self.stamp, *keys),
                     )
-                for key, value in new:
-                    old = self.db.execute("SELECT size FROM tasks WHERE key=?", (key,)).fetchone()
-                    self.size += len(value) - (old[0] if old else 0)
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO tasks (key, value, size, used) VALUES (?,?,?,?)",
-                        (key, value, len(value), self.stamp),
-                    )
-                if self.size > self.max_bytes:
-                    self._evict()
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO tasks (key, size, used, value) VALUES (?,?,?,?)",
+                    ((key, len(value), self.stamp, value) for key, value in new),
+                )
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -496,9 +495,13 @@ class TaskCache:
         self.hits += len(used)
         self.stored += len(new)
 
-    def _evict(self) -> None:
-        """Delete the entries least recently used until the rest fit in 90% of the cap."""
-        goal = self.size - self.max_bytes * 9 // 10
+    def evict(self) -> None:
+        """Delete the entries least recently used until the rest fit in 90% of the cap (a
+        build's own entries last, the first it stored first)."""
+        (size,) = self.db.execute("SELECT coalesce(sum(size), 0) FROM tasks").fetchone()
+        if size <= self.max_bytes:
+            return
+        goal = size - self.max_bytes * 9 // 10
         doomed: list[int] = []
         freed = 0
         for rowid, size in self.db.execute("SELECT rowid, size FROM tasks ORDER BY used, rowid"):
@@ -506,12 +509,16 @@ class TaskCache:
                 break
             doomed.append(rowid)
             freed += size
+        self.db.execute("BEGIN IMMEDIATE")
         self.db.executemany("DELETE FROM tasks WHERE rowid=?", ((r,) for r in doomed))
-        self.size -= freed
+        self.db.execute("COMMIT")
 
     def close(self) -> None:
+        """Keep the entries under the cap (checked at the end of a build, not during it: an
+        entry evicted while a build reads the export in order would be one it needs later)."""
         self.reader.close()
         try:
+            self.evict()
             self.db.execute("PRAGMA incremental_vacuum")
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
