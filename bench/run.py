@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         f"changed {warm:.1f} s: rebuild/cold {warm / wall:.3f} (target <= 0.10)"
     )
     print(
-        f"build cache CPU (main process and workers): --no-cache {cpu:.1f} s, cold {cold_cpu:.1f} s,"
+        f"build cache CPU (all processes): --no-cache {cpu:.1f} s, cold {cold_cpu:.1f} s,"
         f" warm {warm_cpu:.1f} s ({warm_cpu / cpu:.3f} of --no-cache)"
     )
     if loads:
