@@ -129,8 +129,10 @@ class _Batch:
     # tasks whose article has no file and was made from the task (builder.io.task_articles):
     # read, and left out by exclude_uncleared
     task_articles: Counter[str] = field(default_factory=Counter)
-    # for the cache: (key, entry) of the tasks processed here, keys of those found there
-    cached: list[tuple[bytes, bytes]] = field(default_factory=list)
+    # for the cache: (key, blob key, entry) of the tasks processed here, the blob of their
+    # rows (key, bytes), keys of the tasks found there
+    cached: list[tuple[bytes, bytes | None, bytes]] = field(default_factory=list)
+    blob: tuple[bytes, bytes] | None = None
     hits: list[bytes] = field(default_factory=list)
 
     # From a worker to the main process the tables travel as Arrow IPC streams: written in a
@@ -216,7 +218,7 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
         # Parse the batch first (up to a bad task), so its article files can be read ahead.
         tasks: list[TaskRecord] = []
         stop: _Outcome | None = None  # a task that does not parse: the end of the batch
-        keys, hits = _lookup(items, ctx)
+        keys, hits, blobs = _lookup(items, ctx)
         key_of: dict[int, bytes] = {}  # id(task) -> its key in the cache
         for i, item in enumerate(items):
             if isinstance(item, ClaimwireError):
@@ -311,13 +313,15 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
         if ctx.cache is None:
             batch.tables = split_tables(docs, rows, splits)
         else:
-            batch.tables, pieces = task_cache.tables(slots, splits, docs, rows)
+            batch.tables, blob, ranges = task_cache.tables(slots, splits, docs, rows, blobs)
     finally:
         if gc_was_on:
             gc.enable()
     batch.corpus.finish()
     if ctx.cache is not None:
-        batch.cached = [f.entry(batch, pieces) for f in fresh]
+        batch.blob = blob.encode() if blob is not None and fresh else None
+        blob_key = batch.blob[0] if batch.blob is not None else b""
+        batch.cached = [f.entry(batch, blob_key, ranges) for f in fresh]
     return batch
 
 
@@ -326,10 +330,11 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
 
 def _lookup(
     items: list[RawTask | ClaimwireError], ctx: _Context
-) -> tuple[list[bytes], dict[int, task_cache.Entry]]:
-    """The keys of the batch's tasks up to its first error, and the results found for them."""
+) -> tuple[list[bytes], dict[int, task_cache.Entry], dict[bytes, task_cache.Blob]]:
+    """The keys of the batch's tasks up to its first error, the results found for them and
+    the blobs of their rows."""
     if ctx.cache is None:
-        return [], {}
+        return [], {}, {}
     raws: list[RawTask] = []
     for item in items:
         if isinstance(item, ClaimwireError):
@@ -411,12 +416,14 @@ class _Fresh:
         digest = task_cache.article_digest(ctx.articles_dir, task.article_id)
         return cls(key_of[id(task)], task, digest) if digest is not None else None
 
-    def entry(self, batch: _Batch, pieces: list[tuple[bytes, ...]]) -> tuple[bytes, bytes]:
+    def entry(
+        self, batch: _Batch, blob: bytes, ranges: list[tuple[int, ...]]
+    ) -> tuple[bytes, bytes | None, bytes]:
         assert batch.corpus.signatures is not None
         doc = None
         if self.doc is not None:
             doc = task_cache.cached_document(
-                self.doc, batch.corpus.signatures[self.slot], pieces[self.index]
+                self.doc, batch.corpus.signatures[self.slot], blob, ranges[self.index]
             )
         value = task_cache.entry(
             self.digest,
@@ -427,7 +434,7 @@ class _Fresh:
             self.stats,
             doc,
         )
-        return self.key, value
+        return self.key, blob if doc is not None else None, value
 
 
 # --- the pipeline ---------------------------------------------------------------------------
@@ -637,7 +644,7 @@ def build(
         with closing(_run(_batches(items, batch_tasks), context, jobs)) as results:
             for batch, nbytes in results:
                 if cache is not None:  # first: what a batch computed stays, whatever follows
-                    cache.store(batch.cached, batch.hits)
+                    cache.store(batch.cached, batch.blob, batch.hits)
                 digests = [
                     id_digest(o.article) if o.article is not None else 0 for o in batch.outcomes
                 ]

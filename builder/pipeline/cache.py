@@ -181,7 +181,8 @@ class Cached:
     agreement: tuple[Any, ...] | None  # DocAgreement as plain tuples (unpickled 5x faster)
     entities: int
     claims: int
-    pieces: tuple[bytes, ...]  # per config: its rows as an IPC record batch message, b"": none
+    blob: bytes  # the key of the Blob holding its rows
+    rows: tuple[int, ...]  # per config: its first row in the blob and its number of rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,53 +279,81 @@ def tables(
     splits: Sequence[str],
     docs: Sequence[Document],
     rows: Sequence[dict[str, Any]],
-) -> tuple[dict[tuple[str, str], pa.Table], list[tuple[bytes, ...]]]:
+    blobs: dict[bytes, Blob],
+) -> tuple[dict[tuple[str, str], pa.Table], Blob | None, list[tuple[int, ...]]]:
     """The batch's table per (config, split), rows in document order, from its documents in
-    order: a cached one's rows (``slots``) or, for None, the next of ``docs`` (``rows``: their
-    documents rows), whose views are made here. Also the pieces of each of ``docs`` to cache.
-    A table comes in one chunk per document: the writer joins the rows of a row group into
-    one chunk anyway (:class:`builder.release.writer.SplitWriter`)."""
-    views = Views(docs, rows) if docs else None
-    mixed = len(docs) < len(slots)
+    order: a cached one's rows (``slots``, in ``blobs``) or, for None, the next of ``docs``
+    (``rows``: their documents rows), whose views are made here. Also the blob of ``docs`` to
+    cache (None without docs), and the rows of each of ``docs`` in it (:attr:`Cached.rows`).
+    Each table is one compact chunk (what leaves a worker is read in one piece)."""
+    fresh: Blob | None = None
+    ranges: list[list[int]] = [[] for _ in docs]
+    if docs:
+        views = Views(docs, rows)
+        fresh = Blob(tuple(views.table(config) for config in CONFIGS))
+        for config in CONFIGS:
+            offsets = views.row_offsets(config).tolist()
+            for k in range(len(docs)):
+                ranges[k] += (offsets[k], offsets[k + 1] - offsets[k])
     out: dict[tuple[str, str], pa.Table] = {}
-    made: list[list[bytes]] = [[] for _ in docs]
     for c, config in enumerate(CONFIGS):
-        schema = arrow_schema(config)
-        table = views.table(config) if views is not None else None
-        offsets = views.row_offsets(config).tolist() if views is not None else []
-        parts: dict[str, list[Any]] = {}  # split -> record batches, or their messages if mixed
+        # per split: runs of rows taken from one source (a blob, or this batch's own tables)
+        runs: dict[str, list[tuple[Blob, list[int]]]] = {}
         k = 0
         for slot, split in zip(slots, splits, strict=True):
             if slot is None:
-                assert table is not None
-                lo, hi = offsets[k], offsets[k + 1]
-                piece = b""
-                if hi > lo:
-                    batch = table.slice(lo, hi - lo).combine_chunks().to_batches()[0]
-                    piece = batch.serialize().to_pybytes()
-                    parts.setdefault(split, []).append(piece if mixed else batch)
-                made[k].append(piece)
+                assert fresh is not None
+                source, lo, n = fresh, ranges[k][2 * c], ranges[k][2 * c + 1]
                 k += 1
-            elif piece := slot.pieces[c]:
-                parts.setdefault(split, []).append(piece)
-        for split, pieces in parts.items():
-            if mixed:  # one stream of the messages: read at once, without a copy
-                stream = b"".join((_schema_message(config), *pieces, _EOS))
-                out[(config, split)] = pa.ipc.open_stream(stream).read_all()
             else:
-                out[(config, split)] = pa.Table.from_batches(pieces, schema)
-    return out, [tuple(m) for m in made]
+                source, lo, n = blobs[slot.blob], slot.rows[2 * c], slot.rows[2 * c + 1]
+            if not n:
+                continue
+            mine = runs.setdefault(split, [])
+            if not mine or mine[-1][0] is not source:
+                mine.append((source, []))
+            mine[-1][1].extend(range(lo, lo + n))
+        for split, parts in runs.items():
+            taken = [source.tables[c].take(pa.array(rows_, pa.int64())) for source, rows_ in parts]
+            table = taken[0] if len(taken) == 1 else pa.concat_tables(taken).combine_chunks()
+            out[(config, split)] = table
+    return out, fresh, [tuple(r) for r in ranges]
 
 
-_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # the end of an IPC stream
-_schemas: dict[str, bytes] = {}
+@dataclass(frozen=True)
+class Blob:
+    """The rows of the documents of a batch processed together, per config: what
+    :attr:`Cached.rows` points into. Kept once for all of them (an Arrow message of one
+    table costs what one document's does: ~45 us each, and 1 us a document as one)."""
+
+    tables: tuple[pa.Table, ...]  # per config
+
+    def encode(self) -> tuple[bytes, bytes]:
+        """Its key and its bytes (one IPC message per config, without the schema)."""
+        messages = [_message(t) for t in self.tables]
+        data = b"".join(len(m).to_bytes(8, "little") + m for m in messages)
+        return _digest(data), data
+
+    @classmethod
+    def decode(cls, data: bytes) -> Blob:
+        out: list[pa.Table] = []
+        view, at = memoryview(data), 0
+        for config in CONFIGS:
+            n = int.from_bytes(view[at : at + 8], "little")
+            batch = pa.ipc.read_record_batch(
+                pa.py_buffer(view[at + 8 : at + 8 + n]), arrow_schema(config)
+            )
+            out.append(pa.Table.from_batches([batch]))
+            at += 8 + n
+        return cls(tuple(out))
 
 
-def _schema_message(config: str) -> bytes:
-    found = _schemas.get(config)
-    if found is None:
-        found = _schemas[config] = arrow_schema(config).serialize().to_pybytes()
-    return found
+def _message(table: pa.Table) -> bytes:
+    batch = table.combine_chunks().to_batches()
+    if not batch:
+        batch = [pa.RecordBatch.from_pylist([], schema=table.schema)]
+    data: bytes = batch[0].serialize().to_pybytes()
+    return data
 
 
 def _plain(d: DocAgreement) -> tuple[Any, ...]:
@@ -351,7 +380,7 @@ def agreement(plain: tuple[Any, ...] | None) -> DocAgreement | None:
     )
 
 
-def cached_document(doc: Document, signature: Any, pieces: tuple[bytes, ...]) -> Cached:
+def cached_document(doc: Document, signature: Any, blob: bytes, rows: tuple[int, ...]) -> Cached:
     """What a document of a task gives the batch, split aside."""
     a = doc.annotation
     return Cached(
@@ -363,7 +392,8 @@ def cached_document(doc: Document, signature: Any, pieces: tuple[bytes, ...]) ->
         _plain(DocAgreement.from_document(doc)) if a.spans or a.labels else None,
         len(doc.entities),
         len(doc.claims),
-        pieces,
+        blob,
+        rows,
     )
 
 
@@ -414,12 +444,14 @@ class Reader:
             self._pid = os.getpid()
         return self._db
 
-    def lookup(self, items: Sequence[RawTask]) -> tuple[list[bytes], dict[int, Entry]]:
-        """The keys of ``items``, and the entries found for them (by position) whose article
-        files are those they were made from."""
+    def lookup(
+        self, items: Sequence[RawTask]
+    ) -> tuple[list[bytes], dict[int, Entry], dict[bytes, Blob]]:
+        """The keys of ``items``, the entries found for them (by position) whose article files
+        are those they were made from, and the blobs holding their rows."""
         keys = [task_key(self.prefix, raw) for raw in items]
         if not keys:
-            return keys, {}
+            return keys, {}, {}
         found: dict[bytes, bytes] = {}
         for i in range(0, len(keys), 500):  # SQLite takes 999 parameters at most
             some = keys[i : i + 500]
@@ -436,7 +468,18 @@ class Reader:
             e: Entry = pickle.loads(value)
             if article_digest(self.articles_dir, e.article_id) == e.article:
                 hits[i] = e
-        return keys, hits
+        wanted = list({e.document.blob for e in hits.values() if e.document is not None})
+        blobs: dict[bytes, Blob] = {}
+        for i in range(0, len(wanted), 500):
+            some = wanted[i : i + 500]
+            marks = ",".join("?" * len(some))
+            for key, data in self._conn().execute(
+                f"SELECT key, data FROM blobs WHERE key IN ({marks})", some
+            ):
+                blobs[key] = Blob.decode(data)
+        # an entry whose blob is gone (deleted by another build meanwhile) is a miss
+        hits = {i: e for i, e in hits.items() if e.document is None or e.document.blob in blobs}
+        return keys, hits, blobs
 
     def close(self) -> None:
         if self._db is not None and self._pid == os.getpid():
@@ -458,19 +501,30 @@ class TaskCache:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses the last commits
             self.db.execute(
-                # the value last: size and used are read without its overflow pages
+                # the value last: the other columns are read without its overflow pages
                 "CREATE TABLE IF NOT EXISTS tasks (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
-                "used INTEGER NOT NULL, value BLOB NOT NULL)"
+                "used INTEGER NOT NULL, blob BLOB, value BLOB NOT NULL)"
             )
             self.db.execute("CREATE INDEX IF NOT EXISTS tasks_used ON tasks (used)")
+            self.db.execute("CREATE INDEX IF NOT EXISTS tasks_blob ON tasks (blob)")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS blobs (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
+                "data BLOB NOT NULL)"
+            )
             self.evict()  # a cap lowered since the last build
         except (OSError, sqlite3.Error) as exc:
             raise _broken(self.path, exc) from None
         self.reader = Reader(self.path, prefix, articles_dir)
         self.hits = self.stored = 0
 
-    def store(self, new: Sequence[tuple[bytes, bytes]], used: Sequence[bytes]) -> None:
-        """Add a batch's new entries and mark the ones it used, in one transaction."""
+    def store(
+        self,
+        new: Sequence[tuple[bytes, bytes | None, bytes]],
+        blob: tuple[bytes, bytes] | None,
+        used: Sequence[bytes],
+    ) -> None:
+        """Add a batch's new entries (key, blob key, entry) and the blob of their rows, and
+        mark the entries it used, in one transaction."""
         if not new and not used:
             return
         try:
@@ -482,9 +536,15 @@ class TaskCache:
                         f"UPDATE tasks SET used=? WHERE key IN ({','.join('?' * len(keys))})",
                         (self.stamp, *keys),
                     )
+                if blob is not None and new:
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO blobs (key, size, data) VALUES (?,?,?)",
+                        (blob[0], len(blob[1]), blob[1]),
+                    )
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO tasks (key, size, used, value) VALUES (?,?,?,?)",
-                    ((key, len(value), self.stamp, value) for key, value in new),
+                    "INSERT OR REPLACE INTO tasks (key, size, used, blob, value) "
+                    "VALUES (?,?,?,?,?)",
+                    ((key, len(value), self.stamp, b, value) for key, b, value in new),
                 )
                 self.db.execute("COMMIT")
             except BaseException:
@@ -495,23 +555,34 @@ class TaskCache:
         self.hits += len(used)
         self.stored += len(new)
 
+    def size(self) -> int:
+        """The bytes of the entries and of the blobs."""
+        (size,) = self.db.execute(
+            "SELECT (SELECT coalesce(sum(size), 0) FROM tasks)"
+            " + (SELECT coalesce(sum(size), 0) FROM blobs)"
+        ).fetchone()
+        return int(size)
+
     def evict(self) -> None:
-        """Delete the entries least recently used until the rest fit in 90% of the cap (a
-        build's own entries last, the first it stored first)."""
-        (size,) = self.db.execute("SELECT coalesce(sum(size), 0) FROM tasks").fetchone()
+        """Delete the entries least recently used (a build's own last, the first it stored
+        first) and the blobs no entry points into, until the rest fit in 90% of the cap."""
+        size = self.size()
         if size <= self.max_bytes:
             return
-        goal = size - self.max_bytes * 9 // 10
-        doomed: list[int] = []
-        freed = 0
-        for rowid, size in self.db.execute("SELECT rowid, size FROM tasks ORDER BY used, rowid"):
-            if freed >= goal:
+        while size > self.max_bytes * 9 // 10:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "DELETE FROM tasks WHERE rowid IN "
+                "(SELECT rowid FROM tasks ORDER BY used, rowid LIMIT 64)"
+            )
+            self.db.execute(
+                "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE blob = blobs.key)"
+            )
+            self.db.execute("COMMIT")
+            left = self.size()
+            if left == size:  # nothing left to delete
                 break
-            doomed.append(rowid)
-            freed += size
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.executemany("DELETE FROM tasks WHERE rowid=?", ((r,) for r in doomed))
-        self.db.execute("COMMIT")
+            size = left
 
     def close(self) -> None:
         """Keep the entries under the cap (checked at the end of a build, not during it: an
