@@ -422,7 +422,7 @@ def _broken(path: Path, exc: Exception) -> UsageError:
 class Reader:
     """Looks tasks up; picklable (a worker opens its own connection on first use)."""
 
-    path: Path
+    path: Path | None  # None: no cache yet, every task misses
     prefix: bytes
     articles_dir: Path
 
@@ -439,6 +439,7 @@ class Reader:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():  # a forked worker: its own connection
+            assert self.path is not None
             self._db = _connect(self.path)
             self._db.execute("PRAGMA query_only=1")
             self._pid = os.getpid()
@@ -450,7 +451,7 @@ class Reader:
         """The keys of ``items``, the entries found for them (by position) whose article files
         are those they were made from, and the blobs holding their rows."""
         keys = [task_key(self.prefix, raw) for raw in items]
-        if not keys:
+        if not keys or self.path is None:
             return keys, {}, {}
         found: dict[bytes, bytes] = {}
         for i in range(0, len(keys), 500):  # SQLite takes 999 parameters at most
@@ -491,31 +492,40 @@ class TaskCache:
     """The cache folder, as the build's main process holds it: it alone writes."""
 
     def __init__(self, folder: Path, max_bytes: int, prefix: bytes, articles_dir: Path) -> None:
-        self.path = folder / DB_FILE
+        self.folder, self.path = folder, folder / DB_FILE
         self.max_bytes = max_bytes
         self.stamp = time.time_ns()  # entries used by this build
+        self.db: sqlite3.Connection | None = None
+        self.hits = self.stored = 0
+        exists = self.path.is_file()
+        if exists:
+            self._open()
+        # nothing to find in a cache that does not exist yet: it is made on the first store, so
+        # a build that fails before any task succeeded leaves nothing behind
+        self.reader = Reader(self.path if exists else None, prefix, articles_dir)
+
+    def _open(self) -> sqlite3.Connection:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.db = _connect(self.path)
-            self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the table: freed pages go
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses the last commits
-            self.db.execute(
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.db = db = _connect(self.path)
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the table: freed pages go
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses the last commits
+            db.execute(
                 # the value last: the other columns are read without its overflow pages
                 "CREATE TABLE IF NOT EXISTS tasks (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
                 "used INTEGER NOT NULL, blob BLOB, value BLOB NOT NULL)"
             )
-            self.db.execute("CREATE INDEX IF NOT EXISTS tasks_used ON tasks (used)")
-            self.db.execute("CREATE INDEX IF NOT EXISTS tasks_blob ON tasks (blob)")
-            self.db.execute(
+            db.execute("CREATE INDEX IF NOT EXISTS tasks_used ON tasks (used)")
+            db.execute("CREATE INDEX IF NOT EXISTS tasks_blob ON tasks (blob)")
+            db.execute(
                 "CREATE TABLE IF NOT EXISTS blobs (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
                 "data BLOB NOT NULL)"
             )
             self.evict()  # a cap lowered since the last build
         except (OSError, sqlite3.Error) as exc:
             raise _broken(self.path, exc) from None
-        self.reader = Reader(self.path, prefix, articles_dir)
-        self.hits = self.stored = 0
+        return db
 
     def store(
         self,
@@ -527,28 +537,29 @@ class TaskCache:
         mark the entries it used, in one transaction."""
         if not new and not used:
             return
+        db = self.db if self.db is not None else self._open()
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")
             try:
                 for i in range(0, len(used), 500):  # SQLite takes 999 parameters at most
                     keys = used[i : i + 500]
-                    self.db.execute(
+                    db.execute(
                         f"UPDATE tasks SET used=? WHERE key IN ({','.join('?' * len(keys))})",
                         (self.stamp, *keys),
                     )
                 if blob is not None and new:
-                    self.db.execute(
+                    db.execute(
                         "INSERT OR IGNORE INTO blobs (key, size, data) VALUES (?,?,?)",
                         (blob[0], len(blob[1]), blob[1]),
                     )
-                self.db.executemany(
+                db.executemany(
                     "INSERT OR REPLACE INTO tasks (key, size, used, blob, value) "
                     "VALUES (?,?,?,?,?)",
                     ((key, len(value), self.stamp, b, value) for key, b, value in new),
                 )
-                self.db.execute("COMMIT")
+                db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise _broken(self.path, exc) from None
@@ -557,7 +568,9 @@ class TaskCache:
 
     def size(self) -> int:
         """The bytes of the entries and of the blobs."""
-        (size,) = self.db.execute(
+        db = self.db
+        assert db is not None
+        (size,) = db.execute(
             "SELECT (SELECT coalesce(sum(size), 0) FROM tasks)"
             " + (SELECT coalesce(sum(size), 0) FROM blobs)"
         ).fetchone()
@@ -566,19 +579,21 @@ class TaskCache:
     def evict(self) -> None:
         """Delete the entries least recently used (a build's own last, the first it stored
         first) and the blobs no entry points into, until the rest fit in 90% of the cap."""
+        db = self.db
+        assert db is not None
         size = self.size()
         if size <= self.max_bytes:
             return
         while size > self.max_bytes * 9 // 10:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
                 "DELETE FROM tasks WHERE rowid IN "
                 "(SELECT rowid FROM tasks ORDER BY used, rowid LIMIT 64)"
             )
-            self.db.execute(
+            db.execute(
                 "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE blob = blobs.key)"
             )
-            self.db.execute("COMMIT")
+            db.execute("COMMIT")
             left = self.size()
             if left == size:  # nothing left to delete
                 break
@@ -588,13 +603,16 @@ class TaskCache:
         """Keep the entries under the cap (checked at the end of a build, not during it: an
         entry evicted while a build reads the export in order would be one it needs later)."""
         self.reader.close()
+        db = self.db
+        if db is None:
+            return
         try:
             self.evict()
-            self.db.execute("PRAGMA incremental_vacuum")
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("PRAGMA incremental_vacuum")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
             pass  # another build reads: the next one checkpoints
-        self.db.close()
+        db.close()
 
 
 @contextmanager
