@@ -180,6 +180,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     cache_dir = _cache_dir(args)
     if cache_dir is not None:
         print(f"  cache: {result.cached} of {result.tasks} task(s) reused from {cache_dir}")
+    if result.cache_problem is not None:
+        print(
+            f"warning: the build cache in {cache_dir} could not be written "
+            f"({result.cache_problem}); the release is complete, and the next build processes "
+            "the tasks it could not keep again (--no-cache does without it)",
+            file=sys.stderr,
+        )
     chosen = result.selection
     if chosen.superseded or chosen.unannotated or chosen.pooled:
         print(f"  tasks: {chosen.summary}")

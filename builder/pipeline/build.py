@@ -714,6 +714,7 @@ def build(
             task_articles=task_articles["read"],
             task_articles_left_out=task_articles["left out"],
             cached=cache.hits if cache is not None else 0,
+            cache_problem=cache.problem if cache is not None else None,
         )
         written = sum(counts.values(), Counter())
         notes = release_notes(

@@ -488,6 +488,10 @@ class Reader:
         self._db = None
 
 
+class _Unwritable(Exception):
+    """The cache cannot be written here (a full disk, a read-only folder)."""
+
+
 class TaskCache:
     """The cache folder, as the build's main process holds it: it alone writes."""
 
@@ -497,9 +501,15 @@ class TaskCache:
         self.stamp = time.time_ns()  # entries used by this build
         self.db: sqlite3.Connection | None = None
         self.hits = self.stored = 0
+        # why the cache stopped being written during this build (a full disk...): the build
+        # goes on without it, its entries as the last whole transaction left them
+        self.problem: str | None = None
         exists = self.path.is_file()
         if exists:
-            self._open()
+            try:
+                self._open()
+            except _Unwritable as exc:  # a full disk, a read-only folder: a build without it
+                self.problem, exists = str(exc), False
         # nothing to find in a cache that does not exist yet: it is made on the first store, so
         # a build that fails before any task succeeded leaves nothing behind
         self.reader = Reader(self.path if exists else None, prefix, articles_dir)
@@ -523,7 +533,12 @@ class TaskCache:
                 "data BLOB NOT NULL)"
             )
             self.evict()  # a cap lowered since the last build
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.OperationalError) as exc:
+            if self.db is not None:
+                self.db.close()
+                self.db = None
+            raise _Unwritable(str(exc)) from None
+        except sqlite3.Error as exc:  # not a database, or a damaged one
             raise _broken(self.path, exc) from None
         return db
 
@@ -535,9 +550,13 @@ class TaskCache:
     ) -> None:
         """Add a batch's new entries (key, blob key, entry) and the blob of their rows, and
         mark the entries it used, in one transaction."""
-        if not new and not used:
+        if (not new and not used) or self.problem is not None:
             return
-        db = self.db if self.db is not None else self._open()
+        try:
+            db = self.db if self.db is not None else self._open()
+        except _Unwritable as exc:
+            self.problem = str(exc)
+            return
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -559,10 +578,14 @@ class TaskCache:
                 )
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
-            raise _broken(self.path, exc) from None
+        except (sqlite3.Error, OSError) as exc:
+            self.problem = str(exc)
+            self.db = None
+            db.close()
+            return
         self.hits += len(used)
         self.stored += len(new)
 
