@@ -21,6 +21,10 @@ input order, so the release is byte-identical whatever ``jobs`` and the batch si
 - a row group always holds exactly ``row_group_size`` rows (by default a fixed number per config,
   :data:`builder.release.writer.ROW_GROUP_ROWS`; the last one the rest), however the rows arrived;
 - errors are reported for the first bad task in input order, as a plain sequential reader would.
+
+With a ``cache_dir``, a task whose bytes, article files, cleaning rules, scheme mapping, options
+and code are those of an earlier build takes its result from there (:mod:`builder.pipeline.cache`)
+instead of being parsed and merged; the release is the same bytes.
 """
 
 from __future__ import annotations

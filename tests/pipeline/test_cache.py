@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -279,3 +280,23 @@ def test_a_broken_cache_file_is_a_clear_error(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert str(cache / task_cache.DB_FILE) in err
     assert "--no-cache" in err
+
+
+def test_a_cache_that_cannot_be_written_leaves_the_build_complete(tmp_path: Path):
+    articles, export, cache = _seed(tmp_path)
+    _build(articles, export, tmp_path / "plain", None)
+    largest = max(p.stat().st_size for p in (tmp_path / "plain").rglob("*") if p.is_file())
+
+    def limit() -> None:  # the kernel refuses writes past this size, as a full disk would
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest * 3 // 2, largest * 3 // 2))
+
+    cmd = [sys.executable, "-m", "builder", *_cli(articles, export, tmp_path / "dist", cache)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, preexec_fn=limit)
+    assert done.returncode == 0, done.stderr
+    assert f"warning: the build cache in {cache} could not be written" in done.stderr
+    assert _checksums(tmp_path / "dist") == _checksums(tmp_path / "plain")
+    again = _build(articles, export, tmp_path / "again", cache)  # no limit: it is written
+    assert again.cached == 0
+    assert _checksums(tmp_path / "again") == _checksums(tmp_path / "plain")
+    assert _build(articles, export, tmp_path / "warm", cache).cached == 1
