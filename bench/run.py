@@ -13,10 +13,14 @@ Prints, side by side on the same file (rates in tasks/s):
 
 then the ratios of 4 to the others, the build's CPU per task in parses of the floor (main process
 and workers) with the cores it kept busy, the load checks (``load_dataset`` and streaming of the
-``documents`` config against a plain ``Dataset.to_parquet`` of the same rows), and one summary
-line in a fixed form::
+``documents`` config against a plain ``Dataset.to_parquet`` of the same rows), the build cache
+(4 runs with ``--no-cache``; then a cold build that writes the cache, and a warm rebuild of a
+copy of the export in which 1% of the tasks changed: one entity relabelled, so their results
+change), and one summary line in a fixed form (placeholders here, not figures)::
 
-    build/floor=0.62 build/converter=4.1 build/naive=70 rss=310MB load/plain=0.9 stream/plain=1.0
+    build/floor=F build/converter=C build/naive=N rss=MMB load/plain=L stream/plain=S rebuild/cold=R
+
+``rebuild/cold`` is the warm rebuild's wall time over the ``--no-cache`` build's.
 
 Measures 1–3 need the parsed export in memory (~7x its size), so above ``--sample`` tasks they run
 on the first ``--sample`` tasks of the same file (a rate per task does not depend on the file
@@ -161,9 +165,38 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def build(export: Path, articles: Path, out: Path, jobs: int) -> tuple[float, int, float, str]:
+def changed_copy(export: Path, dest: Path, every: int = 100) -> tuple[Path, int]:
+    """A copy of ``export`` in which one task in ``every`` has its first entity relabelled (PER
+    and ORG swap, any other becomes PER): its result changes. The other tasks are copied byte
+    for byte, as a new snapshot of a project repeats its unchanged tasks. Streamed."""
+    opened = open_array(export)
+    assert opened is not None
+    f, start = opened
+    changed = 0
+    with f, dest.open("wb") as out:
+        out.write(b"[")
+        for piece in split_array(f, start):
+            if not isinstance(piece, Slice):
+                break
+            data = piece.data
+            if piece.index % every == every // 2:
+                task = orjson.loads(data)
+                for r in task["annotations"][0]["result"]:
+                    if r.get("from_name") == "entity":
+                        r["value"]["labels"] = ["ORG" if r["value"]["labels"] == ["PER"] else "PER"]
+                        break
+                data = json.dumps(task, ensure_ascii=False, separators=(",", ":")).encode()
+                changed += 1
+            out.write((b"," if piece.index else b"") + data)
+        out.write(b"]\n")
+    return dest, changed
+
+
+def build(
+    export: Path, articles: Path, out: Path, jobs: int, *extra: str
+) -> tuple[float, int, float, str]:
     """Wall time, peak tree RSS and CPU time (main process and workers) of ``claimwire build``
-    as a user runs it, and its output."""
+    as a user runs it (``extra``: more options), and its output."""
     cmd = [
         sys.executable,
         "-m",
@@ -177,6 +210,7 @@ def build(export: Path, articles: Path, out: Path, jobs: int) -> tuple[float, in
         str(out),
         "--jobs",
         str(jobs),
+        *extra,
     ]
     peak = 0
     cpu0 = _children_cpu()  # the build's workers are reaped by the build: their CPU counts too
@@ -301,10 +335,15 @@ def main(argv: list[str] | None = None) -> int:
         cv_min, cv_conll = converter(cv_file, cv_n)
         nv_file, nv_n = sample(args.naive_sample)
         nv = naive(nv_file, nv_n)
-        wall, rss, cpu, _ = build(export, articles, tmp / "dist", args.jobs)
+        wall, rss, cpu, _ = build(export, articles, tmp / "dist", args.jobs, "--no-cache")
         rate = n / wall
         release = next((tmp / "dist").iterdir())
         loads = {} if args.no_load else load_checks(release, tmp)
+        cache = ("--cache-dir", str(tmp / "cache"))
+        cold, _, cold_cpu, _ = build(export, articles, tmp / "cold", args.jobs, *cache)
+        changed, n_changed = changed_copy(export, tmp / "changed.json", min(100, n))
+        warm, _, warm_cpu, _ = build(changed, articles, tmp / "warm", args.jobs, *cache)
+        cache_mb = (tmp / "cache" / "tasks.sqlite").stat().st_size / 1e6
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     size = export.stat().st_size / 1e6
@@ -342,6 +381,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{cpu / wall:.2f} cores busy (0.5x the floor on {args.jobs} cores allows "
         f"<= {2 * args.jobs:.1f} parses)"
     )
+    print(
+        f"build cache: --no-cache {wall:.1f} s, cold writing the cache {cold:.1f} s "
+        f"(x{cold / wall:.2f}, {cache_mb:.0f} MB), warm rebuild after {n_changed} of {n} tasks "
+        f"changed {warm:.1f} s: rebuild/cold {warm / wall:.3f} (target <= 0.10)"
+    )
+    print(
+        f"build cache CPU (all processes): --no-cache {cpu:.1f} s, cold {cold_cpu:.1f} s,"
+        f" warm {warm_cpu:.1f} s ({warm_cpu / cpu:.3f} of --no-cache)"
+    )
     if loads:
         print(
             f"load_dataset documents: release {loads['load']:.1f} s, plain to_parquet "
@@ -359,6 +407,11 @@ def main(argv: list[str] | None = None) -> int:
         "rss_mb": rss / 1e6,
         "cpu_s": cpu,
         "jobs": args.jobs,
+        "cold_cache_s": cold,
+        "warm_s": warm,
+        "cold_cache_cpu_s": cold_cpu,
+        "warm_cpu_s": warm_cpu,
+        "cache_mb": cache_mb,
         **{f"{k}_s": v for k, v in loads.items()},
     }
     (work / "result.json").write_text(json.dumps(result, indent=1) + "\n")
@@ -378,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
             f" load/plain={loads['load'] / loads['load_plain']:.2f}"
             f" stream/plain={loads['stream'] / loads['stream_plain']:.2f}"
         )
+    line += f" rebuild/cold={warm / wall:.3f}"
     print(line)
     return 0
 

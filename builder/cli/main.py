@@ -16,6 +16,8 @@ from . import scheme as schemes
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 AUTO_JOBS_BYTES = 8 << 20  # below this, worker processes cost more than they save
+CACHE_DIR = ".claimwire-cache"  # builder.pipeline.cache.DIR_NAME (not imported: start-up)
+CACHE_MAX_MB = 2048  # builder.pipeline.cache.MAX_MB
 
 
 class _TaskBar:
@@ -95,6 +97,27 @@ def _recorded(folder: Path | None) -> Path | None:
     return folder
 
 
+def _cache_dir(args: argparse.Namespace) -> Path | None:
+    """The build cache: ``--cache-dir``, else ``.claimwire-cache`` beside the output folder;
+    None with ``--no-cache``."""
+    if args.no_cache:
+        return None
+    if args.cache_dir is not None:
+        return Path(args.cache_dir)
+    out: Path = args.out
+    return out.absolute().parent / CACHE_DIR
+
+
+def _megabytes(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a size in megabytes (> 0), got {text!r}")
+    return n
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from ..core.splits import SplitSpec
     from ..io.storage import local_exports
@@ -123,6 +146,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                 recorded=_recorded(args.recorded),
                 same_article=args.same_article,
                 exclude_uncleared=args.exclude_uncleared,
+                cache_dir=_cache_dir(args),
+                cache_max_mb=args.cache_max_mb,
             )
     except InvalidDataError as exc:
         if args.on_invalid != "fail":
@@ -152,6 +177,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"  articles: {result.articles + result.task_articles} "
         f"({len(result.unannotated)} without annotation{made})"
     )
+    cache_dir = _cache_dir(args)
+    if cache_dir is not None:
+        print(f"  cache: {result.cached} of {result.tasks} task(s) reused from {cache_dir}")
+    if result.cache_problem is not None:
+        print(
+            f"warning: the build cache in {cache_dir} could not be written "
+            f"({result.cache_problem}); the release is complete, and the next build processes "
+            "the tasks it could not keep again (--no-cache does without it)",
+            file=sys.stderr,
+        )
     chosen = result.selection
     if chosen.superseded or chosen.unannotated or chosen.pooled:
         print(f"  tasks: {chosen.summary}")
@@ -339,6 +374,27 @@ def parser() -> argparse.ArgumentParser:
         "adjudicates their annotations together, like one task's annotators; refuse stops "
         "the build. Whatever this says, only the latest snapshot of a task is read and a task "
         "without annotation never collides",
+    )
+    b.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"per-task results of earlier builds, reused for the tasks, articles, rules and "
+        f"mapping that did not change (default {CACHE_DIR} beside the output folder)",
+    )
+    b.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the build cache (every task is processed)",
+    )
+    b.add_argument(
+        "--cache-max-mb",
+        type=_megabytes,
+        default=CACHE_MAX_MB,
+        metavar="MB",
+        help=f"size cap of the build cache; past it the least recently used entries are "
+        f"deleted (default {CACHE_MAX_MB})",
     )
     schemes.add_option(b)
     b.set_defaults(func=cmd_build)

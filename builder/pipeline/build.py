@@ -21,6 +21,10 @@ input order, so the release is byte-identical whatever ``jobs`` and the batch si
 - a row group always holds exactly ``row_group_size`` rows (by default a fixed number per config,
   :data:`builder.release.writer.ROW_GROUP_ROWS`; the last one the rest), however the rows arrived;
 - errors are reported for the first bad task in input order, as a plain sequential reader would.
+
+With a ``cache_dir``, a task whose bytes, article files, cleaning rules, scheme mapping, options
+and code are those of an earlier build takes its result from there (:mod:`builder.pipeline.cache`)
+instead of being parsed and merged; the release is the same bytes.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ from ..release.writer import (
     release_dir,
     write_checksums,
 )
+from . import cache as task_cache
 from .attribution import is_open, write_attribution
 from .card import render_card
 from .clusters import SplitPlan, group_articles
@@ -99,6 +104,7 @@ class _Context:
     exclude: frozenset[str] = frozenset()  # article ids left out, with their tasks
     plan: SplitPlan | None = None  # near-duplicates and released articles (pipeline.clusters)
     exclude_uncleared: bool = False  # articles made from tasks: leave out the uncleared ones
+    cache: task_cache.Reader | None = None  # per-task results of earlier builds
 
 
 @dataclass
@@ -128,6 +134,11 @@ class _Batch:
     task_articles: Counter[str] = field(default_factory=Counter)
     # ids of the articles made from their tasks that gave a document (ATTRIBUTION.md)
     from_tasks: list[str] = field(default_factory=list)
+    # for the cache: (key, blob key, entry) of the tasks processed here, the blob of their
+    # rows (key, bytes), keys of the tasks found there
+    cached: list[tuple[bytes, bytes | None, bytes]] = field(default_factory=list)
+    blob: tuple[bytes, bytes] | None = None
+    hits: list[bytes] = field(default_factory=list)
 
     # From a worker to the main process the tables travel as Arrow IPC streams: written in a
     # fifth of the time pickle takes, and read back without a copy.
@@ -211,22 +222,35 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
         # Parse the batch first (up to a bad task), so its article files can be read ahead.
         tasks: list[TaskRecord] = []
         stop: _Outcome | None = None  # a task that does not parse: the end of the batch
-        for item in items:
+        keys, hits, blobs = _lookup(items, ctx)
+        key_of: dict[int, bytes] = {}  # id(task) -> its key in the cache
+        for i, item in enumerate(items):
             if isinstance(item, ClaimwireError):
                 stop = _Outcome("", None, "", None, error=item, early=True)
                 break
+            if i in hits:  # its cached result stands in for the task
+                tasks.append(cast("TaskRecord", _Hit(hits[i], item, keys[i])))
+                continue
             try:
                 tasks.append(parse_task(item, ctx.scheme))
+                if keys:
+                    key_of[id(tasks[-1])] = keys[i]
             except ClaimwireError as exc:
                 stop = _Outcome(item.file, None, "", None, error=exc, early=True)
                 break
         if ctx.exclude:
             tasks = [t for t in tasks if t.article_id not in ctx.exclude]
-        _read_ahead(ctx.articles_dir, tasks)
+        _read_ahead(ctx.articles_dir, [t for t in tasks if isinstance(t, TaskRecord)])
         for task in tasks:
             for control, label, n in task.dropped:
                 batch.dropped[(control, label)] += n
+        slots: list[task_cache.Cached | None] = []  # per document: its cached rows, or None
+        fresh: list[_Fresh] = []  # tasks processed here whose result is to be cached
         for task in tasks:
+            if isinstance(task, _Hit):
+                _replay(task, ctx, batch, slots, splits)
+                continue
+            keep = _Fresh.of(task, key_of, ctx)
             outcome = _Outcome(task.file, task.id, task.base, task.article_id)
             try:
                 article = _article(task, ctx)
@@ -237,13 +261,17 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             if article.from_task:
                 if ctx.exclude_uncleared and not is_open(article.meta.license):
                     batch.task_articles["left out"] += 1
+                    if keep is not None:
+                        keep.made = task_cache.LEFT_OUT
+                        fresh.append(keep)
                     continue  # as if the task were not in the exports
                 batch.task_articles["read"] += 1
             batch.outcomes.append(outcome)
             try:
                 held: list[Quarantined] | None = [] if ctx.quarantine else None
                 try:
-                    doc = merge(article, task, batch.stats, quarantine=held)
+                    mine = keep.stats if keep is not None else batch.stats
+                    doc = merge(article, task, mine, quarantine=held)
                 except InvalidDataError as exc:
                     if held is None:
                         raise
@@ -260,6 +288,12 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             except ClaimwireError as exc:
                 outcome.error = in_source(exc, task)
                 break
+            if keep is not None:
+                batch.stats.update(keep.stats)
+                if not held:  # a unit set aside is placed in the export: not cached
+                    keep.made = task_cache.READ if article.from_task else 0
+                    keep.doc, keep.slot, keep.index = doc, len(slots), len(docs)
+                    fresh.append(keep)
             if doc is None:
                 continue
             outcome.document = True
@@ -276,15 +310,137 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
             docs.append(doc)
             rows.append(cast("dict[str, Any]", row))
             splits.append(split)
+            slots.append(None)
         else:
             if stop is not None:
                 batch.outcomes.append(stop)
-        batch.tables = split_tables(docs, rows, splits)
+        if ctx.cache is None:
+            batch.tables = split_tables(docs, rows, splits)
+        else:
+            batch.tables, blob, ranges = task_cache.tables(slots, splits, docs, rows, blobs)
     finally:
         if gc_was_on:
             gc.enable()
     batch.corpus.finish()
+    if ctx.cache is not None:
+        batch.blob = blob.encode() if blob is not None and fresh else None
+        blob_key = batch.blob[0] if batch.blob is not None else b""
+        batch.cached = [f.entry(batch, blob_key, ranges) for f in fresh]
     return batch
+
+
+# --- the per-task cache (builder.pipeline.cache) ----------------------------------------------
+
+
+def _lookup(
+    items: list[RawTask | ClaimwireError], ctx: _Context
+) -> tuple[list[bytes], dict[int, task_cache.Entry], dict[bytes, task_cache.Blob]]:
+    """The keys of the batch's tasks up to its first error, the results found for them and
+    the blobs of their rows."""
+    if ctx.cache is None:
+        return [], {}, {}
+    raws: list[RawTask] = []
+    for item in items:
+        if isinstance(item, ClaimwireError):
+            break
+        raws.append(item)
+    return ctx.cache.lookup(raws)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A task whose result was cached, in place of its parsed record."""
+
+    entry: task_cache.Entry
+    raw: RawTask
+    key: bytes
+
+    @property
+    def article_id(self) -> str:
+        return self.entry.article_id
+
+    @property
+    def dropped(self) -> tuple[tuple[str, str, int], ...]:
+        return self.entry.dropped
+
+
+def _replay(
+    hit: _Hit,
+    ctx: _Context,
+    batch: _Batch,
+    slots: list[task_cache.Cached | None],
+    splits: list[str],
+) -> None:
+    """Add a cached task's result to the batch, as processing the task would."""
+    e, raw = hit.entry, hit.raw
+    batch.hits.append(hit.key)
+    batch.stats.update(e.merge_stats())
+    if e.made == task_cache.LEFT_OUT:
+        batch.task_articles["left out"] += 1
+        return
+    if e.made == task_cache.READ:
+        batch.task_articles["read"] += 1
+    base = f"/{raw.index}" if raw.index >= 0 else ""
+    batch.outcomes.append(_Outcome(raw.file, e.task, base, e.article_id, e.document is not None))
+    d = e.document
+    if d is None:
+        return
+    if e.made == task_cache.READ:
+        batch.from_tasks.append(e.article_id)
+    split = (
+        ctx.plan.split_of(e.stub())
+        if ctx.plan is not None
+        else ctx.splits.assign(d.group or e.article_id)
+    )
+    batch.corpus.add_cached(
+        e.article_id, split, d.sha256, d.signature, task_cache.agreement(d.agreement)
+    )
+    task_cache.add_stats(batch.corpus.stats, d.stats, split)
+    counts = batch.counts.setdefault(split, Counter())
+    counts.update(documents=1, entities=d.entities, claims=d.claims)
+    slots.append(d)
+    splits.append(split)
+
+
+@dataclass
+class _Fresh:
+    """A task processed in this batch, whose result is to be cached."""
+
+    key: bytes
+    task: TaskRecord
+    digest: bytes  # of its article's files, read before the article
+    stats: MergeStats = field(default_factory=MergeStats)  # its own
+    made: int = 0
+    doc: Document | None = None
+    slot: int = -1  # its place among the batch's documents
+    index: int = -1  # ... among those processed here
+
+    @classmethod
+    def of(cls, task: TaskRecord, key_of: dict[int, bytes], ctx: _Context) -> _Fresh | None:
+        if ctx.cache is None:
+            return None
+        digest = task_cache.article_digest(ctx.articles_dir, task.article_id)
+        return cls(key_of[id(task)], task, digest) if digest is not None else None
+
+    def entry(
+        self, batch: _Batch, blob: bytes, ranges: list[tuple[int, ...]]
+    ) -> tuple[bytes, bytes | None, bytes]:
+        assert batch.corpus.signatures is not None
+        doc = None
+        if self.doc is not None:
+            doc = task_cache.cached_document(
+                self.doc, batch.corpus.signatures[self.slot], blob, ranges[self.index]
+            )
+        value = task_cache.entry(
+            self.digest,
+            self.task.id,
+            self.task.article_id,
+            self.made,
+            self.task.dropped,
+            self.stats,
+            doc,
+        )
+        return self.key, blob if doc is not None else None, value
 
 
 # --- the pipeline ---------------------------------------------------------------------------
@@ -404,6 +560,8 @@ def build(
     recorded: Path | None = None,
     same_article: str = DEFAULT_SAME_ARTICLE,
     exclude_uncleared: bool = False,
+    cache_dir: Path | None = None,
+    cache_max_mb: int = task_cache.MAX_MB,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
@@ -426,6 +584,9 @@ def build(
     ``exclude_uncleared``: leave out the articles made from their tasks (a scheme mapping with
     ``defaults``: :mod:`builder.io.task_articles`) whose licence is not cleared for
     redistribution, with their tasks; those of ``articles_dir`` are left out by ``exclude``.
+
+    ``cache_dir``: a folder of per-task results (:mod:`builder.pipeline.cache`), read and
+    updated, its entries kept under ``cache_max_mb`` megabytes; None: no cache.
     """
     if on_invalid not in ON_INVALID:
         raise UsageError(
@@ -448,6 +609,11 @@ def build(
         left_out,
         exclude_uncleared=exclude_uncleared,
     )
+    cache = None
+    if cache_dir is not None:
+        prefix = task_cache.settings(articles_dir, scheme, context.quarantine, exclude_uncleared)
+        cache = task_cache.TaskCache(cache_dir, cache_max_mb << 20, prefix, articles_dir)
+        context = replace(context, cache=cache.reader)
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
     dropped: Counter[tuple[str, str]] = Counter()  # regions the scheme mapping dropped
@@ -459,7 +625,7 @@ def build(
     seen = IdSet()  # digests of the article ids of every task so far
     without = IdSet()  # ... of those whose task gave no document (skipped, cancelled)
     tasks = done_bytes = 0
-    with Staging(final) as staging:
+    with task_cache.opened(cache), Staging(final) as staging:
         # near-duplicates (and released articles) first: each cluster gets one split
         grouping = group_articles(
             articles_dir,
@@ -484,6 +650,8 @@ def build(
         items = iter(selection)
         with closing(_run(_batches(items, batch_tasks), context, jobs)) as results:
             for batch, nbytes in results:
+                if cache is not None:  # first: what a batch computed stays, whatever follows
+                    cache.store(batch.cached, batch.blob, batch.hits)
                 digests = [
                     id_digest(o.article) if o.article is not None else 0 for o in batch.outcomes
                 ]
@@ -553,6 +721,8 @@ def build(
             selection=selection.stats,
             task_articles=task_articles["read"],
             task_articles_left_out=task_articles["left out"],
+            cached=cache.hits if cache is not None else 0,
+            cache_problem=cache.problem if cache is not None else None,
         )
         written = sum(counts.values(), Counter())
         notes = release_notes(

@@ -37,7 +37,7 @@ from ..benchmark.scorer import TASKS
 from ..core.quarantine import Quarantined
 from ..core.views import named_rows
 from ..quality.agreement import LOWEST, Agreement, DocAgreement
-from ..quality.leakage import LeakageIndex, signatures
+from ..quality.leakage import BINS, LeakageIndex, signatures
 from ..records import Document
 
 SAMPLE = 1000  # documents per split kept for the card's baseline scores
@@ -114,6 +114,7 @@ class BatchCorpus:
     signatures: NDArray[np.uint32] | None = None
     agreement: list[DocAgreement] = field(default_factory=list)  # documents with agreement data
     texts: list[str] = field(default_factory=list)  # until :meth:`finish`
+    signed: dict[int, bytes] = field(default_factory=dict)  # signatures given, by document
 
     def add(self, doc: Document, split: str) -> None:
         code = self.names.index(split)
@@ -125,10 +126,38 @@ class BatchCorpus:
         if doc.annotation.spans or doc.annotation.labels:
             self.agreement.append(DocAgreement.from_document(doc))
 
+    def add_cached(
+        self,
+        doc_id: str,
+        split: str,
+        sha256: bytes,
+        signature: bytes,
+        agreement: DocAgreement | None,
+    ) -> None:
+        """Add a document as :meth:`add` does, but its stats, from what the build cache kept
+        of it (:mod:`builder.pipeline.cache`): its digest, signature (a row of uint32) and
+        agreement data."""
+        self.ids.append(doc_id)
+        self.splits.append(self.names.index(split))
+        self.sha256 += sha256
+        self.signed[len(self.texts)] = signature
+        self.texts.append("")
+        if agreement is not None:
+            self.agreement.append(agreement)
+
     def finish(self) -> None:
         """Compute the batch's signatures and drop the texts, which are not sent back to the
         main process."""
-        self.signatures = signatures(self.texts)
+        if self.signed:
+            sig = np.empty((len(self.texts), BINS), dtype=np.uint32)
+            rest = [i for i in range(len(self.texts)) if i not in self.signed]
+            if rest:
+                sig[rest] = signatures([self.texts[i] for i in rest])
+            for i, row in self.signed.items():
+                sig[i] = np.frombuffer(row, dtype=np.uint32)
+            self.signatures, self.signed = sig, {}
+        else:
+            self.signatures = signatures(self.texts)
         self.texts = []
 
 

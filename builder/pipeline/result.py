@@ -32,3 +32,5 @@ class BuildResult:
     # (builder.io.task_articles), and those left out by exclude_uncleared
     task_articles: int = 0
     task_articles_left_out: int = 0
+    cached: int = 0  # tasks whose result came from the build cache (builder.pipeline.cache)
+    cache_problem: str | None = None  # why the build cache could not be written, if it could not

@@ -71,8 +71,15 @@ def test_run_prints_the_table_and_the_summary_line(tmp_path: Path, capsys):
     assert float(cpu.split()[2]) > 0
     assert re.fullmatch(
         r"build/floor=\d+\.\d\d build/converter=\d+\.\d build/naive=\d+ "
-        r"rss=\d+MB load/plain=\d+\.\d\d stream/plain=\d+\.\d\d",
+        r"rss=\d+MB load/plain=\d+\.\d\d stream/plain=\d+\.\d\d rebuild/cold=\d+\.\d{3}",
         out[-1],
+    )
+    cache = next(line for line in out if line.startswith("build cache: "))
+    assert re.fullmatch(
+        r"build cache: --no-cache \d+\.\d s, cold writing the cache \d+\.\d s \(x\d+\.\d\d, "
+        r"\d+ MB\), warm rebuild after 1 of 25 tasks changed \d+\.\d s: rebuild/cold "
+        r"\d+\.\d{3} \(target <= 0\.10\)",
+        cache,
     )
     result = json.loads((tmp_path / "25" / "result.json").read_text())
     assert result["tasks"] == 25 and result["jobs"] == 2
@@ -88,6 +95,9 @@ def test_run_prints_the_table_and_the_summary_line(tmp_path: Path, capsys):
         "load_plain_s",
         "stream_s",
         "stream_plain_s",
+        "cold_cache_s",
+        "warm_s",
+        "cache_mb",
     }
     assert [p.name for p in (tmp_path / "25").iterdir() if p.name.startswith("claimwire-")] == []
 

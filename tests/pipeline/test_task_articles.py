@@ -353,3 +353,18 @@ def test_agreement_and_review_read_task_articles(tmp_path: Path):
         ("team_001", TITLE),
         ("team_002", "team_002"),
     ]
+
+
+def test_a_warm_build_credits_task_born_articles_as_the_cold_one(tmp_path: Path, capsys):
+    """Articles made from their tasks, taken from the build cache: the same release, the
+    same ATTRIBUTION.md (the cache keeps that a task's article was made from it)."""
+    tmp = _inputs(tmp_path)
+    release = tmp / "dist" / "claimwire-1.0.0"
+    assert _build(tmp, "--scheme", str(tmp / "scheme.json"), "--no-cache") == 0
+    cold = (release / "checksums.tsv").read_bytes()
+    shutil.rmtree(tmp / "dist")
+    for _ in range(2):  # the first fills the cache, the second reads it
+        assert _build(tmp, "--scheme", str(tmp / "scheme.json")) == 0
+        assert (release / "checksums.tsv").read_bytes() == cold
+        shutil.rmtree(tmp / "dist")
+    assert "cache: 2 of 2 task(s) reused" in capsys.readouterr().out

@@ -1,0 +1,647 @@
+"""Rebuild only what changed: a content-addressed cache of per-task results.
+
+A team pulls a new snapshot and builds a new version; most tasks have not changed. The build
+keeps what each task gave — its rows in every config, its share of the whole-corpus aggregates,
+its merge fixes — in a cache folder outside the release, and a later build takes a task's result
+from there instead of parsing, checking and merging it again.
+
+Key (:func:`task_key`): the task's bytes as exported (with those of the tasks pooled with it,
+:mod:`builder.io.snapshots`) and a digest of everything else a task's result depends on, made once
+per build (:func:`settings`): the code (every file of the ``builder`` package and the JSON
+Schemas, the package's version, Python's and the libraries' versions), the cleaning rules
+(``sources.json``), the scheme mapping, the options that change a task's result (``on_invalid``,
+``exclude_uncleared``) and the environment the merge reads (the pseudonym salt and the
+adjudication policy). The article is checked at lookup: an entry holds the digest of the
+article files it was made from (:func:`article_digest`: ``<id>.json`` and ``<id>.txt``, or their
+absence), and an entry whose article changed is a miss. The split is not in the key: it is
+assigned after, from the split plan, so a new plan, new shares or a new recorded release reuse
+every entry.
+
+Value (:class:`Entry`): the task's id, article id and outcome, the regions the scheme mapping
+dropped, its :class:`~builder.core.merge.MergeStats`, and for a document its rows of every config
+as Arrow record batches (IPC messages without their schema, read back without a copy), its
+leakage signature and text digest, its card counts and its agreement data. A cached task costs
+its key, its article files' digest, a lookup and reading those messages back: no JSON is parsed,
+no article is cleaned, no view is made. Not kept: a task that failed (errors are never cached:
+the task is processed again and reports its problem), and a task that had units quarantined
+(a unit records its line and column in the export, which the key does not hold).
+
+Storage: ``tasks.sqlite`` in the cache folder (SQLite in WAL mode). Workers read; the main
+process alone writes, one transaction per batch of tasks, as the batch is consumed, so a build
+killed at any point leaves every committed entry whole and nothing half-written. The entries'
+bytes are kept under a cap: past it the entries least recently used (by build) are deleted.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import pickle
+import sqlite3
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import xxhash
+
+from ..contracts.features import CONFIGS, arrow_schema
+from ..contracts.schemas import SCHEMA_DIR
+from ..contracts.scheme import Scheme
+from ..core.adjudicate import POLICY_ENV
+from ..core.merge import SALT_ENV, MergeStats
+from ..core.views import Views
+from ..errors import Problem, UsageError
+from ..io.articles import RULES_FILE, is_safe_article_id
+from ..io.exports import RawTask
+from ..quality.agreement import DocAgreement
+from ..records import Article, ArticleMeta, Document, SpanCount, UnitLabel
+from .corpus import CorpusStats
+
+DIR_NAME = ".claimwire-cache"  # default: beside the output folder (``dist/``)
+DB_FILE = "tasks.sqlite"
+MAX_MB = 2048  # default cap on the entries' bytes (~10 GB holds 250,000 tasks of bench/generate)
+FORMAT = b"claimwire-task-cache 1"  # the layout of an entry: changed, every entry misses
+_LIBRARIES = ("claimwire", "pyarrow", "numpy", "orjson", "jsonschema-rs", "rapidfuzz", "xxhash")
+_BUSY_MS = 30_000  # how long a connection waits for another build's transaction
+
+LEFT_OUT, READ = 1, 2  # Entry.made: an article made from the task, left out or read
+
+
+def _digest(*parts: bytes) -> bytes:
+    h = xxhash.xxh3_128()
+    for p in parts:
+        h.update(len(p).to_bytes(8, "little"))
+        h.update(p)
+    return h.digest()
+
+
+def code_version() -> bytes:
+    """A digest of the code that makes a task's result: every file of the package (sources,
+    and compiled modules should there be any) and of ``schema/``, and the versions of Python
+    and of the libraries the per-task steps use. Read once per build (~100 small files)."""
+    h = xxhash.xxh3_128(FORMAT)
+    h.update(sys.version.encode())
+    for name in _LIBRARIES:
+        try:
+            h.update(f"{name}={importlib.metadata.version(name)}\n".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{name}=-\n".encode())
+    package = Path(__file__).resolve().parents[1]
+    for root in (package, SCHEMA_DIR):
+        files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for p in files:
+            h.update(_digest(p.relative_to(root).as_posix().encode(), p.read_bytes()))
+    return h.digest()
+
+
+def settings(
+    articles_dir: Path,
+    scheme: Scheme | None,
+    quarantine: bool,
+    exclude_uncleared: bool,
+    code: bytes | None = None,
+) -> bytes:
+    """The part of every key that is the same for every task of a build."""
+    rules = articles_dir / RULES_FILE
+    return _digest(
+        code if code is not None else code_version(),
+        rules.read_bytes() if rules.is_file() else b"-",
+        repr(scheme).encode() if scheme is not None else b"-",  # every field, file name aside
+        b"quarantine" if quarantine else b"fail",
+        b"exclude_uncleared" if exclude_uncleared else b"include",
+        os.environ.get(SALT_ENV, "\x00").encode(),
+        os.environ.get(POLICY_ENV, "\x00").encode(),
+    )
+
+
+def task_key(prefix: bytes, raw: RawTask) -> bytes:
+    """A task's key: the build's settings and the bytes of the task and of those pooled with
+    it (their place in the export is not part of it)."""
+    return _digest(prefix, raw.data, *(p.data for p in raw.pooled))
+
+
+def article_digest(folder: Path, article_id: str) -> bytes | None:
+    """The digest of an article's files (``-`` for an article that has none: one made from its
+    task, or an error); None when a file cannot be read (never cached)."""
+    if not is_safe_article_id(article_id) or f"{article_id}.json" == RULES_FILE:
+        return b"-"
+    base = os.path.join(folder, article_id)
+    meta = _read(base + ".json")
+    if meta is None or meta is _UNREADABLE:
+        return b"-" if meta is None else None
+    raw = _read(base + ".txt")
+    if raw is _UNREADABLE:
+        return None
+    return _digest(meta) if raw is None else _digest(meta, raw)
+
+
+_UNREADABLE = b"\x00unreadable"
+
+
+def _read(path: str) -> bytes | None:
+    """A file's bytes (None: no such file; _UNREADABLE: it cannot be read). Plain system
+    calls: a third of the time of ``Path.read_bytes`` for a small file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return _UNREADABLE
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except IsADirectoryError:
+        return None
+    except OSError:
+        return _UNREADABLE
+    finally:
+        os.close(fd)
+
+
+# --- what one task gave ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """A document's part of a cached result."""
+
+    group: str | None  # the article's story key (with its id, all the split plan needs)
+    stats: tuple[Any, ...]  # its CorpusStats, split aside (:func:`flat_stats`)
+    sha256: bytes
+    signature: bytes  # MinHash row (uint32)
+    agreement: tuple[Any, ...] | None  # DocAgreement as plain tuples (unpickled 5x faster)
+    entities: int
+    claims: int
+    blob: bytes  # the key of the Blob holding its rows
+    rows: tuple[int, ...]  # per config: its first row in the blob and its number of rows
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one task gave, as kept in the cache (pickled)."""
+
+    article: bytes  # article_digest when it was made
+    task: int
+    article_id: str
+    made: int  # 0, or LEFT_OUT / READ for an article made from the task
+    dropped: tuple[tuple[str, str, int], ...]
+    fixes: tuple[tuple[str, int], ...]
+    cancelled: int
+    reanchored: int
+    carried: int
+    document: Cached | None
+
+    def merge_stats(self) -> MergeStats:
+        return MergeStats(dict(self.fixes), self.cancelled, self.reanchored, self.carried)
+
+    def stub(self) -> Article:
+        """An article standing in for the document's, for the split plan (id and story key)."""
+        assert self.document is not None
+        return Article(
+            self.article_id, "", ArticleMeta("", "", "", "", group=self.document.group), ""
+        )
+
+
+def entry(
+    digest: bytes,
+    task: int,
+    article_id: str,
+    made: int,
+    dropped: tuple[tuple[str, str, int], ...],
+    stats: MergeStats,
+    document: Cached | None,
+) -> bytes:
+    return pickle.dumps(
+        Entry(
+            digest,
+            task,
+            article_id,
+            made,
+            dropped,
+            tuple(stats.fixes.items()),
+            stats.cancelled,
+            stats.reanchored,
+            stats.carried,
+            document,
+        ),
+        pickle.HIGHEST_PROTOCOL,
+    )
+
+
+def flat_stats(doc: Document) -> tuple[Any, ...]:
+    """A document's :class:`CorpusStats` without its split, field by field (split-keyed
+    counters: the counter alone; counters as dicts, sets as tuples), key order kept."""
+    s = CorpusStats()
+    s.add(doc, "")
+    out: list[Any] = []
+    for f in fields(CorpusStats):
+        v = getattr(s, f.name)
+        if isinstance(v, Counter):
+            out.append(dict(v))
+        elif isinstance(v, dict):
+            out.append(dict(v[""]))
+        elif isinstance(v, set):
+            out.append(tuple(v))
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def add_stats(stats: CorpusStats, flat: tuple[Any, ...], split: str) -> None:
+    """Add to ``stats`` a document in ``split`` kept by :func:`flat_stats`, as
+    :meth:`CorpusStats.update` adds a document's own stats."""
+    for name, v in zip(_STATS_FIELDS, flat, strict=True):
+        current = getattr(stats, name)
+        if isinstance(current, Counter):
+            current.update(v)
+        elif isinstance(current, dict):
+            current.setdefault(split, Counter()).update(v)
+        elif isinstance(current, set):
+            current.update(v)
+        else:
+            setattr(stats, name, current + v)
+
+
+_STATS_FIELDS = tuple(f.name for f in fields(CorpusStats))
+
+
+def tables(
+    slots: Sequence[Cached | None],
+    splits: Sequence[str],
+    docs: Sequence[Document],
+    rows: Sequence[dict[str, Any]],
+    blobs: dict[bytes, Blob],
+) -> tuple[dict[tuple[str, str], pa.Table], Blob | None, list[tuple[int, ...]]]:
+    """The batch's table per (config, split), rows in document order, from its documents in
+    order: a cached one's rows (``slots``, in ``blobs``) or, for None, the next of ``docs``
+    (``rows``: their documents rows), whose views are made here. Also the blob of ``docs`` to
+    cache (None without docs), and the rows of each of ``docs`` in it (:attr:`Cached.rows`).
+    Each table is one compact chunk (what leaves a worker is read in one piece)."""
+    fresh: Blob | None = None
+    ranges: list[list[int]] = [[] for _ in docs]
+    if docs:
+        views = Views(docs, rows)
+        fresh = Blob(tuple(views.table(config) for config in CONFIGS))
+        for config in CONFIGS:
+            offsets = views.row_offsets(config).tolist()
+            for k in range(len(docs)):
+                ranges[k] += (offsets[k], offsets[k + 1] - offsets[k])
+    out: dict[tuple[str, str], pa.Table] = {}
+    for c, config in enumerate(CONFIGS):
+        # per split: runs of rows taken from one source (a blob, or this batch's own tables)
+        runs: dict[str, list[tuple[Blob, list[int]]]] = {}
+        k = 0
+        for slot, split in zip(slots, splits, strict=True):
+            if slot is None:
+                assert fresh is not None
+                source, lo, n = fresh, ranges[k][2 * c], ranges[k][2 * c + 1]
+                k += 1
+            else:
+                source, lo, n = blobs[slot.blob], slot.rows[2 * c], slot.rows[2 * c + 1]
+            if not n:
+                continue
+            mine = runs.setdefault(split, [])
+            if not mine or mine[-1][0] is not source:
+                mine.append((source, []))
+            mine[-1][1].extend(range(lo, lo + n))
+        for split, parts in runs.items():
+            taken = [source.tables[c].take(pa.array(rows_, pa.int64())) for source, rows_ in parts]
+            table = taken[0] if len(taken) == 1 else pa.concat_tables(taken).combine_chunks()
+            out[(config, split)] = table
+    return out, fresh, [tuple(r) for r in ranges]
+
+
+@dataclass(frozen=True)
+class Blob:
+    """The rows of the documents of a batch processed together, per config: what
+    :attr:`Cached.rows` points into. Kept once for all of them (an Arrow message of one
+    table costs what one document's does: ~45 us each, and 1 us a document as one)."""
+
+    tables: tuple[pa.Table, ...]  # per config
+
+    def encode(self) -> tuple[bytes, bytes]:
+        """Its key and its bytes (one IPC message per config, without the schema)."""
+        messages = [_message(t) for t in self.tables]
+        data = b"".join(len(m).to_bytes(8, "little") + m for m in messages)
+        return _digest(data), data
+
+    @classmethod
+    def decode(cls, data: bytes) -> Blob:
+        out: list[pa.Table] = []
+        view, at = memoryview(data), 0
+        for config in CONFIGS:
+            n = int.from_bytes(view[at : at + 8], "little")
+            batch = pa.ipc.read_record_batch(
+                pa.py_buffer(view[at + 8 : at + 8 + n]), arrow_schema(config)
+            )
+            out.append(pa.Table.from_batches([batch]))
+            at += 8 + n
+        return cls(tuple(out))
+
+
+def _message(table: pa.Table) -> bytes:
+    batch = table.combine_chunks().to_batches()
+    if not batch:
+        batch = [pa.RecordBatch.from_pylist([], schema=table.schema)]
+    data: bytes = batch[0].serialize().to_pybytes()
+    return data
+
+
+def _plain(d: DocAgreement) -> tuple[Any, ...]:
+    return (
+        d.id,
+        d.n_annotators,
+        d.agreement,
+        tuple(tuple(getattr(s, f) for f in _SPAN) for s in d.spans),
+        tuple(tuple(getattr(u, f) for f in _LABEL) for u in d.labels),
+    )
+
+
+_SPAN = tuple(f.name for f in fields(SpanCount))
+_LABEL = tuple(f.name for f in fields(UnitLabel))
+
+
+def agreement(plain: tuple[Any, ...] | None) -> DocAgreement | None:
+    """The :class:`DocAgreement` kept as plain tuples by :func:`cached_document`."""
+    if plain is None:
+        return None
+    doc_id, n, value, spans, labels = plain
+    return DocAgreement(
+        doc_id, n, value, tuple(SpanCount(*t) for t in spans), tuple(UnitLabel(*t) for t in labels)
+    )
+
+
+def cached_document(doc: Document, signature: Any, blob: bytes, rows: tuple[int, ...]) -> Cached:
+    """What a document of a task gives the batch, split aside."""
+    a = doc.annotation
+    return Cached(
+        doc.article.meta.group,
+        flat_stats(doc),
+        bytes.fromhex(doc.text_sha256),
+        np.ascontiguousarray(signature, dtype=np.uint32).tobytes(),
+        # as BatchCorpus.add keeps it
+        _plain(DocAgreement.from_document(doc)) if a.spans or a.labels else None,
+        len(doc.entities),
+        len(doc.claims),
+        blob,
+        rows,
+    )
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=_BUSY_MS / 1000, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+    return db
+
+
+def _broken(path: Path, exc: Exception) -> UsageError:
+    return UsageError(
+        Problem(
+            f"the build cache cannot be used: {exc}",
+            file=str(path),
+            expected="a folder the build can write, holding the cache it made",
+            fix=f"delete {path.parent} (it is rebuilt), give another --cache-dir, or build "
+            "with --no-cache",
+        )
+    )
+
+
+@dataclass
+class Reader:
+    """Looks tasks up; picklable (a worker opens its own connection on first use)."""
+
+    path: Path | None  # None: no cache yet, every task misses
+    prefix: bytes
+    articles_dir: Path
+
+    def __post_init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "prefix": self.prefix, "articles_dir": self.articles_dir}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None or self._pid != os.getpid():  # a forked worker: its own connection
+            assert self.path is not None
+            self._db = _connect(self.path)
+            self._db.execute("PRAGMA query_only=1")
+            self._pid = os.getpid()
+        return self._db
+
+    def lookup(
+        self, items: Sequence[RawTask]
+    ) -> tuple[list[bytes], dict[int, Entry], dict[bytes, Blob]]:
+        """The keys of ``items``, the entries found for them (by position) whose article files
+        are those they were made from, and the blobs holding their rows."""
+        keys = [task_key(self.prefix, raw) for raw in items]
+        if not keys or self.path is None:
+            return keys, {}, {}
+        found: dict[bytes, bytes] = {}
+        for i in range(0, len(keys), 500):  # SQLite takes 999 parameters at most
+            some = keys[i : i + 500]
+            marks = ",".join("?" * len(some))
+            for key, value in self._conn().execute(
+                f"SELECT key, value FROM tasks WHERE key IN ({marks})", some
+            ):
+                found[key] = value
+        hits: dict[int, Entry] = {}
+        for i, key in enumerate(keys):
+            value = found.get(key)
+            if value is None:
+                continue
+            e: Entry = pickle.loads(value)
+            if article_digest(self.articles_dir, e.article_id) == e.article:
+                hits[i] = e
+        wanted = list({e.document.blob for e in hits.values() if e.document is not None})
+        blobs: dict[bytes, Blob] = {}
+        for i in range(0, len(wanted), 500):
+            some = wanted[i : i + 500]
+            marks = ",".join("?" * len(some))
+            for key, data in self._conn().execute(
+                f"SELECT key, data FROM blobs WHERE key IN ({marks})", some
+            ):
+                blobs[key] = Blob.decode(data)
+        # an entry whose blob is gone (deleted by another build meanwhile) is a miss
+        hits = {i: e for i, e in hits.items() if e.document is None or e.document.blob in blobs}
+        return keys, hits, blobs
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
+
+
+class _Unwritable(Exception):
+    """The cache cannot be written here (a full disk, a read-only folder)."""
+
+
+class TaskCache:
+    """The cache folder, as the build's main process holds it: it alone writes."""
+
+    def __init__(self, folder: Path, max_bytes: int, prefix: bytes, articles_dir: Path) -> None:
+        self.folder, self.path = folder, folder / DB_FILE
+        self.max_bytes = max_bytes
+        self.stamp = time.time_ns()  # entries used by this build
+        self.db: sqlite3.Connection | None = None
+        self.hits = self.stored = 0
+        # why the cache stopped being written during this build (a full disk...): the build
+        # goes on without it, its entries as the last whole transaction left them
+        self.problem: str | None = None
+        exists = self.path.is_file()
+        if exists:
+            try:
+                self._open()
+            except _Unwritable as exc:  # a full disk, a read-only folder: a build without it
+                self.problem, exists = str(exc), False
+        # nothing to find in a cache that does not exist yet: it is made on the first store, so
+        # a build that fails before any task succeeded leaves nothing behind
+        self.reader = Reader(self.path if exists else None, prefix, articles_dir)
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.db = db = _connect(self.path)
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the table: freed pages go
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses the last commits
+            db.execute(
+                # the value last: the other columns are read without its overflow pages
+                "CREATE TABLE IF NOT EXISTS tasks (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
+                "used INTEGER NOT NULL, blob BLOB, value BLOB NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS tasks_used ON tasks (used)")
+            db.execute("CREATE INDEX IF NOT EXISTS tasks_blob ON tasks (blob)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS blobs (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
+                "data BLOB NOT NULL)"
+            )
+            self.evict()  # a cap lowered since the last build
+        except (OSError, sqlite3.OperationalError) as exc:
+            if self.db is not None:
+                self.db.close()
+                self.db = None
+            raise _Unwritable(str(exc)) from None
+        except sqlite3.Error as exc:  # not a database, or a damaged one
+            raise _broken(self.path, exc) from None
+        return db
+
+    def store(
+        self,
+        new: Sequence[tuple[bytes, bytes | None, bytes]],
+        blob: tuple[bytes, bytes] | None,
+        used: Sequence[bytes],
+    ) -> None:
+        """Add a batch's new entries (key, blob key, entry) and the blob of their rows, and
+        mark the entries it used, in one transaction."""
+        if (not new and not used) or self.problem is not None:
+            return
+        try:
+            db = self.db if self.db is not None else self._open()
+        except _Unwritable as exc:
+            self.problem = str(exc)
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for i in range(0, len(used), 500):  # SQLite takes 999 parameters at most
+                    keys = used[i : i + 500]
+                    db.execute(
+                        f"UPDATE tasks SET used=? WHERE key IN ({','.join('?' * len(keys))})",
+                        (self.stamp, *keys),
+                    )
+                if blob is not None and new:
+                    db.execute(
+                        "INSERT OR IGNORE INTO blobs (key, size, data) VALUES (?,?,?)",
+                        (blob[0], len(blob[1]), blob[1]),
+                    )
+                db.executemany(
+                    "INSERT OR REPLACE INTO tasks (key, size, used, blob, value) "
+                    "VALUES (?,?,?,?,?)",
+                    ((key, len(value), self.stamp, b, value) for key, b, value in new),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            self.problem = str(exc)
+            self.db = None
+            db.close()
+            return
+        self.hits += len(used)
+        self.stored += len(new)
+
+    def size(self) -> int:
+        """The bytes of the entries and of the blobs."""
+        db = self.db
+        assert db is not None
+        (size,) = db.execute(
+            "SELECT (SELECT coalesce(sum(size), 0) FROM tasks)"
+            " + (SELECT coalesce(sum(size), 0) FROM blobs)"
+        ).fetchone()
+        return int(size)
+
+    def evict(self) -> None:
+        """Delete the entries least recently used (a build's own last, the first it stored
+        first) and the blobs no entry points into, until the rest fit in 90% of the cap."""
+        db = self.db
+        assert db is not None
+        size = self.size()
+        if size <= self.max_bytes:
+            return
+        while size > self.max_bytes * 9 // 10:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "DELETE FROM tasks WHERE rowid IN "
+                "(SELECT rowid FROM tasks ORDER BY used, rowid LIMIT 64)"
+            )
+            db.execute(
+                "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE blob = blobs.key)"
+            )
+            db.execute("COMMIT")
+            left = self.size()
+            if left == size:  # nothing left to delete
+                break
+            size = left
+
+    def close(self) -> None:
+        """Keep the entries under the cap (checked at the end of a build, not during it: an
+        entry evicted while a build reads the export in order would be one it needs later)."""
+        self.reader.close()
+        db = self.db
+        if db is None:
+            return
+        try:
+            self.evict()
+            db.execute("PRAGMA incremental_vacuum")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass  # another build reads: the next one checkpoints
+        db.close()
+
+
+@contextmanager
+def opened(cache: TaskCache | None) -> Iterator[TaskCache | None]:
+    try:
+        yield cache
+    finally:
+        if cache is not None:
+            cache.close()
