@@ -26,10 +26,9 @@ input order, so the release is byte-identical whatever ``jobs`` and the batch si
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Collection, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -68,6 +67,7 @@ from ..release.writer import (
     release_dir,
     write_checksums,
 )
+from . import engines
 from .attribution import is_open, write_attribution
 from .card import render_card
 from .clusters import SplitPlan, group_articles
@@ -80,7 +80,6 @@ if TYPE_CHECKING:
     from ..contracts.scheme import Scheme
 
 BATCH_TASKS = 64  # tasks per unit of work: big enough to amortise the hand-over to a worker
-_DRAIN_SECONDS = 60  # the longest wait for a batch in flight when a build stops early
 
 # progress(tasks done, export bytes done, export bytes in total)
 Progress = Callable[[int, int, int], None]
@@ -307,35 +306,17 @@ def _batches(
 
 
 def _run(
-    batches: Iterator[tuple[list[RawTask | ClaimwireError], int]], context: _Context, jobs: int
+    batches: Iterator[tuple[list[RawTask | ClaimwireError], int]],
+    context: _Context,
+    jobs: int,
+    engine: str = "local",
+    address: str | None = None,
 ) -> Generator[tuple[_Batch, int], None, None]:
-    """Results of :func:`_process` in input order, with at most ``2 * jobs`` batches in flight
-    (``Pool.imap`` would read the whole export ahead into its queue)."""
-    if jobs <= 1:
-        _init(context, worker=False)
-        for items, nbytes in batches:
-            yield _process(items), nbytes
-        return
-    methods = multiprocessing.get_all_start_methods()
-    mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with mp.Pool(jobs, initializer=_init, initargs=(context, True)) as pool:
-        pending: deque[tuple[Any, int]] = deque()
-        try:
-            for items, nbytes in batches:
-                pending.append((pool.apply_async(_process, (items,)), nbytes))
-                if len(pending) >= 2 * jobs:
-                    result, done = pending.popleft()
-                    yield result.get(), done
-            while pending:
-                result, done = pending.popleft()
-                yield result.get(), done
-        finally:
-            # On an error or Ctrl-C, let the batches in flight arrive before the pool is
-            # terminated: a worker killed while sending its result leaves a partial message in
-            # the pipe, and the pool's result thread then waits for the rest of it forever.
-            pool.close()
-            for result, _ in pending:
-                result.wait(_DRAIN_SECONDS)
+    """Results of :func:`_process` in input order, with at most two batches per worker in
+    flight, from the ``engine`` (:mod:`builder.pipeline.engines`)."""
+    if engine == "dask":
+        return engines.dask(batches, _process, _init, context, jobs, address)
+    return engines.local(batches, _process, _init, context, jobs)
 
 
 def _article_ids(folder: Path) -> Iterator[str]:
@@ -404,6 +385,8 @@ def build(
     recorded: Path | None = None,
     same_article: str = DEFAULT_SAME_ARTICLE,
     exclude_uncleared: bool = False,
+    engine: str = "local",
+    address: str | None = None,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
@@ -426,7 +409,16 @@ def build(
     ``exclude_uncleared``: leave out the articles made from their tasks (a scheme mapping with
     ``defaults``: :mod:`builder.io.task_articles`) whose licence is not cleared for
     redistribution, with their tasks; those of ``articles_dir`` are left out by ``exclude``.
+
+    ``engine``: where the batches run (:mod:`builder.pipeline.engines`): ``"local"``, or
+    ``"dask"`` on the Dask cluster at ``address`` (None: ``jobs`` worker processes started on
+    this machine). Every worker reads the articles at ``articles_dir``. The release is the same
+    whatever the engine.
     """
+    if engine not in engines.ENGINES:
+        raise UsageError(
+            Problem(f"unknown engine {engine!r}", expected=" or ".join(engines.ENGINES))
+        )
     if on_invalid not in ON_INVALID:
         raise UsageError(
             Problem(f"unknown on_invalid {on_invalid!r}", expected=" or ".join(ON_INVALID))
@@ -481,7 +473,7 @@ def build(
         # the latest state of each task, one task per article (builder.io.snapshots)
         selection = Selection(exports, scheme, same_article)
         items = iter(selection)
-        with closing(_run(_batches(items, batch_tasks), context, jobs)) as results:
+        with closing(_run(_batches(items, batch_tasks), context, jobs, engine, address)) as results:
             for batch, nbytes in results:
                 digests = [
                     id_digest(o.article) if o.article is not None else 0 for o in batch.outcomes
