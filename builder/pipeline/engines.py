@@ -111,7 +111,7 @@ def dask(
                 n_workers=max(1, jobs),
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: 8787 may be another cluster's
             )
             client = Client(cluster)  # type: ignore[no-untyped-call]
         else:
