@@ -315,6 +315,8 @@ def _run(
     """Results of :func:`_process` in input order, with at most two batches per worker in
     flight, from the ``engine`` (:mod:`builder.pipeline.engines`)."""
     if engine == "dask":
+        # a worker started elsewhere has its own working folder
+        context = replace(context, articles_dir=context.articles_dir.absolute())
         return engines.dask(batches, _process, _init, context, jobs, address)
     return engines.local(batches, _process, _init, context, jobs)
 
@@ -412,8 +414,8 @@ def build(
 
     ``engine``: where the batches run (:mod:`builder.pipeline.engines`): ``"local"``, or
     ``"dask"`` on the Dask cluster at ``address`` (None: ``jobs`` worker processes started on
-    this machine). Every worker reads the articles at ``articles_dir``. The release is the same
-    whatever the engine.
+    this machine). Every worker reads the articles at ``articles_dir`` (made absolute: a worker
+    started elsewhere has its own working folder). The release is the same whatever the engine.
     """
     if engine not in engines.ENGINES:
         raise UsageError(

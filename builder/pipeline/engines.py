@@ -25,7 +25,7 @@ from ..errors import ClaimwireError, Problem, UsageError
 ENGINES = ("local", "dask")
 INSTALL_DASK = 'pip install "claimwire[dask]"'
 DRAIN_SECONDS = 60  # the longest wait for a batch in flight when a build stops early
-CONNECT_SECONDS = 30  # to reach a scheduler at --address and see one of its workers
+CONNECT_SECONDS = 10  # to reach a scheduler at --address and see one of its workers
 
 Items = TypeVar("Items")
 Context = TypeVar("Context")

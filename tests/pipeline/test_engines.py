@@ -109,6 +109,19 @@ def test_dask_and_local_give_the_same_bytes(corpus, cluster: str, tmp_path: Path
     assert dask.tasks == local.tasks == N
 
 
+def test_a_relative_articles_path_reaches_workers_started_elsewhere(
+    corpus, cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The cluster's workers were started in another working folder, as on another node."""
+    export, articles, _ = corpus
+    local = build(articles, [export], tmp_path / "local", "1.0.0", jobs=1)
+    monkeypatch.chdir(articles.parent)
+    args = ["build", "--articles", articles.name, "--annotations", str(export)]
+    args += ["--out", str(tmp_path / "dask"), "--engine", "dask", "--address", cluster]
+    assert main(args) == 0
+    assert _checksums(tmp_path / "dask/claimwire-1.0.0") == _checksums(local.path)
+
+
 def _broken(export: Path, tmp_path: Path, how: str) -> tuple[Path, int]:
     """The export with a bad task in the middle; the id of the first bad task."""
     tasks = orjson.loads(export.read_bytes())
