@@ -16,6 +16,7 @@ once, through ``init(context, worker)``.
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from ..errors import ClaimwireError, Problem, UsageError
 ENGINES = ("local", "dask")
 INSTALL_DASK = 'pip install "claimwire[dask]"'
 DRAIN_SECONDS = 60  # the longest wait for a batch in flight when a build stops early
+SEND_ATTEMPTS = 3  # times a batch is sent when the workers holding it are lost
 CONNECT_SECONDS = 10  # to reach a scheduler at --address and see one of its workers
 
 Items = TypeVar("Items")
@@ -104,7 +106,7 @@ def dask(
         ) from None
     cluster: Any = None
     client: Any = None
-    pending: deque[tuple[Any, int]] = deque()
+    pending: deque[tuple[Any, Items, int]] = deque()
     try:
         if address is None:
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
@@ -119,15 +121,28 @@ def dask(
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
         # the settings, once per worker (a worker that joins later fetches them from a peer)
         shared = client.scatter(context, broadcast=True, hash=False)
+
+        def submit(items: Items) -> Any:
+            # The batch goes to a worker as data, not inside the task: the scheduler keeps the
+            # messages that carried a task's arguments (the driver grew by a batch per batch).
+            for attempt in range(1, SEND_ATTEMPTS + 1):
+                try:
+                    (data,) = client.scatter([items], hash=False)
+                    return client.submit(_on_worker, process, init, shared, data, pure=False)
+                except OSError as exc:  # the worker it went to is gone: another one
+                    if attempt == SEND_ATTEMPTS:
+                        raise _lost(exc) from None
+                    time.sleep(1)
+            raise AssertionError("unreachable")
+
         for items, nbytes in batches:
-            future = client.submit(_on_worker, process, init, shared, items, pure=False)
-            pending.append((future, nbytes))
+            pending.append((submit(items), items, nbytes))
             if len(pending) >= 2 * max(1, threads):
-                yield _result(*pending.popleft())
+                yield _result(submit, *pending.popleft())
         while pending:
-            yield _result(*pending.popleft())
+            yield _result(submit, *pending.popleft())
     finally:
-        for future, _ in pending:
+        for future, _, _ in pending:
             future.cancel()
         pending.clear()
         if client is not None:
@@ -163,15 +178,28 @@ def _join(client: Callable[..., Any], address: str) -> Any:
     return joined
 
 
-def _result(future: Any, nbytes: int) -> tuple[Any, int]:
+def _result(
+    submit: Callable[[Items], Any], future: Any, items: Items, nbytes: int
+) -> tuple[Any, int]:
+    """The batch's result. A batch whose data went with a lost worker is sent again (the
+    driver still holds it); its result is consumed once, here."""
     from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
 
-    try:
-        return future.result(), nbytes
-    except KilledWorker as exc:
-        raise ClaimwireError(
-            Problem(
-                f"the Dask workers running a batch kept dying ({exc})",
-                fix="look at the workers' logs (out of memory?), then build again",
-            )
-        ) from None
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            return future.result(), nbytes
+        except (KilledWorker, FutureCancelledError, OSError) as exc:
+            if attempt == SEND_ATTEMPTS:
+                raise _lost(exc) from None
+            future = submit(items)
+    raise AssertionError("unreachable")
+
+
+def _lost(exc: BaseException) -> ClaimwireError:
+    return ClaimwireError(
+        Problem(
+            f"the Dask workers running a batch kept dying or could not be reached ({exc})",
+            fix="look at the workers' logs (out of memory? a node down?), then build again",
+        )
+    )
