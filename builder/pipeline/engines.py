@@ -9,8 +9,9 @@
 Every engine keeps at most two batches per worker in flight and hands each result to the driver
 once, in input order: a batch that runs twice (Dask reruns the tasks of a lost worker
 elsewhere, and the driver sends again a batch whose data was on it) is still consumed once, and
-``process`` has no side effect, so the release is byte-identical whatever the engine. A ``context`` (the build's settings) is given to the workers
-once, through ``init(context, worker)``.
+``process`` has no side effect, so the release is byte-identical whatever the engine. A
+``context`` (the build's settings) is given to the workers once, through
+``init(context, worker)``.
 """
 
 from __future__ import annotations
