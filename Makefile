@@ -20,7 +20,7 @@ help:  ## list the targets
 $(BIN)/claimwire: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	@touch $@
 
 install: $(BIN)/claimwire  ## create .venv and install the package with its test tools

@@ -20,6 +20,9 @@ change), and one summary line in a fixed form (placeholders here, not figures)::
 
     build/floor=F build/converter=C build/naive=N rss=MMB load/plain=L stream/plain=S rebuild/cold=R
 
+and with ``--engine dask`` (which also builds with the local engine, and with 1 and 2 Dask
+workers) `` dask/local=D driver_rss=MMB scale2/1=X`` at its end.
+
 ``rebuild/cold`` is the warm rebuild's wall time over the ``--no-cache`` build's.
 
 Measures 1–3 need the parsed export in memory (~7x its size), so above ``--sample`` tasks they run
@@ -194,9 +197,11 @@ def changed_copy(export: Path, dest: Path, every: int = 100) -> tuple[Path, int]
 
 def build(
     export: Path, articles: Path, out: Path, jobs: int, *extra: str
-) -> tuple[float, int, float, str]:
-    """Wall time, peak tree RSS and CPU time (main process and workers) of ``claimwire build``
-    as a user runs it (``extra``: more options), and its output."""
+) -> tuple[float, int, float, str, int]:
+    """Wall time, peak tree RSS, CPU time (main process and workers) of ``claimwire build`` as
+    a user runs it (``extra``: more options), its output, and the peak RSS of its main process
+    alone (the driver: with ``--engine dask``, the scheduler of the cluster it starts runs in it
+    too)."""
     cmd = [
         sys.executable,
         "-m",
@@ -212,7 +217,7 @@ def build(
         str(jobs),
         *extra,
     ]
-    peak = 0
+    peak = driver = 0
     cpu0 = _children_cpu()  # the build's workers are reaped by the build: their CPU counts too
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -221,9 +226,10 @@ def build(
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, driver
         while not done.is_set():
             peak = max(peak, _tree_rss(proc.pid))
+            driver = max(driver, _rss(proc.pid))
             # Reading a process's PSS walks its page tables: ~18 ms of CPU for a build's three
             # processes. Sampled 20 times a second, the sampler took about a fifth of one of
             # the build's cores; 4 times a second, ~7%, and every step that holds memory for
@@ -238,7 +244,17 @@ def build(
     sampler.join()
     if proc.returncode:
         raise SystemExit(f"claimwire build failed ({proc.returncode}):\n{stderr}")
-    return wall, peak, _children_cpu() - cpu0, stdout
+    return wall, peak, _children_cpu() - cpu0, stdout, driver
+
+
+def _rss(pid: int) -> int:
+    """Resident memory of one process (0 once it has ended)."""
+    import psutil
+
+    try:
+        return int(psutil.Process(pid).memory_info().rss)
+    except psutil.NoSuchProcess:
+        return 0
 
 
 def load_checks(release: Path, tmp: Path, repeat: int = 3) -> dict[str, float]:
@@ -306,6 +322,13 @@ def main(argv: list[str] | None = None) -> int:
         "--naive-sample", type=int, default=1_000, help="tasks for the naive builder (default 1000)"
     )
     p.add_argument("--no-load", action="store_true", help="skip the load_dataset checks")
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="claimwire build --engine (default local); dask also builds with the local "
+        "engine and with 2 and 1 Dask workers for the dask/local and scale2/1 ratios",
+    )
     p.add_argument("--seed", type=int, default=6)
     args = p.parse_args(argv)
 
@@ -335,14 +358,33 @@ def main(argv: list[str] | None = None) -> int:
         cv_min, cv_conll = converter(cv_file, cv_n)
         nv_file, nv_n = sample(args.naive_sample)
         nv = naive(nv_file, nv_n)
-        wall, rss, cpu, _ = build(export, articles, tmp / "dist", args.jobs, "--no-cache")
+        wall, rss, cpu, _, driver = build(
+            export, articles, tmp / "dist", args.jobs, "--no-cache", "--engine", args.engine
+        )
         rate = n / wall
         release = next((tmp / "dist").iterdir())
+        rates = {}  # --engine dask: the other builds, tasks/s
+        if args.engine == "dask":
+            for name, jobs, engine in (
+                ("local", args.jobs, "local"),
+                ("dask2", 2, "dask"),
+                ("dask1", 1, "dask"),
+            ):
+                if name == "dask2" and args.jobs == 2:
+                    rates[name] = rate  # the build above
+                    continue
+                dest = tmp / f"dist-{name}"
+                rates[name] = (
+                    n / build(export, articles, dest, jobs, "--no-cache", "--engine", engine)[0]
+                )
+                same = (dest / release.name / "checksums.tsv").read_bytes()
+                if same != (release / "checksums.tsv").read_bytes():
+                    raise SystemExit(f"the {name} build's release differs from the dask build's")
         loads = {} if args.no_load else load_checks(release, tmp)
         cache = ("--cache-dir", str(tmp / "cache"))
-        cold, _, cold_cpu, _ = build(export, articles, tmp / "cold", args.jobs, *cache)
+        cold, _, cold_cpu, _, _ = build(export, articles, tmp / "cold", args.jobs, *cache)
         changed, n_changed = changed_copy(export, tmp / "changed.json", min(100, n))
-        warm, _, warm_cpu, _ = build(changed, articles, tmp / "warm", args.jobs, *cache)
+        warm, _, warm_cpu, _, _ = build(changed, articles, tmp / "warm", args.jobs, *cache)
         cache_mb = (tmp / "cache" / "tasks.sqlite").stat().st_size / 1e6
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -353,10 +395,22 @@ def main(argv: list[str] | None = None) -> int:
         ("2 Converter JSON -> CONLL2003", cv_conll, f"first {cv_n} tasks" if cv_n < n else "all"),
         ("3 naive: json.load + jsonschema", nv, f"first {nv_n} tasks" if nv_n < n else "all"),
         (
-            f"4 claimwire build --jobs {args.jobs}",
+            f"4 claimwire build --jobs {args.jobs}"
+            if args.engine == "local"
+            else f"4 build --engine dask --jobs {args.jobs}",
             rate,
-            f"all, peak RSS {rss / 1e6:.0f} MB (PSS, all processes)",
+            f"all, peak RSS {rss / 1e6:.0f} MB (PSS, all processes), driver {driver / 1e6:.0f} MB",
         ),
+    ]
+    labels = {
+        "local": f"  --engine local --jobs {args.jobs}",
+        "dask2": "  --engine dask --jobs 2",
+        "dask1": "  --engine dask --jobs 1",
+    }
+    rows += [
+        (labels[k], v, "all, same release bytes")
+        for k, v in rates.items()
+        if not (k == "dask2" and args.jobs == 2)  # the build of row 4
     ]
     print(f"export: {n} tasks, {size:.0f} MB ({export})")
     print(f"{'':<36} {'tasks/s':>10}  on")
@@ -405,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
         "naive": nv,
         "build": rate,
         "rss_mb": rss / 1e6,
+        "driver_rss_mb": driver / 1e6,
+        "engine": args.engine,
+        **{f"build_{k}": v for k, v in rates.items()},
         "cpu_s": cpu,
         "jobs": args.jobs,
         "cold_cache_s": cold,
@@ -422,6 +479,12 @@ def main(argv: list[str] | None = None) -> int:
             f"RSS {rss / 1e6:.0f} MB at {n} tasks vs {before['rss_mb']:.0f} MB at {n // 10}: "
             f"x{rss / 1e6 / before['rss_mb']:.2f} (target <= 1.5)"
         )
+        if "driver_rss_mb" in before:
+            print(
+                f"driver RSS {driver / 1e6:.0f} MB at {n} tasks vs "
+                f"{before['driver_rss_mb']:.0f} MB at {n // 10}: "
+                f"x{driver / 1e6 / before['driver_rss_mb']:.2f} (target <= 1.3)"
+            )
     line = (
         f"build/floor={ratios['floor']:.2f} build/converter={ratios['converter']:.1f} "
         f"build/naive={ratios['naive']:.0f} rss={rss / 1e6:.0f}MB"
@@ -432,6 +495,11 @@ def main(argv: list[str] | None = None) -> int:
             f" stream/plain={loads['stream'] / loads['stream_plain']:.2f}"
         )
     line += f" rebuild/cold={warm / wall:.3f}"
+    if rates:
+        line += (
+            f" dask/local={rate / rates['local']:.2f} driver_rss={driver / 1e6:.0f}MB"
+            f" scale2/1={rates['dask2'] / rates['dask1']:.2f}"
+        )
     print(line)
     return 0
 

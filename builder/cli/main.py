@@ -118,6 +118,23 @@ def _megabytes(text: str) -> int:
     return n
 
 
+def _address(args: argparse.Namespace) -> str | None:
+    """The Dask scheduler to join: ``--address``, else ``DASK_SCHEDULER_ADDRESS``; None: a
+    cluster on this machine."""
+    if args.engine != "dask":
+        if args.address is None:
+            return None  # DASK_SCHEDULER_ADDRESS is for --engine dask only
+        raise UsageError(
+            Problem(
+                "--address is the Dask scheduler to join: it needs --engine dask",
+                found=f"--engine {args.engine}",
+                fix="add --engine dask, or leave --address out",
+            )
+        )
+    address: str | None = args.address or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    return address
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from ..core.splits import SplitSpec
     from ..io.storage import local_exports
@@ -148,6 +165,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                 exclude_uncleared=args.exclude_uncleared,
                 cache_dir=_cache_dir(args),
                 cache_max_mb=args.cache_max_mb,
+                engine=args.engine,
+                address=_address(args),
             )
     except InvalidDataError as exc:
         if args.on_invalid != "fail":
@@ -348,6 +367,22 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes (default 0: every core for exports over 8 MB); the "
         "release is byte-identical for any N",
+    )
+    b.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="where the batches run: local (default) on this machine, or dask on a Dask "
+        'cluster (pip install "claimwire[dask]"): the one at --address, else --jobs worker '
+        "processes started here. The release is byte-identical whatever the engine",
+    )
+    b.add_argument(
+        "--address",
+        default=None,
+        metavar="HOST:PORT",
+        help="with --engine dask: the scheduler to join, such as tcp://HEAD:8786 (default "
+        "DASK_SCHEDULER_ADDRESS, else a cluster on this machine). Every worker must read the "
+        "articles at the same --articles path",
     )
     b.add_argument(
         "--exclude-uncleared",

@@ -30,10 +30,9 @@ instead of being parsed and merged; the release is the same bytes.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Collection, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -72,6 +71,7 @@ from ..release.writer import (
     write_checksums,
 )
 from . import cache as task_cache
+from . import engines
 from .attribution import is_open, write_attribution
 from .card import render_card
 from .clusters import SplitPlan, group_articles
@@ -84,7 +84,6 @@ if TYPE_CHECKING:
     from ..contracts.scheme import Scheme
 
 BATCH_TASKS = 64  # tasks per unit of work: big enough to amortise the hand-over to a worker
-_DRAIN_SECONDS = 60  # the longest wait for a batch in flight when a build stops early
 
 # progress(tasks done, export bytes done, export bytes in total)
 Progress = Callable[[int, int, int], None]
@@ -463,35 +462,17 @@ def _batches(
 
 
 def _run(
-    batches: Iterator[tuple[list[RawTask | ClaimwireError], int]], context: _Context, jobs: int
+    batches: Iterator[tuple[list[RawTask | ClaimwireError], int]],
+    context: _Context,
+    jobs: int,
+    engine: str = "local",
+    address: str | None = None,
 ) -> Generator[tuple[_Batch, int], None, None]:
-    """Results of :func:`_process` in input order, with at most ``2 * jobs`` batches in flight
-    (``Pool.imap`` would read the whole export ahead into its queue)."""
-    if jobs <= 1:
-        _init(context, worker=False)
-        for items, nbytes in batches:
-            yield _process(items), nbytes
-        return
-    methods = multiprocessing.get_all_start_methods()
-    mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with mp.Pool(jobs, initializer=_init, initargs=(context, True)) as pool:
-        pending: deque[tuple[Any, int]] = deque()
-        try:
-            for items, nbytes in batches:
-                pending.append((pool.apply_async(_process, (items,)), nbytes))
-                if len(pending) >= 2 * jobs:
-                    result, done = pending.popleft()
-                    yield result.get(), done
-            while pending:
-                result, done = pending.popleft()
-                yield result.get(), done
-        finally:
-            # On an error or Ctrl-C, let the batches in flight arrive before the pool is
-            # terminated: a worker killed while sending its result leaves a partial message in
-            # the pipe, and the pool's result thread then waits for the rest of it forever.
-            pool.close()
-            for result, _ in pending:
-                result.wait(_DRAIN_SECONDS)
+    """Results of :func:`_process` in input order, with at most two batches per worker in
+    flight, from the ``engine`` (:mod:`builder.pipeline.engines`)."""
+    if engine == "dask":  # (its paths made absolute by build())
+        return engines.dask(batches, _process, _init, context, jobs, address)
+    return engines.local(batches, _process, _init, context, jobs)
 
 
 def _article_ids(folder: Path) -> Iterator[str]:
@@ -562,6 +543,8 @@ def build(
     exclude_uncleared: bool = False,
     cache_dir: Path | None = None,
     cache_max_mb: int = task_cache.MAX_MB,
+    engine: str = "local",
+    address: str | None = None,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
@@ -587,11 +570,22 @@ def build(
 
     ``cache_dir``: a folder of per-task results (:mod:`builder.pipeline.cache`), read and
     updated, its entries kept under ``cache_max_mb`` megabytes; None: no cache.
+    ``engine``: where the batches run (:mod:`builder.pipeline.engines`): ``"local"``, or
+    ``"dask"`` on the Dask cluster at ``address`` (None: ``jobs`` worker processes started on
+    this machine). Every worker reads the articles at ``articles_dir`` (made absolute: a worker
+    started elsewhere has its own working folder). The release is the same whatever the engine.
     """
+    if engine not in engines.ENGINES:
+        raise UsageError(
+            Problem(f"unknown engine {engine!r}", expected=" or ".join(engines.ENGINES))
+        )
     if on_invalid not in ON_INVALID:
         raise UsageError(
             Problem(f"unknown on_invalid {on_invalid!r}", expected=" or ".join(ON_INVALID))
         )
+    if engine == "dask":  # the workers read these: a worker started elsewhere has its own cwd
+        articles_dir = articles_dir.absolute()
+        cache_dir = cache_dir.absolute() if cache_dir is not None else None
     splits = splits or SplitSpec()
     exports = list(exports)  # read more than once
     final = release_dir(out, version)
@@ -648,7 +642,7 @@ def build(
         # the latest state of each task, one task per article (builder.io.snapshots)
         selection = Selection(exports, scheme, same_article)
         items = iter(selection)
-        with closing(_run(_batches(items, batch_tasks), context, jobs)) as results:
+        with closing(_run(_batches(items, batch_tasks), context, jobs, engine, address)) as results:
             for batch, nbytes in results:
                 if cache is not None:  # first: what a batch computed stays, whatever follows
                     cache.store(batch.cached, batch.blob, batch.hits)

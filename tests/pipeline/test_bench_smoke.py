@@ -61,7 +61,7 @@ def test_run_prints_the_table_and_the_summary_line(tmp_path: Path, capsys):
         "3 naive: json.load + jsonschema",
         "4 claimwire build --jobs 2",
     ]
-    assert re.search(r"  all, peak RSS \d+ MB \(PSS, all processes\)$", out[6])
+    assert re.search(r"  all, peak RSS \d+ MB \(PSS, all processes\), driver \d+ MB$", out[6])
     cpu = next(line for line in out if line.startswith("build CPU "))
     assert re.fullmatch(
         r"build CPU \d+\.\d\d ms/task = \d+\.\d parses of the floor, \d+\.\d\d "
@@ -100,6 +100,28 @@ def test_run_prints_the_table_and_the_summary_line(tmp_path: Path, capsys):
         "cache_mb",
     }
     assert [p.name for p in (tmp_path / "25").iterdir() if p.name.startswith("claimwire-")] == []
+
+
+def test_run_with_the_dask_engine_adds_its_ratios(tmp_path: Path, capsys):
+    args = ["--tasks", "25", "--out", str(tmp_path), "--jobs", "2", "--no-load"]
+    args += ["--converter-sample", "25", "--naive-sample", "10", "--engine", "dask"]
+    assert run.main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    labels = [line[:36].strip() for line in out[6:9]]
+    assert labels == [
+        "4 build --engine dask --jobs 2",
+        "--engine local --jobs 2",
+        "--engine dask --jobs 1",
+    ]
+    assert re.fullmatch(
+        r"build/floor=\d+\.\d\d build/converter=\d+\.\d build/naive=\d+ rss=\d+MB "
+        r"rebuild/cold=\d+\.\d{3} dask/local=\d+\.\d\d driver_rss=\d+MB scale2/1=\d+\.\d\d",
+        out[-1],
+    )
+    result = json.loads((tmp_path / "25" / "result.json").read_text())
+    assert result["engine"] == "dask"
+    assert result["driver_rss_mb"] > 0
+    assert set(result) >= {"build_local", "build_dask2", "build_dask1"}
 
 
 def test_stages_prints_every_step_and_what_they_allow(tmp_path: Path, capsys):
