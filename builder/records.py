@@ -7,8 +7,10 @@ Offset convention (stated once, used everywhere): ``start``/``end`` are half-ope
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+import copyreg
+from dataclasses import dataclass, field, fields
+from types import FunctionType
+from typing import Any, cast, overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,15 @@ class Claim:
 
 # A frozen dataclass sets each field through ``object.__setattr__`` (its own ``__setattr__``
 # refuses), several times slower than a plain assignment: at tens of regions per task that was a
-# good part of the merge. The merge and the adjudication therefore build regions with these
-# twins: plain classes with the same slots that assign the fields, then turn the object into the
-# frozen record (same slots, so the same layout). The result is an ordinary Entity or Claim.
+# good part of the merge. Interpreted, the merge and the adjudication therefore build regions with
+# these twins: plain classes with the same slots that assign the fields, then turn the object into
+# the frozen record (same slots, so the same layout). The result is an ordinary Entity or Claim.
 # That swap is the one thing the type checker cannot follow (it lets ``__class__`` be assigned
 # only the object's own class): each twin says so once, on that line.
+#
+# Compiled (mypyc, see setup.py), the records are native classes whose constructor assigns the
+# fields in C: that is faster still, and a native object's class cannot be swapped, so there
+# ``new_entity`` and ``new_claim`` are the records themselves.
 
 
 class _EntityInit:
@@ -133,17 +139,40 @@ class _ClaimInit:
         self.__class__ = Claim  # type: ignore[assignment]  # the swap described above
 
 
+def _probe() -> None:
+    """A function of this module: a plain Python function unless the module is compiled."""
+
+
+COMPILED = not isinstance(_probe, FunctionType)  # this module runs as mypyc-compiled code
+
+
+def _by_fields(record: Any) -> tuple[type, tuple[Any, ...]]:
+    return type(record), tuple([getattr(record, f.name) for f in fields(record)])
+
+
+def picklable(*classes: type) -> None:
+    """Compiled, make these frozen dataclasses picklable (tasks go to the workers, results come
+    back): a native object is unpickled by setting its fields one by one, which a frozen class
+    refuses, so they are rebuilt through their constructor. Interpreted, nothing changes."""
+    if COMPILED:
+        for cls in classes:
+            copyreg.pickle(cls, _by_fields)
+
+
 # To the checker the twins are the records' own constructors, which is what they are at run
 # time (the same arguments, and an Entity or Claim comes out): the calls are checked against the
 # dataclasses' fields, and no wrapper function is put in the way. Only call them.
-new_entity = cast("type[Entity]", _EntityInit)
-new_claim = cast("type[Claim]", _ClaimInit)
+new_entity: type[Entity] = Entity if COMPILED else cast("type[Entity]", _EntityInit)
+new_claim: type[Claim] = Claim if COMPILED else cast("type[Claim]", _ClaimInit)
 
 
-Region = TypeVar("Region", Entity, Claim)
+@overload
+def decided(region: Entity, rule: str) -> Entity: ...
+@overload
+def decided(region: Claim, rule: str) -> Claim: ...
 
 
-def decided(region: Region, rule: str) -> Region:
+def decided(region: Entity | Claim, rule: str) -> Entity | Claim:
     """``dataclasses.replace(region, decided_by=rule)``, faster; ``region`` itself if it already
     says ``rule``."""
     if region.decided_by == rule:
@@ -294,3 +323,6 @@ class Document:
                 ],
             },
         }
+
+
+picklable(ArticleMeta, Article, Entity, Claim, SpanCount, UnitLabel, AnnotationInfo, Document)
