@@ -58,8 +58,7 @@ class OptionalBuildExt(build_ext):
                     self.inplace = inplace
                     built = Path(self.get_ext_fullpath(ext.name))
                     built.unlink(missing_ok=True)
-            first = str(exc).strip().splitlines()
-            _warn(f"could not compile the core ({first[0] if first else type(exc).__name__})")
+            _warn(f"could not compile the core ({type(exc).__name__}: no working C compiler?)")
 
     def get_outputs(self) -> list[str]:
         return [] if self.failed else list(super().get_outputs())
@@ -81,7 +80,7 @@ def extensions() -> list[Any]:
         flags = ["--no-warn-unused-ignores", "--no-warn-return-any"]
         return list(mypycify([*flags, *COMPILED], opt_level="3", debug_level="0"))
     except BaseException as exc:  # mypyc exits on a type error
-        _warn(f"mypyc could not translate the core ({exc})")
+        _warn(f"mypyc could not translate the core ({type(exc).__name__})")
         return []
 
 
