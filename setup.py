@@ -17,11 +17,13 @@ from typing import Any
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-# What a build does once per task: merge and adjudication, the records, the task views, the
-# task parsing and the agreement counts. Not the pipeline, the command line, the Label Studio
+# What a build does once per task: merge and adjudication, the task views, the task parsing and
+# the agreement counts. Not builder/records.py: mypyc keeps a dataclass's generated methods, so a
+# compiled frozen record is built through ``object.__setattr__`` field by field, four times
+# slower than the interpreted fast constructors there (whose class swap a native class forbids).
+# Not the pipeline, the command line, the Label Studio
 # code or anything that imports ``datasets``.
 COMPILED = [
-    "builder/records.py",
     "builder/core/offsets.py",
     "builder/core/merge.py",
     "builder/core/adjudicate.py",
@@ -54,10 +56,7 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:  # no compiler, a compiler error, a missing header...
             self.failed = True
             for ext in self.extensions:  # no half-built core: all compiled or none
-                for inplace in (False, True):
-                    self.inplace = inplace
-                    built = Path(self.get_ext_fullpath(ext.name))
-                    built.unlink(missing_ok=True)
+                Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
             _warn(f"could not compile the core ({type(exc).__name__}: no working C compiler?)")
 
     def get_outputs(self) -> list[str]:

@@ -34,7 +34,13 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from importlib.machinery import SOURCE_SUFFIXES, FileFinder, ModuleSpec, SourceFileLoader
+from importlib.machinery import (
+    EXTENSION_SUFFIXES,
+    SOURCE_SUFFIXES,
+    FileFinder,
+    ModuleSpec,
+    SourceFileLoader,
+)
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +104,51 @@ class _SourceOnly:
         return None
 
 
-if os.environ.get(NO_COMPILE_ENV, "").strip() not in ("", "0"):
+# The modules setup.py compiles (tests/test_compiled.py keeps the two lists the same).
+COMPILED_MODULES = (
+    "core.offsets",
+    "core.merge",
+    "core.adjudicate",
+    "core.anchor",
+    "core.quarantine",
+    "core.views",
+    "io.exports",
+    "quality.agreement",
+)
+
+
+def _stale_source() -> str | None:
+    """In a source checkout (an editable install compiles in place), the first compiled module
+    whose ``.py`` file changed after it was compiled: its extension module would run the old
+    code."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if not os.path.exists(os.path.join(os.path.dirname(here), "setup.py")):
+        return None  # an installed package: compiled and copied together
+    for name in COMPILED_MODULES:
+        base = os.path.join(here, *name.split("."))
+        try:
+            compiled = os.stat(base + EXTENSION_SUFFIXES[0]).st_mtime
+        except OSError:
+            continue
+        if os.stat(base + ".py").st_mtime > compiled:
+            return base + ".py"
+    return None
+
+
+def _pure() -> bool:
+    if os.environ.get(NO_COMPILE_ENV, "").strip() not in ("", "0"):
+        return True
+    stale = _stale_source()
+    if stale is not None:
+        print(
+            f"claimwire: {stale} changed after it was compiled: running the pure-Python core "
+            "(make install compiles it again)",
+            file=sys.stderr,
+        )
+    return stale is not None
+
+
+if _pure():
     sys.meta_path.insert(0, _SourceOnly())
 
 

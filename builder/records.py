@@ -8,7 +8,9 @@ Offset convention (stated once, used everywhere): ``start``/``end`` are half-ope
 from __future__ import annotations
 
 import copyreg
+import sys
 from dataclasses import dataclass, field, fields
+from importlib.machinery import EXTENSION_SUFFIXES
 from types import FunctionType
 from typing import Any, cast, overload
 
@@ -70,9 +72,9 @@ class Claim:
 # That swap is the one thing the type checker cannot follow (it lets ``__class__`` be assigned
 # only the object's own class): each twin says so once, on that line.
 #
-# Compiled (mypyc, see setup.py), the records are native classes whose constructor assigns the
-# fields in C: that is faster still, and a native object's class cannot be swapped, so there
-# ``new_entity`` and ``new_claim`` are the records themselves.
+# This module is not compiled (setup.py says why); were it compiled, its records would be native
+# classes, whose class cannot be swapped: ``new_entity`` and ``new_claim`` would then be the
+# records themselves.
 
 
 class _EntityInit:
@@ -151,11 +153,13 @@ def _by_fields(record: Any) -> tuple[type, tuple[Any, ...]]:
 
 
 def picklable(*classes: type) -> None:
-    """Compiled, make these frozen dataclasses picklable (tasks go to the workers, results come
-    back): a native object is unpickled by setting its fields one by one, which a frozen class
-    refuses, so they are rebuilt through their constructor. Interpreted, nothing changes."""
-    if COMPILED:
-        for cls in classes:
+    """Make these frozen dataclasses picklable when their module is compiled (tasks go to the
+    workers, results come back): a native object is unpickled by setting its fields one by one,
+    which a frozen class refuses, so it is rebuilt through its constructor. Interpreted, nothing
+    changes."""
+    for cls in classes:
+        module = sys.modules.get(cls.__module__)
+        if str(getattr(module, "__file__", "")).endswith(tuple(EXTENSION_SUFFIXES)):
             copyreg.pickle(cls, _by_fields)
 
 
