@@ -35,7 +35,7 @@ COMPILED = [
 ]
 
 NO_COMPILE_ENV = "CLAIMWIRE_NO_COMPILE"
-SLOWER = "builds run about 2x slower"
+SLOWER = "a build takes about 25% more CPU"
 
 
 def _warn(reason: str) -> None:
