@@ -11,8 +11,7 @@ import copyreg
 import sys
 from dataclasses import dataclass, field, fields
 from importlib.machinery import EXTENSION_SUFFIXES
-from types import FunctionType
-from typing import Any, cast, overload
+from typing import Any, TypeVar, cast
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +65,11 @@ class Claim:
 
 # A frozen dataclass sets each field through ``object.__setattr__`` (its own ``__setattr__``
 # refuses), several times slower than a plain assignment: at tens of regions per task that was a
-# good part of the merge. Interpreted, the merge and the adjudication therefore build regions with
-# these twins: plain classes with the same slots that assign the fields, then turn the object into
-# the frozen record (same slots, so the same layout). The result is an ordinary Entity or Claim.
+# good part of the merge. The merge and the adjudication therefore build regions with these
+# twins: plain classes with the same slots that assign the fields, then turn the object into the
+# frozen record (same slots, so the same layout). The result is an ordinary Entity or Claim.
 # That swap is the one thing the type checker cannot follow (it lets ``__class__`` be assigned
 # only the object's own class): each twin says so once, on that line.
-#
-# This module is not compiled (setup.py says why); were it compiled, its records would be native
-# classes, whose class cannot be swapped: ``new_entity`` and ``new_claim`` would then be the
-# records themselves.
 
 
 class _EntityInit:
@@ -141,22 +136,18 @@ class _ClaimInit:
         self.__class__ = Claim  # type: ignore[assignment]  # the swap described above
 
 
-def _probe() -> None:
-    """A function of this module: a plain Python function unless the module is compiled."""
-
-
-COMPILED = not isinstance(_probe, FunctionType)  # this module runs as mypyc-compiled code
-
-
 def _by_fields(record: Any) -> tuple[type, tuple[Any, ...]]:
     return type(record), tuple([getattr(record, f.name) for f in fields(record)])
 
 
 def picklable(*classes: type) -> None:
-    """Make these frozen dataclasses picklable when their module is compiled (tasks go to the
-    workers, results come back): a native object is unpickled by setting its fields one by one,
-    which a frozen class refuses, so it is rebuilt through its constructor. Interpreted, nothing
-    changes."""
+    """Make these frozen dataclasses picklable when their module is compiled (setup.py; tasks go
+    to the workers, results come back): a native object is unpickled by setting its fields one
+    by one, which a frozen class refuses, so it is rebuilt through its constructor. Interpreted,
+    nothing changes.
+
+    This module itself is not compiled: a compiled frozen record is built field by field through
+    ``object.__setattr__``, and its class cannot be swapped as the twins above do."""
     for cls in classes:
         module = sys.modules.get(cls.__module__)
         if str(getattr(module, "__file__", "")).endswith(tuple(EXTENSION_SUFFIXES)):
@@ -166,17 +157,14 @@ def picklable(*classes: type) -> None:
 # To the checker the twins are the records' own constructors, which is what they are at run
 # time (the same arguments, and an Entity or Claim comes out): the calls are checked against the
 # dataclasses' fields, and no wrapper function is put in the way. Only call them.
-new_entity: type[Entity] = Entity if COMPILED else cast("type[Entity]", _EntityInit)
-new_claim: type[Claim] = Claim if COMPILED else cast("type[Claim]", _ClaimInit)
+new_entity = cast("type[Entity]", _EntityInit)
+new_claim = cast("type[Claim]", _ClaimInit)
 
 
-@overload
-def decided(region: Entity, rule: str) -> Entity: ...
-@overload
-def decided(region: Claim, rule: str) -> Claim: ...
+Region = TypeVar("Region", Entity, Claim)
 
 
-def decided(region: Entity | Claim, rule: str) -> Entity | Claim:
+def decided(region: Region, rule: str) -> Region:
     """``dataclasses.replace(region, decided_by=rule)``, faster; ``region`` itself if it already
     says ``rule``."""
     if region.decided_by == rule:
@@ -327,6 +315,3 @@ class Document:
                 ],
             },
         }
-
-
-picklable(ArticleMeta, Article, Entity, Claim, SpanCount, UnitLabel, AnnotationInfo, Document)

@@ -114,6 +114,30 @@ def test_no_compile_imports_every_module_from_its_source() -> None:
     assert run.stdout.split() == ["True"]
 
 
+def test_compiled_frozen_records_survive_pickling() -> None:
+    """Tasks go to the workers and results come back pickled; a compiled frozen dataclass would
+    refuse the field-by-field unpickling of a native object (builder.records.picklable)."""
+    import pickle
+
+    from builder.core.adjudicate import Policy, Version
+    from builder.core.offsets import ResolvedSpan
+    from builder.core.quarantine import Quarantined
+    from builder.io.exports import RawTask, TaskRecord
+    from builder.quality.agreement import DocAgreement
+
+    records: list[object] = [
+        RawTask("export.json", 3, 120, b"{}"),
+        TaskRecord("export.json", 3, 7, "a1", "text", None, ({"id": 1, "result": []},)),
+        ResolvedSpan(0, 4, "text", ("trimmed-whitespace",)),
+        Policy(("majority", "most_recent")),
+        Version(0, "ann-1", ("2026-01-01", 1), False, (), ()),
+        Quarantined("export.json", 1, 2, 3, "a1", 4, "ann-1", "/0", "rule", "fix", ()),
+        DocAgreement("a1", 2, 0.5, (), ()),
+    ]
+    for record in records:
+        assert pickle.loads(pickle.dumps(record, pickle.HIGHEST_PROTOCOL)) == record
+
+
 def _build(out: Path, pure: bool, *args: str) -> bytes:
     env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
     env.pop("CLAIMWIRE_NO_COMPILE", None)

@@ -12,7 +12,6 @@ from support.drift import CLEAN, RAW, choice, span, task
 from support.drift import claim as claim_results
 from support.helpers import ROOT
 
-from builder import records
 from builder.core import merge as merge_module
 from builder.core.merge import MergeStats, merge, pseudonym, versions
 from builder.core.quarantine import Quarantined
@@ -54,26 +53,12 @@ def test_region_ids_are_preserved(tmp_path: Path):
 
 
 def test_fast_record_constructors_make_ordinary_frozen_records():
-    for cls, twin, make, args in (
-        (
-            Entity,
-            records._EntityInit,
-            new_entity,
-            ("e1", 0, 6, "Maduro", "PER", "NEGATIVE", "majority"),
-        ),
-        (
-            Claim,
-            records._ClaimInit,
-            new_claim,
-            ("c1", 7, 20, "said it", "e1", ("e2",), "REPORTED", "FAVOR"),
-        ),
+    for cls, make, args in (
+        (Entity, new_entity, ("e1", 0, 6, "Maduro", "PER", "NEGATIVE", "majority")),
+        (Claim, new_claim, ("c1", 7, 20, "said it", "e1", ("e2",), "REPORTED", "FAVOR")),
     ):
-        # compiled, the records' own constructors are the fast ones; interpreted, the twins,
-        # with the same slots as the dataclass's fields, in order: an added field must be added
-        # to both
-        assert make is (cls if records.COMPILED else twin)
-        if not records.COMPILED:
-            assert twin.__slots__ == tuple(f.name for f in dataclasses.fields(cls))
+        # same slots as the dataclass's fields, in order: an added field must be added to both
+        assert make.__slots__ == tuple(f.name for f in dataclasses.fields(cls))
         fast, slow = make(*args), cls(*args)
         assert type(fast) is cls and fast == slow and hash(fast) == hash(slow)
         assert repr(fast) == repr(slow)
