@@ -17,7 +17,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(BIN)/claimwire: pyproject.toml
+# The modules setup.py compiles (mypyc): an edit to one of them recompiles at the next make, since
+# the compiled module would otherwise be imported in place of the edited source.
+COMPILED := $(shell sed -n 's|^    "\(builder/.*\.py\)",$$|\1|p' setup.py)
+
+$(BIN)/claimwire: pyproject.toml setup.py $(COMPILED)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
@@ -69,11 +73,13 @@ fuzz: install  ## longer fuzz and round-trip runs: CLAIMWIRE_FUZZ_EXAMPLES=5000 
 # Mutation testing (mutmut, [tool.mutmut] in pyproject.toml): not part of `make test`. One worker:
 # the machine's cores are shared. MUTATE='builder.core.offsets.*' runs one module's mutants.
 MUTATE ?=
+# The mutants are .py files: CLAIMWIRE_NO_COMPILE=1 imports every module from its .py file, so
+# the compiled modules mutmut copies along do not shadow them.
 mutate: install  ## mutation testing of the core modules (mutmut, one worker); MUTATE='builder.core.offsets.*' for one
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'
 	rm -rf mutants
 	mkdir -p mutants/bench
-	$(BIN)/mutmut run --max-children 1 $(if $(MUTATE),'$(MUTATE)')
+	CLAIMWIRE_NO_COMPILE=1 $(BIN)/mutmut run --max-children 1 $(if $(MUTATE),'$(MUTATE)')
 	$(BIN)/python scripts/mutation_scores.py
 
 releases-check: install  ## fail if the current version is recorded in releases/ and would change

@@ -20,11 +20,28 @@ may import (``tests/test_layers.py`` enforces it):
 - :mod:`builder.cli`: the ``claimwire`` command; the only place that parses arguments.
 
 Names are imported lazily (PEP 562), so ``import builder`` and ``claimwire --help`` stay light.
+
+The per-task core is compiled with mypyc when the package is installed (``setup.py``): the
+extension modules sit next to their ``.py`` files and are imported in their place. With
+``CLAIMWIRE_NO_COMPILE=1`` in the environment every module of the package is imported from its
+``.py`` file instead (the same release bytes, a slower build): for debugging, for the tests that
+compare the two, and for mutation testing, whose mutants are ``.py`` files.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from collections.abc import Sequence
+from importlib.machinery import (
+    EXTENSION_SUFFIXES,
+    SOURCE_SUFFIXES,
+    FileFinder,
+    ModuleSpec,
+    SourceFileLoader,
+)
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .version import DATASET_VERSION
@@ -65,6 +82,74 @@ __all__ = [
     "read_export",
     "verify",
 ]
+
+NO_COMPILE_ENV = "CLAIMWIRE_NO_COMPILE"
+
+
+class _SourceOnly:
+    """Finds the modules of this package in their ``.py`` files only, never in a compiled
+    extension module next to them."""
+
+    @staticmethod
+    def find_spec(
+        name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if not name.startswith(__name__ + ".") or path is None:
+            return None
+        for folder in path:
+            finder = FileFinder(folder, (SourceFileLoader, SOURCE_SUFFIXES))
+            spec = finder.find_spec(name)
+            if spec is not None:
+                return spec
+        return None
+
+
+# The modules setup.py compiles (tests/test_compiled.py keeps the two lists the same).
+COMPILED_MODULES = (
+    "core.offsets",
+    "core.merge",
+    "core.adjudicate",
+    "core.anchor",
+    "core.quarantine",
+    "core.views",
+    "io.exports",
+    "quality.agreement",
+)
+
+
+def _stale_source() -> str | None:
+    """In a source checkout (an editable install compiles in place), the first compiled module
+    whose ``.py`` file changed after it was compiled: its extension module would run the old
+    code."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if not os.path.exists(os.path.join(os.path.dirname(here), "setup.py")):
+        return None  # an installed package: compiled and copied together
+    for name in COMPILED_MODULES:
+        base = os.path.join(here, *name.split("."))
+        try:
+            compiled = os.stat(base + EXTENSION_SUFFIXES[0]).st_mtime
+        except OSError:
+            continue
+        if os.stat(base + ".py").st_mtime > compiled:
+            return base + ".py"
+    return None
+
+
+def _pure() -> bool:
+    if os.environ.get(NO_COMPILE_ENV, "").strip() not in ("", "0"):
+        return True
+    stale = _stale_source()
+    if stale is not None:
+        print(
+            f"claimwire: {stale} changed after it was compiled: running the pure-Python core "
+            "(make install compiles it again)",
+            file=sys.stderr,
+        )
+    return stale is not None
+
+
+if _pure():
+    sys.meta_path.insert(0, _SourceOnly())
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,10 @@ Offset convention (stated once, used everywhere): ``start``/``end`` are half-ope
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copyreg
+import sys
+from dataclasses import dataclass, field, fields
+from importlib.machinery import EXTENSION_SUFFIXES
 from typing import Any, TypeVar, cast
 
 
@@ -134,6 +137,24 @@ class _ClaimInit:
         self.stance = stance
         self.decided_by = decided_by
         self.__class__ = Claim  # type: ignore[assignment]  # the swap described above
+
+
+def _by_fields(record: Any) -> tuple[type, tuple[Any, ...]]:
+    return type(record), tuple([getattr(record, f.name) for f in fields(record)])
+
+
+def picklable(*classes: type) -> None:
+    """Make these frozen dataclasses picklable when their module is compiled (setup.py; tasks go
+    to the workers, results come back): a native object is unpickled by setting its fields one
+    by one, which a frozen class refuses, so it is rebuilt through its constructor. Interpreted,
+    nothing changes.
+
+    This module itself is not compiled: a compiled frozen record is built field by field through
+    ``object.__setattr__``, and its class cannot be swapped as the twins above do."""
+    for cls in classes:
+        module = sys.modules.get(cls.__module__)
+        if str(getattr(module, "__file__", "")).endswith(tuple(EXTENSION_SUFFIXES)):
+            copyreg.pickle(cls, _by_fields)
 
 
 # To the checker the twins are the records' own constructors, which is what they are at run

@@ -34,7 +34,7 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from ..errors import Problem, UsageError
-from ..records import Claim, Document, Entity, decided, new_claim, new_entity
+from ..records import Claim, Document, Entity, decided, new_claim, new_entity, picklable
 
 POLICY_ENV = "CLAIMWIRE_ADJUDICATION"
 RULES = ("ground_truth", "majority", "most_recent")
@@ -318,3 +318,6 @@ def needs_review(doc: Document, threshold: float) -> bool:
     regions: tuple[Entity | Claim, ...] = (*doc.entities, *doc.claims)
     ties = any(r.decided_by == "tie_most_recent" for r in regions)
     return ties or (a.agreement is not None and a.agreement < threshold)
+
+
+picklable(Policy, Version, Gold)  # compiled, see builder.records

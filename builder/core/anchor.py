@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..io.exports import TaskRecord
+from ..records import picklable
 from .offsets import resolve_span
 
 
@@ -166,3 +167,6 @@ def _carry(source: str, target: str, align: _Alignment, value: Any) -> tuple[int
     if not _same(carried, span.text):
         return f"the span's text would change: {span.text!r} → {carried!r}"
     return s, e + 1
+
+
+picklable(Lost, Anchored)  # compiled, see builder.records

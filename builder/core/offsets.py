@@ -14,6 +14,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..records import picklable
+
 UTF16 = "utf16-offsets"
 WHITESPACE = "whitespace-collapsed-text"
 TRIMMED = "trimmed-whitespace"
@@ -94,3 +96,6 @@ def _trim(text: str, start: int, end: int, fixes: tuple[str, ...]) -> ResolvedSp
     if (s, e) != (start, end):
         fixes = (*fixes, TRIMMED)
     return ResolvedSpan(s, e, text[s:e], fixes)
+
+
+picklable(ResolvedSpan)  # compiled, see builder.records

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..records import picklable
+
 CLAIMERS = "a claim has more than one claimer"
 
 
@@ -95,3 +97,6 @@ def region_unit(results: list[dict[str, Any] | None], rid: Any) -> list[int]:
         elif r.get("id") == rid:
             out.append(k)
     return out
+
+
+picklable(Quarantined)  # compiled, see builder.records

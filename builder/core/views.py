@@ -21,7 +21,6 @@ checks that both give the same rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from itertools import groupby
 from typing import Any, cast
 
@@ -168,6 +167,12 @@ class Views:
     def __init__(self, docs: Sequence[Document], rows: Sequence[dict[str, Any]] | None = None):
         self.docs = docs
         self.rows = rows
+        self._cache_sentence_ids: tuple[pa.Array, pa.Array] | None = None
+        self._cache_claims_of: (
+            tuple[list[Claim], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None
+        ) = None
+        self._cache_by_id: list[dict[str, Entity] | None] | None = None
+        self._cache_claimers: list[str | None] | None = None
         texts = [d.article.text for d in docs]
         lens = _ints(list(map(len, texts)))
         # All texts in one string, each followed by a NUL that is in no sentence and no token.
@@ -370,8 +375,7 @@ class Views:
     def _local(self, positions: NDArray[np.int64], doc: NDArray[np.int64]) -> pa.Array:
         return _i32(positions - self.base[doc])
 
-    @cached_property
-    def _sentence_ids(self) -> tuple[pa.Array, pa.Array]:
+    def _make_sentence_ids(self) -> tuple[pa.Array, pa.Array]:
         """``<document id>/s<k>`` and the document id of every sentence."""
         doc_ids = pa.array([d.article.id for d in self.docs], type=_STR).take(
             pa.array(self.sent_doc)
@@ -379,8 +383,7 @@ class Views:
         k = pc.cast(pa.array(self.sent_index), _STR)
         return pc.binary_join_element_wise(doc_ids, k, "/s"), doc_ids
 
-    @cached_property
-    def _claims_of(
+    def _make_claims_of(
         self,
     ) -> tuple[list[Claim], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Every claim, its document, and the sentences it overlaps: ``k0[c]:k1[c]`` (and
@@ -395,8 +398,7 @@ class Views:
         k1 = np.searchsorted(self.sent_start, self.claim_end + base)
         return claims, doc, k0, np.maximum(k1, k0)
 
-    @cached_property
-    def _by_id(self) -> list[dict[str, Entity] | None]:
+    def _make_by_id(self) -> list[dict[str, Entity] | None]:
         """The entities of each document by id (None: not needed, no claimer and no target)."""
         return [
             {e.id: e for e in d.entities}
@@ -405,8 +407,7 @@ class Views:
             for d in self.docs
         ]
 
-    @cached_property
-    def _claimers(self) -> list[str | None]:
+    def _make_claimers(self) -> list[str | None]:
         """The claimer's name of every claim (None: no claimer)."""
         # (None only for a document whose claims name no claimer: never looked into)
         by_id = cast("list[dict[str, Entity]]", self._by_id)
@@ -415,6 +416,34 @@ class Views:
             for i, d in enumerate(self.docs)
             for c in d.claims
         ]
+
+    # --- computed once, on first use (the tables share them) ---------------------------------
+
+    @property
+    def _sentence_ids(self) -> tuple[pa.Array, pa.Array]:
+        if self._cache_sentence_ids is None:
+            self._cache_sentence_ids = self._make_sentence_ids()
+        return self._cache_sentence_ids
+
+    @property
+    def _claims_of(
+        self,
+    ) -> tuple[list[Claim], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        if self._cache_claims_of is None:
+            self._cache_claims_of = self._make_claims_of()
+        return self._cache_claims_of
+
+    @property
+    def _by_id(self) -> list[dict[str, Entity] | None]:
+        if self._cache_by_id is None:
+            self._cache_by_id = self._make_by_id()
+        return self._cache_by_id
+
+    @property
+    def _claimers(self) -> list[str | None]:
+        if self._cache_claimers is None:
+            self._cache_claimers = self._make_claimers()
+        return self._cache_claimers
 
     # --- tables -----------------------------------------------------------------------------
 

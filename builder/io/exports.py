@@ -20,6 +20,7 @@ import orjson
 
 from ..contracts.schemas import fast_check, iter_problems
 from ..errors import ClaimwireError, InvalidDataError, Problem
+from ..records import picklable
 from .jsonarray import Damage, Slice, file_position, open_array, slice_position, split_array
 from .jsonpos import loads, locate
 
@@ -461,3 +462,6 @@ def read_tasks(exports: Iterable[Path], scheme: Scheme | None = None) -> Iterato
     """Every task of ``exports`` (files), in order (in canonical names with a ``scheme``)."""
     for path in exports:
         yield from read_export(path, scheme)
+
+
+picklable(TaskRecord, RawTask)  # compiled, see builder.records

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..markdown import markdown_table
-from ..records import Claim, Document, Entity, SpanCount, UnitLabel
+from ..records import Claim, Document, Entity, SpanCount, UnitLabel, picklable
 
 NONE = "-"  # value of a claimer/target link to nothing
 CATEGORICAL = ("stance", "attribution", "portrayal")
@@ -522,10 +522,14 @@ class Agreement:
                     "mean_kappa": sum(kappas) / len(kappas) if kappas else None,
                 }
             )
-        n, agree = self._claimer
-        s.links.append({"link": "claimer", "pairs": n, "agreement": agree / n if n else None})
-        n, common, total = self._target
-        s.links.append({"link": "target", "pairs": n, "agreement": f1(common, total)})
+        # (own names: ``n`` and ``agree`` above are a float sum and a float; compiled code
+        # would turn these counts into floats too)
+        pairs, same = self._claimer
+        s.links.append(
+            {"link": "claimer", "pairs": pairs, "agreement": same / pairs if pairs else None}
+        )
+        pairs, common, total = self._target
+        s.links.append({"link": "target", "pairs": pairs, "agreement": f1(common, total)})
         articles = sorted(self._articles, key=lambda r: r[0])
         s.by_article = [row for _, row in articles[: self.lowest]]
         for who in annotators:
@@ -686,3 +690,6 @@ def agreement_markdown(summary: Summary, decided: Mapping[str, int]) -> str:
         + "."
     )
     return policy + "\n\n" + markdown(summary)
+
+
+picklable(DocAgreement)  # compiled, see builder.records
