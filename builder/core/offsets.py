@@ -76,12 +76,13 @@ def resolve_span(text: str, start: int, end: int, recorded: str) -> ResolvedSpan
         s16, e16 = utf16_to_codepoint(text, start), utf16_to_codepoint(text, end)
         if s16 is not None and e16 is not None and (s16, e16) != (start, end):
             candidates.append((s16, e16, (UTF16,)))
-    for s, e, fixes in candidates:
-        if not 0 <= s <= e <= len(text):
-            continue
-        actual = text[s:e]
-        if actual == recorded:
+    readings = [(s, e, fixes) for s, e, fixes in candidates if 0 <= s <= e <= len(text)]
+    # An exact reading wins over one equal only up to whitespace, whichever offsets it uses.
+    for s, e, fixes in readings:
+        if text[s:e] == recorded:
             return _trim(text, s, e, fixes)
+    for s, e, fixes in readings:
+        actual = text[s:e]
         if _collapse(actual) == _collapse(recorded) and actual.strip():
             return _trim(text, s, e, (*fixes, WHITESPACE))
     return None
