@@ -203,7 +203,7 @@ def _expected(kind: str, detail: dict[str, Any], schema_path: Any, name: str) ->
         return f"a property {detail['property']!r} " + rule
     if kind == "type":
         return "type " + " or ".join(detail["types"]) + " " + rule
-    if kind == "additional_properties":
+    if kind == "additionalProperties":  # jsonschema-rs names the kinds as the keywords
         return "no properties besides those the schema lists " + rule
     if detail:
         return f"{kind} " + ", ".join(f"{k}={v}" for k, v in detail.items()) + " " + rule
