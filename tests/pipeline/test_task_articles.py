@@ -13,6 +13,7 @@ import pytest
 from support.corpus import synthetic_article
 from support.foreign import FOREIGN_CONFIG, foreign_task
 
+from builder import DATASET_VERSION
 from builder.cli.main import main
 from builder.contracts.scheme import DEFAULTS_COMMENT, draft_scheme, load_scheme
 from builder.errors import InvalidDataError
@@ -119,7 +120,7 @@ def test_tasks_without_article_files_build_with_a_licence(tmp_path: Path, capsys
         f"  articles: 2 (0 without annotation, 2 made from their tasks: no file in "
         f"{tmp / 'articles'})" in out
     )
-    release = tmp / "dist" / "claimwire-1.0.0"
+    release = tmp / "dist" / f"claimwire-{DATASET_VERSION}"
     columns = ["id", "title", "url", "source", "license", "language", "published", "text"]
     rows = {row["id"]: row for _, row in reader.documents(release, columns=columns)}
     texts = {t["data"]["article_id"]: t["data"]["text"] for t in _tasks()}
@@ -165,7 +166,7 @@ def test_without_a_licence_the_error_names_the_mapping_entry_and_the_task(tmp_pa
         "imported into the project (the card and ATTRIBUTION.md credit each text under it), or "
         "add the article to articles/\n"
     )
-    assert not (tmp / "dist" / "claimwire-1.0.0").exists()
+    assert not (tmp / "dist" / f"claimwire-{DATASET_VERSION}").exists()
     # validate says the same, for every task
     problems, _ = validate_paths([export], tmp / "articles", load_scheme(mapping))
     assert [(p.file, p.task, p.pointer) for p in problems] == [
@@ -216,7 +217,9 @@ def test_exclude_uncleared_leaves_out_task_articles_under_an_uncleared_licence(
     assert _build(tmp, "--scheme", str(mapping)) == 0  # by default they are included
     out = capsys.readouterr().out
     assert "made from their tasks" in out
-    attribution = (tmp / "dist" / "claimwire-1.0.0" / "ATTRIBUTION.md").read_text("utf-8")
+    attribution = (tmp / "dist" / f"claimwire-{DATASET_VERSION}" / "ATTRIBUTION.md").read_text(
+        "utf-8"
+    )
     assert "## Texts not cleared for redistribution (2)" in attribution
 
 
@@ -245,7 +248,7 @@ def test_exclude_uncleared_counts_what_it_left_out(tmp_path: Path, capsys):
         "  left out (--exclude-uncleared): 2 article(s) made from their tasks, whose licence "
         "(the scheme's defaults) is not cleared\n" in out
     )
-    release = tmp / "dist" / "claimwire-1.0.0"
+    release = tmp / "dist" / f"claimwire-{DATASET_VERSION}"
     assert [row["id"] for _, row in reader.documents(release, columns=["id"])] == ["kept"]
 
 
