@@ -42,19 +42,20 @@ VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-
 # Rows per row group, per config. A Parquet writer keeps the metadata of every column chunk it
 # has written (~0.9 KB each) until the file is closed, so small row groups of the sentence-level
 # configs made the build's memory grow by ~0.3 KB per task. ``datasets`` reads a file one row
-# group at a time and pays a fixed cost per group (a cast check, an Arrow write): documents in
-# groups of 1,000 rows cost loading ~1.5 ms more per 1,000 rows than groups of 10,000
-# (bench/parquet_layout.py). The price: the build holds up to one group per split, ~28 MB of
-# documents each.
+# group at a time and pays a fixed cost per group (a cast check, an Arrow write, a few ms of
+# CPU): documents in groups of 1,000 rows loaded 15-20% slower than in groups of 10,000
+# (bench/parquet_layout.py, 10,000 tasks). The price: the build holds up to one group per
+# split, ~28 MB of documents each.
 ROW_GROUP_ROWS = {"documents": 10_000, "entities": 10_000, "claims": 10_000, "stance": 10_000}
 # Codec and dictionary encoding per config, chosen by bench/parquet_layout.py (10,000 tasks).
-# documents: Snappy with dictionaries. Its files decode in ~50 ms of CPU against ~65 ms with zstd
-# and no dictionaries, and are as large as ``Dataset.to_parquet`` writes them (2% more than with
-# zstd): Snappy decompresses faster than zstd, and dictionary encoding, which falls back to plain
-# pages where a column's values are mostly unique (texts, ids), keeps the repeated labels,
-# sources and annotator ids small. zstd with dictionaries would be 28% smaller and ~20% slower
-# to decode. The sentence-level configs stay zstd without dictionaries: Snappy with dictionaries
-# made them 9-50% larger and decoded them no faster beyond the noise (claims 37 against 42 ms).
+# documents: Snappy with dictionaries. Their files decode in ~25% less CPU than with zstd and no
+# dictionaries (e.g. 64 against 83 ms for 9,945 synthetic documents): Snappy decompresses faster
+# than zstd, and dictionary encoding, which falls back to plain pages where a column's values are
+# mostly unique (texts, ids), keeps the repeated labels, sources and annotator ids small. Size:
+# as ``Dataset.to_parquet`` writes them on the synthetic texts, 35% more than zstd on the real
+# articles. zstd with dictionaries would be 28% smaller and ~10% slower to decode. The
+# sentence-level configs stay zstd without dictionaries: Snappy with dictionaries made them
+# 9-50% larger and decoded them no faster beyond the noise (claims 37 against 42 ms).
 ENCODING = {
     "documents": ("snappy", True),
     "entities": ("zstd", False),
