@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         *LAYOUTS,
     ]
     if args.only:
-        layouts = [x for x in layouts if x.name in args.only or x.name == "release"]
+        layouts = [x for x in layouts if x.name in args.only or x.name.startswith("release")]
     tmp = Path(tempfile.mkdtemp(prefix="claimwire-layout-", dir=release.parent))
     try:
         loaded = load_dataset(str(release), CONFIG, cache_dir=str(tmp / "c0"))
@@ -316,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"documents: {rows} rows in {len(files)} files; plain to_parquet {plain_size / 1e6:.2f} MB,"
         f" load {t[('plain', 'load')]:.3f} s, stream {t[('plain', 'stream')]:.3f} s"
-        f" (best of {2 * args.repeat * len(sizes)} runs)"
+        f" (best of {args.repeat * len(sizes)} runs each)"
     )
     print(
         f"{'layout':<30} {'MB':>6} {'size':>5} {'load':>5} {'stream':>6} {'load':>5} {'stream':>6}"
