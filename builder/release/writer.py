@@ -42,11 +42,12 @@ VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-
 # Rows per row group, per config. A Parquet writer keeps the metadata of every column chunk it
 # has written (~0.9 KB each) until the file is closed, so small row groups of the sentence-level
 # configs made the build's memory grow by ~0.3 KB per task. ``datasets`` reads a file one row
-# group at a time and pays a fixed cost per group (a cast check, an Arrow write, a few ms of
-# CPU): documents in groups of 1,000 rows loaded 15-20% slower than in groups of 10,000
-# (bench/parquet_layout.py, 10,000 tasks). The price: the build holds up to one group per
-# split, ~28 MB of documents each.
-ROW_GROUP_ROWS = {"documents": 10_000, "entities": 10_000, "claims": 10_000, "stance": 10_000}
+# group at a time and pays a fixed cost per group (a cast check, an Arrow write: ~3 ms of CPU
+# for a group of documents, bench/parquet_layout.py): documents in groups of 1,000 rows loaded
+# 15-20% slower than in one group per split at 10,000 tasks. Groups of 5,000 documents keep that
+# cost near 2% at 100,000 tasks; the build holds up to one group per split in memory (~14 MB of
+# documents each; groups of 10,000 added ~30-45 MB to the writers' peak in a test of 100,000).
+ROW_GROUP_ROWS = {"documents": 5_000, "entities": 10_000, "claims": 10_000, "stance": 10_000}
 # Codec and dictionary encoding per config, chosen by bench/parquet_layout.py (10,000 tasks).
 # documents: Snappy with dictionaries. Their files decode in ~25% less CPU than with zstd and no
 # dictionaries (e.g. 64 against 83 ms for 9,945 synthetic documents): Snappy decompresses faster

@@ -162,7 +162,7 @@ def test_parquet_files_are_zstd_without_dictionaries_with_statistics_on_flat_col
         assert column.is_stats_set == (column.path_in_schema not in ("claim", "context"))
 
 
-def test_documents_files_are_snappy_with_dictionaries_in_groups_of_10000_rows(tmp_path: Path):
+def test_documents_files_are_snappy_with_dictionaries_in_groups_of_5000_rows(tmp_path: Path):
     """The layout bench/parquet_layout.py chose for reading; the other configs stay zstd without
     dictionaries (the test above)."""
     assert ENCODING == {
@@ -171,7 +171,7 @@ def test_documents_files_are_snappy_with_dictionaries_in_groups_of_10000_rows(tm
         "claims": ("zstd", False),
         "stance": ("zstd", False),
     }
-    assert SplitWriter(tmp_path, "documents", "x").row_group_size == 10_000
+    assert SplitWriter(tmp_path, "documents", "x").row_group_size == 5_000
     rows = [
         {"id": f"d{i}", "source": "wikinews", "language": "en", "text": f"text number {i}"}
         for i in range(6)
