@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Label Studio pins its own dependencies (pyarrow<25, Django): it gets its own venv.
 LS_VENV ?= $(or $(CLAIMWIRE_LS_VENV),.ls-venv)
 LS_VERSION := 1.23.2
-VERSION ?= 1.0.0
+VERSION ?= 1.0.1
 
 export CLAIMWIRE_LS_VENV := $(abspath $(LS_VENV))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1

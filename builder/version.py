@@ -1,4 +1,4 @@
 """The dataset version that ``claimwire build`` writes by default (semver: major = schema or split
 change, minor = more data, patch = label fixes)."""
 
-DATASET_VERSION = "1.0.0"
+DATASET_VERSION = "1.0.1"

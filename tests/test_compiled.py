@@ -157,11 +157,13 @@ def _build(out: Path, pure: bool, *args: str) -> bytes:
 
 
 def test_compiled_and_pure_builds_of_the_shipped_release_are_identical(tmp_path: Path) -> None:
+    from builder.version import DATASET_VERSION
+
     compiled_or_skip()
-    native = _build(tmp_path / "compiled", False, "--version", "1.0.0")
-    pure = _build(tmp_path / "pure", True, "--version", "1.0.0")
+    native = _build(tmp_path / "compiled", False, "--version", DATASET_VERSION)
+    pure = _build(tmp_path / "pure", True, "--version", DATASET_VERSION)
     assert native == pure
-    assert native == (ROOT / "releases" / "1.0.0.tsv").read_bytes()
+    assert native == (ROOT / "releases" / f"{DATASET_VERSION}.tsv").read_bytes()
 
 
 def test_compiled_and_pure_builds_of_a_synthetic_export_are_identical(tmp_path: Path) -> None:

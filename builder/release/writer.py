@@ -41,9 +41,28 @@ SELF_DIGEST = "# sha256 of the lines above: "
 VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$")
 # Rows per row group, per config. A Parquet writer keeps the metadata of every column chunk it
 # has written (~0.9 KB each) until the file is closed, so small row groups of the sentence-level
-# configs made the build's memory grow by ~0.3 KB per task; a documents row is ~30 times larger
-# than a sentence row, so its row groups hold fewer rows for about the same bytes.
-ROW_GROUP_ROWS = {"documents": 1_000, "entities": 10_000, "claims": 10_000, "stance": 10_000}
+# configs made the build's memory grow by ~0.3 KB per task. ``datasets`` reads a file one row
+# group at a time and pays a fixed cost per group (a cast check, an Arrow write: ~3 ms of CPU
+# for a group of documents, bench/parquet_layout.py): documents in groups of 1,000 rows loaded
+# 15-20% slower than in one group per split at 10,000 tasks. Groups of 5,000 documents keep that
+# cost near 2% at 100,000 tasks; the build holds up to one group per split in memory (~14 MB of
+# documents each; groups of 10,000 added ~30-45 MB to the writers' peak in a test of 100,000).
+ROW_GROUP_ROWS = {"documents": 5_000, "entities": 10_000, "claims": 10_000, "stance": 10_000}
+# Codec and dictionary encoding per config, chosen by bench/parquet_layout.py (10,000 tasks).
+# documents: Snappy with dictionaries. Their files decode in ~25% less CPU than with zstd and no
+# dictionaries (e.g. 64 against 83 ms for 9,945 synthetic documents): Snappy decompresses faster
+# than zstd, and dictionary encoding, which falls back to plain pages where a column's values are
+# mostly unique (texts, ids), keeps the repeated labels, sources and annotator ids small. Size:
+# as ``Dataset.to_parquet`` writes them on the synthetic texts, 35% more than zstd on the real
+# articles. zstd with dictionaries would be 28% smaller and ~10% slower to decode. The
+# sentence-level configs stay zstd without dictionaries: Snappy with dictionaries made them
+# 9-50% larger and decoded them no faster beyond the noise (claims 37 against 42 ms).
+ENCODING = {
+    "documents": ("snappy", True),
+    "entities": ("zstd", False),
+    "claims": ("zstd", False),
+    "stance": ("zstd", False),
+}
 # Long free-text columns: no min/max statistics (nobody filters on a sentence's first word).
 LONG_TEXT = frozenset({"text", "sentence", "context", "claim"})
 
@@ -75,6 +94,18 @@ def statistics_columns(schema: pa.Schema) -> list[str]:
     labels, metadata), not long texts or nested lists, whose statistics cost a fifth of the
     write time and serve no filter."""
     return [f.name for f in schema if not pa.types.is_nested(f.type) and f.name not in LONG_TEXT]
+
+
+def parquet_options(config: str, schema: pa.Schema) -> dict[str, Any]:
+    """The ``pq.ParquetWriter`` options of a config's files (codec and dictionaries:
+    :data:`ENCODING`)."""
+    compression, dictionary = ENCODING[config]
+    return {
+        "compression": compression,
+        "use_dictionary": dictionary,
+        "write_statistics": statistics_columns(schema),
+        "store_schema": True,
+    }
 
 
 def parquet_path(config: str, split: str) -> str:
@@ -122,15 +153,8 @@ class SplitWriter:
         self.buffered = rest.num_rows
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # No dictionary encoding: the strings are mostly unique (ids, texts), zstd already
-            # shrinks the repeated ones, and trying dictionaries cost a third of the write time.
             self.writer = pq.ParquetWriter(
-                self.path,
-                self.schema,
-                compression="zstd",
-                use_dictionary=False,
-                write_statistics=statistics_columns(self.schema),
-                store_schema=True,
+                self.path, self.schema, **parquet_options(self.config, self.schema)
             )
         self.writer.write_table(group, row_group_size=n)
         self.rows += group.num_rows
@@ -183,10 +207,14 @@ def yaml_header(version: str, tables: list[SplitTable], extra: dict[str, Any]) -
             {"split": t.split, "path": f"data/{config}/{t.split}-*.parquet"} for t in mine
         ]
         configs.append(entry)
+        # No ``features`` here: every Parquet file carries them (the ``huggingface`` key of its
+        # schema metadata) and ``load_dataset`` reads them from there. Parsing them from this
+        # header took ``load_dataset`` 11 ms of every load (pure-Python YAML), a tenth of loading
+        # the documents of 10,000 tasks; ``verify`` checks that every config loads with its
+        # declared features.
         infos.append(
             {
                 "config_name": config,
-                "features": features()[config]._to_yaml_list(),
                 "splits": [
                     {"name": t.split, "num_bytes": t.num_bytes, "num_examples": t.num_examples}
                     for t in mine

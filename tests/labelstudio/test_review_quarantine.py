@@ -13,6 +13,7 @@ import pytest
 from support.foreign import FOREIGN_CONFIG, foreign_task
 from support.helpers import SEED_ID, Workspace, ls_user, workspace
 
+from builder import DATASET_VERSION
 from builder.cli.main import main
 from builder.contracts.scheme import draft_scheme
 from builder.labelstudio.client import connect, ensure_project, existing_tasks
@@ -54,7 +55,7 @@ def _expected(results: list[dict[str, Any]], claim: str) -> list[dict[str, Any]]
 
 def _build_and_review(ws: Workspace, *extra: str) -> tuple[Path, Path]:
     assert ws.build("--on-invalid", "quarantine", *extra) == 0
-    quarantine = ws.dist / "claimwire-1.0.0" / "quarantine.jsonl"
+    quarantine = ws.dist / f"claimwire-{DATASET_VERSION}" / "quarantine.jsonl"
     out = ws.root / "review" / "quarantine.json"
     assert main(["review", "--quarantine", str(quarantine), "--out", str(out), *extra]) == 0
     return quarantine, out
@@ -180,7 +181,7 @@ def test_quarantine_review_lands_on_the_projects_task(
     assert main(["ls", "pull", "--project", project, "--out", str(pulled)]) == 0
     argv = ["--articles", str(ws.articles), "--out", str(ws.dist)]
     assert main(["build", "--annotations", str(pulled), *argv, "--on-invalid", "quarantine"]) == 0
-    quarantine = ws.dist / "claimwire-1.0.0" / "quarantine.jsonl"
+    quarantine = ws.dist / f"claimwire-{DATASET_VERSION}" / "quarantine.jsonl"
     out = tmp_path / "quarantine.json"
     capsys.readouterr()
     review = ["review", "--quarantine", str(quarantine), "--out", str(out), "--push", project]

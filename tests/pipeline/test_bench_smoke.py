@@ -150,3 +150,43 @@ def test_stages_prints_every_step_and_what_they_allow(tmp_path: Path, capsys):
         out[-1],
     )
     assert allowed and abs(float(allowed.group(1)) - 2 / total) < 0.01 + 2 / total * 0.05
+
+
+def test_parquet_layout_rewrites_the_documents_and_prints_one_line_per_layout(
+    tmp_path: Path, capsys
+):
+    """On a release of a few tasks, one round: the 'release' layout reproduces the release's own
+    documents files (the script stops otherwise), and every layout gets its line."""
+    import parquet_layout
+
+    assert (
+        parquet_layout.main(
+            [
+                "--tasks",
+                "20",
+                "--out",
+                str(tmp_path),
+                "--repeat",
+                "1",
+                "--only",
+                "snappy dict rg10k",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(
+        r"documents: \d+ rows in \d files; plain to_parquet \d+\.\d\d MB, load \d+\.\d{3} s, "
+        r"stream \d+\.\d{3} s \(best of 4 runs each\)",
+        out[0],
+    )
+    names = [line[:30].strip() for line in out[3:-2]]
+    assert names == [
+        "to_parquet files",
+        "release",
+        "release, card with features",
+        "snappy dict rg10k",
+    ]
+    row = r" +\d+\.\d\d +\d+\.\d\d +\d+\.\d\d +\d+\.\d\d +\d+\.\d\d +\d+\.\d\d +\d+"
+    assert all(re.fullmatch(r".{30}" + row + r"( +\d+)?", line.rstrip()) for line in out[3:-2]), out
+    assert (tmp_path / "20" / "layout-release").is_dir()

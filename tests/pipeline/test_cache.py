@@ -19,6 +19,7 @@ import orjson
 import pytest
 from support.helpers import ROOT, SEED_ID, workspace
 
+from builder import DATASET_VERSION
 from builder.cli.main import CACHE_DIR, CACHE_MAX_MB, main
 from builder.contracts.scheme import draft_scheme
 from builder.io.exports import RawTask, raw_tasks
@@ -39,7 +40,7 @@ def _build(articles: Path, exports: Path, out: Path, cache: Path | None, jobs: i
         articles,
         [exports],
         out,
-        "1.0.0",
+        DATASET_VERSION,
         jobs=jobs,
         recorded=ROOT / "releases",
         cache_dir=cache,
@@ -261,7 +262,7 @@ def test_a_killed_build_leaves_the_cache_valid(tmp_path: Path, synthetic: tuple[
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert not (tmp_path / "dist" / "claimwire-1.0.0").exists()
+    assert not (tmp_path / "dist" / f"claimwire-{DATASET_VERSION}").exists()
     with sqlite3.connect(cache / task_cache.DB_FILE) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     kept = _entries(cache)[0]

@@ -20,6 +20,7 @@ import pytest
 from distributed import Client, LocalCluster
 from support.helpers import ROOT
 
+from builder import DATASET_VERSION
 from builder.cli.main import main
 from builder.errors import ClaimwireError
 from builder.pipeline.build import build
@@ -114,12 +115,12 @@ def test_a_relative_articles_path_reaches_workers_started_elsewhere(
 ):
     """The cluster's workers were started in another working folder, as on another node."""
     export, articles, _ = corpus
-    local = build(articles, [export], tmp_path / "local", "1.0.0", jobs=1)
+    local = build(articles, [export], tmp_path / "local", DATASET_VERSION, jobs=1)
     monkeypatch.chdir(articles.parent)
     args = ["build", "--articles", articles.name, "--annotations", str(export)]
     args += ["--out", str(tmp_path / "dask"), "--engine", "dask", "--address", cluster]
     assert main(args) == 0
-    assert _checksums(tmp_path / "dask/claimwire-1.0.0") == _checksums(local.path)
+    assert _checksums(tmp_path / "dask" / f"claimwire-{DATASET_VERSION}") == _checksums(local.path)
 
 
 def test_the_workers_read_the_build_cache_at_a_relative_path(
@@ -148,8 +149,8 @@ def test_the_workers_read_the_build_cache_at_a_relative_path(
         == 0
     )
     assert f"cache: {N} of {N} task(s) reused" in capsys.readouterr().out
-    assert _checksums(tmp_path / "dask/claimwire-1.0.0") == _checksums(
-        tmp_path / "local/claimwire-1.0.0"
+    assert _checksums(tmp_path / "dask" / f"claimwire-{DATASET_VERSION}") == _checksums(
+        tmp_path / "local" / f"claimwire-{DATASET_VERSION}"
     )
 
 

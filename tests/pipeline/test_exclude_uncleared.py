@@ -13,6 +13,7 @@ import pytest
 from support.corpus import groups_by_split, synthetic_article, write_corpus
 from support.helpers import SEED_ID
 
+from builder import DATASET_VERSION
 from builder.cli.main import main
 from builder.pipeline.attribution import uncleared
 from builder.pipeline.build import build
@@ -34,7 +35,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def _build(inputs: tuple[Path, Path], out: Path, *extra: str) -> tuple[Path, str]:
     articles, export = inputs
     argv = ["build", "--articles", str(articles), "--annotations", str(export)]
-    return out / "claimwire-1.0.0", _run([*argv, "--out", str(out), *extra])
+    return out / f"claimwire-{DATASET_VERSION}", _run([*argv, "--out", str(out), *extra])
 
 
 def _run(argv: list[str]) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from datasets import load_dataset
 from support.helpers import SEED_ID, workspace
 
+from builder import DATASET_VERSION
 from builder.release.verify import verify
 
 
@@ -45,7 +46,7 @@ def test_quarantine_releases_the_rest_and_keeps_every_slip(tmp_path: Path, capsy
     assert ws.build("--on-invalid", "quarantine") == 0
     out = capsys.readouterr().out
     assert "  quarantined: 2 unit(s) in quarantine.jsonl" in out
-    release = ws.dist / "claimwire-1.0.0"
+    release = ws.dist / f"claimwire-{DATASET_VERSION}"
     lines = (release / "quarantine.jsonl").read_text(encoding="utf-8").splitlines()
     units = [json.loads(line) for line in lines]
     assert [u["rule"] for u in units] == [

@@ -15,6 +15,7 @@ from support.corpus import synthetic_article
 from support.foreign import FOREIGN_CONFIG, foreign_task
 from support.helpers import SEED_ID, workspace
 
+from builder import DATASET_VERSION
 from builder.cli.main import main
 from builder.contracts.scheme import DEFAULTS_COMMENT, draft_scheme, load_scheme
 from builder.errors import InvalidDataError
@@ -121,7 +122,7 @@ def test_tasks_without_article_files_build_with_a_licence(tmp_path: Path, capsys
         f"  articles: 2 (0 without annotation, 2 made from their tasks: no file in "
         f"{tmp / 'articles'})" in out
     )
-    release = tmp / "dist" / "claimwire-1.0.0"
+    release = tmp / "dist" / f"claimwire-{DATASET_VERSION}"
     columns = ["id", "title", "url", "source", "license", "language", "published", "text"]
     rows = {row["id"]: row for _, row in reader.documents(release, columns=columns)}
     texts = {t["data"]["article_id"]: t["data"]["text"] for t in _tasks()}
@@ -162,15 +163,15 @@ def test_attribution_says_per_article_what_was_changed(tmp_path: Path):
     assert alone.build() == 0
     seed_line = next(
         line
-        for line in (alone.dist / "claimwire-1.0.0" / "ATTRIBUTION.md")
+        for line in (alone.dist / f"claimwire-{DATASET_VERSION}" / "ATTRIBUTION.md")
         .read_text("utf-8")
         .splitlines()
         if line.startswith("- ")
     )
     assert seed_line.endswith("Changes: boilerplate lines removed, annotations added.")
-    assert "text as imported" not in (alone.dist / "claimwire-1.0.0" / "ATTRIBUTION.md").read_text(
-        "utf-8"
-    )
+    assert "text as imported" not in (
+        alone.dist / f"claimwire-{DATASET_VERSION}" / "ATTRIBUTION.md"
+    ).read_text("utf-8")
 
     (tmp_path / "both").mkdir()
     tmp = _inputs(tmp_path / "both")
@@ -179,7 +180,11 @@ def test_attribution_says_per_article_what_was_changed(tmp_path: Path):
     seed = [foreign_task(alone.tasks()[0])]
     (tmp / "exports" / "seed.json").write_text(json.dumps(seed), encoding="utf-8")
     assert _build(tmp, "--scheme", str(tmp / "scheme.json")) == 0
-    lines = (tmp / "dist" / "claimwire-1.0.0" / "ATTRIBUTION.md").read_text("utf-8").splitlines()
+    lines = (
+        (tmp / "dist" / f"claimwire-{DATASET_VERSION}" / "ATTRIBUTION.md")
+        .read_text("utf-8")
+        .splitlines()
+    )
     credits = [line for line in lines if line.startswith("- ")]
     assert len(credits) == 3
     assert seed_line in credits
@@ -189,7 +194,9 @@ def test_attribution_says_per_article_what_was_changed(tmp_path: Path):
         line.startswith("- team_002 (Team Wire)") and line.endswith(imported) for line in credits
     )
     assert "each is the text of its task as it was imported, not cleaned" in lines[2]
-    croissant = json.loads((tmp / "dist" / "claimwire-1.0.0" / "croissant.json").read_text("utf-8"))
+    croissant = json.loads(
+        (tmp / "dist" / f"claimwire-{DATASET_VERSION}" / "croissant.json").read_text("utf-8")
+    )
     assert croissant["rai:dataPreprocessingProtocol"][-1] == (
         "2 article(s) have no file in the repository: each is the text of its Label Studio task "
         "as imported, not cleaned by these rules (ATTRIBUTION.md says which)."
@@ -204,7 +211,9 @@ def test_attribution_says_per_article_what_was_changed(tmp_path: Path):
         " 2 article(s) come from the texts of Label Studio tasks instead, imported by the "
         "annotating team."
     )
-    alone_croissant = (alone.dist / "claimwire-1.0.0" / "croissant.json").read_text("utf-8")
+    alone_croissant = (alone.dist / f"claimwire-{DATASET_VERSION}" / "croissant.json").read_text(
+        "utf-8"
+    )
     assert "no file in the repository" not in alone_croissant
     alone_rai = json.loads(alone_croissant)
     assert alone_rai["rai:dataCollectionRawData"] == (
@@ -228,7 +237,7 @@ def test_without_a_licence_the_error_names_the_mapping_entry_and_the_task(tmp_pa
         "imported into the project (the card and ATTRIBUTION.md credit each text under it), or "
         "add the article to articles/\n"
     )
-    assert not (tmp / "dist" / "claimwire-1.0.0").exists()
+    assert not (tmp / "dist" / f"claimwire-{DATASET_VERSION}").exists()
     # validate says the same, for every task
     problems, _ = validate_paths([export], tmp / "articles", load_scheme(mapping))
     assert [(p.file, p.task, p.pointer) for p in problems] == [
@@ -279,7 +288,9 @@ def test_exclude_uncleared_leaves_out_task_articles_under_an_uncleared_licence(
     assert _build(tmp, "--scheme", str(mapping)) == 0  # by default they are included
     out = capsys.readouterr().out
     assert "made from their tasks" in out
-    attribution = (tmp / "dist" / "claimwire-1.0.0" / "ATTRIBUTION.md").read_text("utf-8")
+    attribution = (tmp / "dist" / f"claimwire-{DATASET_VERSION}" / "ATTRIBUTION.md").read_text(
+        "utf-8"
+    )
     assert "## Texts not cleared for redistribution (2)" in attribution
 
 
@@ -308,7 +319,7 @@ def test_exclude_uncleared_counts_what_it_left_out(tmp_path: Path, capsys):
         "  left out (--exclude-uncleared): 2 article(s) made from their tasks, whose licence "
         "(the scheme's defaults) is not cleared\n" in out
     )
-    release = tmp / "dist" / "claimwire-1.0.0"
+    release = tmp / "dist" / f"claimwire-{DATASET_VERSION}"
     assert [row["id"] for _, row in reader.documents(release, columns=["id"])] == ["kept"]
 
 
@@ -359,7 +370,7 @@ def test_a_warm_build_credits_task_born_articles_as_the_cold_one(tmp_path: Path,
     """Articles made from their tasks, taken from the build cache: the same release, the
     same ATTRIBUTION.md (the cache keeps that a task's article was made from it)."""
     tmp = _inputs(tmp_path)
-    release = tmp / "dist" / "claimwire-1.0.0"
+    release = tmp / "dist" / f"claimwire-{DATASET_VERSION}"
     assert _build(tmp, "--scheme", str(tmp / "scheme.json"), "--no-cache") == 0
     cold = (release / "checksums.tsv").read_bytes()
     shutil.rmtree(tmp / "dist")

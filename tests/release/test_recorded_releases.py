@@ -23,6 +23,7 @@ from builder.core.splits import SPLIT_NAMES, SplitSpec
 from builder.io.articles import read_articles
 from builder.io.exports import export_files
 from builder.pipeline.build import build
+from builder.release import writer as release_writer
 from builder.release.verify import read_checksums
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -69,13 +70,31 @@ def test_a_recorded_release_is_intact(record: Path, tmp_path: Path):
     assert {m[1] for m in shards if m} == {"claims", "documents", "entities", "stance"}
 
 
-def test_release_0_1_1_data_is_rebuilt_and_its_articles_keep_their_split(tmp_path: Path):
+def _encoded_as_until_1_0_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Write documents as releases up to 1.0.0 did (1.0.1 changed only their encoding)."""
+    monkeypatch.setitem(release_writer.ENCODING, "documents", ("zstd", False))
+    monkeypatch.setitem(release_writer.ROW_GROUP_ROWS, "documents", 1_000)
+
+
+def test_release_0_1_1_data_is_rebuilt_and_its_articles_keep_their_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     recorded = _record(ROOT / "releases" / "0.1.1.tsv", tmp_path)
     ws = workspace(tmp_path / "seed")
     assert ws.build("--version", "0.1.1") == 0
     release = ws.dist / "claimwire-0.1.1"
-    # the seed alone gives release 0.1.1's data files, byte for byte: same rows, same splits
-    assert _data(read_checksums(release)) == _data(recorded)
+    # the documents file is encoded as since 1.0.1; the other configs' files are 0.1.1's
+    data = _data(read_checksums(release))
+    documents = "data/documents/train-00000-of-00001.parquet"
+    assert data[documents] != _data(recorded)[documents]
+    assert {p: v for p, v in data.items() if p != documents} == {
+        p: v for p, v in _data(recorded).items() if p != documents
+    }
+    # encoded as then, the seed alone gives release 0.1.1's data files, byte for byte: same
+    # rows, same splits
+    _encoded_as_until_1_0_0(monkeypatch)
+    assert ws.build("--version", "0.1.1", "--out", str(tmp_path / "then")) == 0
+    assert _data(read_checksums(tmp_path / "then" / "claimwire-0.1.1")) == _data(recorded)
     assert sorted(_data(recorded)) == [
         f"data/{config}/train-00000-of-00001.parquet"
         for config in ("claims", "documents", "entities", "stance")
@@ -91,6 +110,18 @@ def test_release_0_1_1_data_is_rebuilt_and_its_articles_keep_their_split(tmp_pat
         build(ROOT / "articles", exports, tmp_path / "now", DATASET_VERSION).path
     )
     assert {a: fresh.get(a) for a in released} == released
+
+
+def test_release_1_0_1_holds_the_rows_of_1_0_0_re_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Today's inputs, with the splits recorded for 1.0.0 and the documents encoded as 1.0.0
+    encoded them, give 1.0.0's data files byte for byte: 1.0.1 changed the encoding, not the
+    rows or their splits."""
+    _encoded_as_until_1_0_0(monkeypatch)
+    exports = list(export_files(ROOT / "annotations" / "exports"))
+    built = build(ROOT / "articles", exports, tmp_path, "1.0.0", recorded=ROOT / "releases").path
+    assert _data(read_checksums(built)) == _data(_record(ROOT / "releases" / "1.0.0.tsv", tmp_path))
 
 
 def test_recording_a_release_records_its_splits(tmp_path: Path):

@@ -11,10 +11,12 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 import pytest
+import yaml
 from support.helpers import workspace
 
 from builder import DATASET_VERSION
 from builder.cli.main import main
+from builder.contracts.features import features
 from builder.errors import InvalidDataError, Problem
 from builder.release.verify import read_checksums, verify
 from builder.release.writer import SELF_DIGEST, write_checksums
@@ -229,10 +231,21 @@ def test_a_split_that_loads_with_another_size_is_named(copy: Path, monkeypatch) 
 
 
 def test_a_config_that_loads_with_other_features_is_named(copy: Path) -> None:
+    """The card declares no features (the Parquet files carry them); a card edited to declare
+    other ones makes ``load_dataset`` cast to them, and verify names the config."""
     card = copy / "README.md"
     text = card.read_text(encoding="utf-8")
-    head, sep, rest = text.partition("- config_name: claims\n  features:\n")
-    card.write_text(head + sep + rest.replace("dtype: int32", "dtype: int64", 1), encoding="utf-8")
+    assert "features:" not in text.split("---\n")[1]
+    declared = yaml.safe_dump(features()["claims"]._to_yaml_list(), sort_keys=False)
+    other = declared.replace("dtype: int32", "dtype: int64", 1)
+    assert other != declared
+    block = "".join(f"    {line}\n" for line in other.splitlines())
+    head, sep, rest = text.partition("- config_name: claims\n  splits:\n")
+    assert sep
+    card.write_text(
+        head + "- config_name: claims\n  features:\n" + block + "  splits:\n" + rest,
+        encoding="utf-8",
+    )
     write_checksums(copy)
     assert _loading_problems(copy) == [
         Problem("config claims loads with other features than declared", file=str(copy))

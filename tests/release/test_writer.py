@@ -19,6 +19,7 @@ from support.helpers import ROOT, workspace
 from builder.contracts.features import features
 from builder.errors import OutputError, Problem, UsageError
 from builder.release.writer import (
+    ENCODING,
     SplitTable,
     SplitWriter,
     Staging,
@@ -161,6 +162,34 @@ def test_parquet_files_are_zstd_without_dictionaries_with_statistics_on_flat_col
         assert column.is_stats_set == (column.path_in_schema not in ("claim", "context"))
 
 
+def test_documents_files_are_snappy_with_dictionaries_in_groups_of_5000_rows(tmp_path: Path):
+    """The layout bench/parquet_layout.py chose for reading; the other configs stay zstd without
+    dictionaries (the test above)."""
+    assert ENCODING == {
+        "documents": ("snappy", True),
+        "entities": ("zstd", False),
+        "claims": ("zstd", False),
+        "stance": ("zstd", False),
+    }
+    assert SplitWriter(tmp_path, "documents", "x").row_group_size == 5_000
+    rows = [
+        {"id": f"d{i}", "source": "wikinews", "language": "en", "text": f"text number {i}"}
+        for i in range(6)
+    ]
+    w = SplitWriter(tmp_path, "documents", "train")
+    w.add(pa.Table.from_pylist(rows, schema=features()["documents"].arrow_schema))
+    w.close()
+    path = tmp_path / "data/documents/train-00000-of-00001.parquet"
+    meta = pq.read_metadata(path)
+    assert b"ARROW:schema" in meta.metadata
+    group = meta.row_group(0)
+    columns = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    assert {c.compression for c in columns.values()} == {"SNAPPY"}
+    assert "RLE_DICTIONARY" in columns["source"].encodings
+    assert columns["text"].is_stats_set is False and columns["source"].is_stats_set is True
+    assert pq.read_table(path).to_pylist()[5]["text"] == "text number 5"
+
+
 def test_two_splits_of_one_config_share_its_folder_and_an_empty_split_writes_nothing(
     tmp_path: Path,
 ):
@@ -230,7 +259,6 @@ def test_the_card_header_lists_configs_in_order_with_their_splits():
     assert meta["dataset_info"] == [
         {
             "config_name": "documents",
-            "features": features()["documents"]._to_yaml_list(),
             "splits": [
                 {"name": "train", "num_bytes": 100, "num_examples": 3},
                 {"name": "test", "num_bytes": 50, "num_examples": 1},
@@ -240,7 +268,6 @@ def test_the_card_header_lists_configs_in_order_with_their_splits():
         },
         {
             "config_name": "stance",
-            "features": features()["stance"]._to_yaml_list(),
             "splits": [{"name": "train", "num_bytes": 70, "num_examples": 4}],
             "download_size": 70,
             "dataset_size": 70,
