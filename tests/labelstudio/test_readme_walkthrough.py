@@ -53,9 +53,12 @@ def _clone(into: Path) -> Path:
         dst.write_bytes(src.read_bytes())
     (into / ".venv").symlink_to((ROOT / ".venv").resolve())
     (into / ".ls-venv").symlink_to(default_venv().resolve())
-    # make's install target is up to date: the venv is newer than pyproject.toml
+    # make's install target is up to date: the venv is newer than every file it depends on
+    # (pyproject.toml, setup.py and the modules setup.py compiles)
     installed = (into / ".venv" / "bin" / "claimwire").stat().st_mtime
-    os.utime(into / "pyproject.toml", (installed - 60, installed - 60))
+    for name in filter(None, listed.decode().split("\0")):
+        if (into / name).is_file():
+            os.utime(into / name, (installed - 60, installed - 60))
     return into
 
 
