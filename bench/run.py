@@ -381,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
                 if same != (release / "checksums.tsv").read_bytes():
                     raise SystemExit(f"the {name} build's release differs from the dask build's")
         loads = {} if args.no_load else load_checks(release, tmp)
-        cache = ("--cache-dir", str(tmp / "cache"))
+        # the same engine as the --no-cache build above: rebuild/cold compares like with like
+        cache = ("--cache-dir", str(tmp / "cache"), "--engine", args.engine)
         cold, _, cold_cpu, _, _ = build(export, articles, tmp / "cold", args.jobs, *cache)
         changed, n_changed = changed_copy(export, tmp / "changed.json", min(100, n))
         warm, _, warm_cpu, _, _ = build(changed, articles, tmp / "warm", args.jobs, *cache)

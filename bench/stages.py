@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         ("Arrow tables, every config", arrow),
         ("leakage signatures (MinHash)", lambda: [signatures(t) for t in texts]),
         ("hand-over: tasks out, tables back", hand_over),
-        ("Parquet write (zstd), every config", write),
+        ("Parquet write, every config", write),
     ]
     floor_s = None
     total = 0.0

@@ -84,6 +84,9 @@ if TYPE_CHECKING:
     from ..contracts.scheme import Scheme
 
 BATCH_TASKS = 64  # tasks per unit of work: big enough to amortise the hand-over to a worker
+# ... on a Dask cluster, where each batch costs a round trip to the scheduler and back: 10,000
+# tasks on 2 workers built in 11.0 s with batches of 64 and 9.3 s with 256 (local: 7.3 s)
+BATCH_TASKS_DASK = 256
 
 # progress(tasks done, export bytes done, export bytes in total)
 Progress = Callable[[int, int, int], None]
@@ -533,7 +536,7 @@ def build(
     splits: SplitSpec | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
-    batch_tasks: int = BATCH_TASKS,
+    batch_tasks: int | None = None,
     row_group_size: int | None = None,
     on_invalid: str = "fail",
     scheme: Scheme | None = None,
@@ -549,7 +552,9 @@ def build(
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
 
     ``jobs`` worker processes share the work (1: all in this process); the release is the same
-    for any ``jobs`` and ``batch_tasks``. Interrupted or failed builds leave nothing behind.
+    for any ``jobs`` and ``batch_tasks`` (tasks per unit of work; None: :data:`BATCH_TASKS`,
+    :data:`BATCH_TASKS_DASK` with ``engine="dask"``). Interrupted or failed builds leave nothing
+    behind.
 
     ``on_invalid``: ``"fail"`` stops at the first task with a problem; ``"quarantine"`` releases
     what is consistent and writes every unit set aside to ``quarantine.jsonl`` in the release.
@@ -642,7 +647,8 @@ def build(
         # the latest state of each task, one task per article (builder.io.snapshots)
         selection = Selection(exports, scheme, same_article)
         items = iter(selection)
-        with closing(_run(_batches(items, batch_tasks), context, jobs, engine, address)) as results:
+        size = batch_tasks or (BATCH_TASKS_DASK if engine == "dask" else BATCH_TASKS)
+        with closing(_run(_batches(items, size), context, jobs, engine, address)) as results:
             for batch, nbytes in results:
                 if cache is not None:  # first: what a batch computed stays, whatever follows
                     cache.store(batch.cached, batch.blob, batch.hits)
