@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.foreign import FOREIGN_CONFIG, _foreign_result
+from support.foreign import FOREIGN_CONFIG, _foreign_result, foreign_data
 from support.helpers import SEED_ID, Workspace, workspace
 
 from builder import DATASET_VERSION as V
@@ -45,13 +45,7 @@ def test_tasks_with_predictions_are_written_in_the_projects_names(tmp_path: Path
     (want,) = json.loads(canonical.read_text(encoding="utf-8"))
     (got,) = json.loads(foreign.read_text(encoding="utf-8"))
     data = want["data"]
-    assert got["data"] == {
-        "content": data["text"],
-        "article_id": data["article_id"],
-        "text_sha256": data["text_sha256"],
-        "headline": data["title"],
-        "source": data["source"],
-    }
+    assert got["data"] == foreign_data(data)
     (prediction,) = want["predictions"]
     assert prediction["result"]  # the release's regions, choices and relations
     assert got["predictions"] == [

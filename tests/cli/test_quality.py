@@ -7,7 +7,7 @@ import copy
 import json
 from pathlib import Path
 
-from support.foreign import FOREIGN_CONFIG, _foreign_result, foreign_task
+from support.foreign import FOREIGN_CONFIG, _foreign_result, foreign_data, foreign_task
 from support.helpers import ROOT, Workspace, workspace
 
 from builder.cli.main import main
@@ -58,13 +58,7 @@ def test_review_tasks_are_written_in_the_projects_names(tmp_path: Path, capsys):
     (expected,) = json.loads(canonical.read_text(encoding="utf-8"))
     (written,) = json.loads(foreign.read_text(encoding="utf-8"))
     data = expected["data"]
-    assert written["data"] == {
-        "content": data["text"],
-        "article_id": data["article_id"],
-        "text_sha256": data["text_sha256"],
-        "headline": data["title"],
-        "source": data["source"],
-    }
+    assert written["data"] == foreign_data(data)
     assert len(written["predictions"]) == 4  # adjudicated + three annotators
     for got, want in zip(written["predictions"], expected["predictions"], strict=True):
         assert got == {**want, "result": [_foreign_result(r) for r in want["result"]]}

@@ -18,6 +18,7 @@ import orjson
 import psutil
 import pytest
 from distributed import Client, LocalCluster
+from support.corpus import per_task_corpus
 from support.helpers import ROOT
 
 from builder import DATASET_VERSION
@@ -26,7 +27,6 @@ from builder.errors import ClaimwireError
 from builder.pipeline.build import build
 
 sys.path.insert(0, str(ROOT / "bench"))
-from generate import generate  # noqa: E402
 
 N = 300
 
@@ -34,13 +34,7 @@ N = 300
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A synthetic export of N tasks, its articles, and the same tasks as per-task files."""
-    root = tmp_path_factory.mktemp("corpus")
-    export, articles = generate(N, root, seed=19)
-    folder = root / "per-task"
-    folder.mkdir()
-    for task in orjson.loads(export.read_bytes()):
-        (folder / f"task-{task['id']:05d}.json").write_bytes(orjson.dumps(task))
-    return export, articles, folder
+    return per_task_corpus(tmp_path_factory.mktemp("corpus"), N, seed=19)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 import pytest
+from support.corpus import per_task_corpus
 from support.helpers import ROOT
 
 from builder.cli.main import main
@@ -20,7 +21,6 @@ from builder.release import writer as release_writer
 from builder.release.writer import SplitWriter
 
 sys.path.insert(0, str(ROOT / "bench"))
-from generate import generate  # noqa: E402
 
 N = 90
 ROW_GROUP = 16
@@ -29,13 +29,7 @@ ROW_GROUP = 16
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A synthetic export of N tasks, its articles, and the same tasks as per-task files."""
-    root = tmp_path_factory.mktemp("corpus")
-    export, articles = generate(N, root, seed=11)
-    folder = root / "per-task"
-    folder.mkdir()
-    for task in orjson.loads(export.read_bytes()):
-        (folder / f"task-{task['id']:05d}.json").write_bytes(orjson.dumps(task))
-    return export, articles, folder
+    return per_task_corpus(tmp_path_factory.mktemp("corpus"), N, seed=11)
 
 
 def _tree(root: Path) -> dict[str, bytes]:

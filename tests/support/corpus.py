@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from builder.contracts.labels import ROOT
 from builder.core.splits import SplitSpec
@@ -139,3 +142,17 @@ def write_corpus(
     export.parent.mkdir(parents=True, exist_ok=True)
     export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
     return adir, export
+
+
+def per_task_corpus(root: Path, n: int, seed: int) -> tuple[Path, Path, Path]:
+    """A synthetic export of ``n`` tasks (``bench/generate.py``), its articles, and the same
+    tasks as a folder of per-task files, under ``root``."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import generate
+
+    export, articles = generate(n, root, seed=seed)
+    folder = root / "per-task"
+    folder.mkdir()
+    for task in orjson.loads(export.read_bytes()):
+        (folder / f"task-{task['id']:05d}.json").write_bytes(orjson.dumps(task))
+    return export, articles, folder

@@ -102,6 +102,18 @@ def misc_region(text: str, rid: str, word: str) -> list[dict[str, Any]]:
     ]
 
 
+def foreign_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The data keys of a task of ours (``data``) as claimwire writes them for the foreign
+    project, through the mapping ``init`` drafts for its config."""
+    return {
+        "content": data["text"],
+        "article_id": data["article_id"],
+        "text_sha256": data["text_sha256"],
+        "headline": data["title"],
+        "source": data["source"],
+    }
+
+
 def foreign_task(task: dict[str, Any], misc: tuple[str, ...] = ()) -> dict[str, Any]:
     """``task`` (a shipped task) in the foreign project's names. ``misc``: words that get a
     MISC region each (with a portrayal, and a relation from the first claim), inserted after
