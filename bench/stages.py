@@ -38,6 +38,7 @@ from builder.core.views import Views  # noqa: E402
 from builder.io.articles import RULES_FILE, load_rules, read_article  # noqa: E402
 from builder.io.exports import RawTask, parse_task  # noqa: E402
 from builder.io.jsonarray import Slice, open_array, split_array  # noqa: E402
+from builder.io.storage import ArticleStore  # noqa: E402
 from builder.pipeline.build import BATCH_TASKS, _Context, _init, _process  # noqa: E402
 from builder.quality.leakage import signatures  # noqa: E402
 from builder.release.writer import SplitWriter  # noqa: E402
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     tables: dict[str, list] = {}
     # What crosses between the main process and a worker, per batch: the raw tasks out, the
     # batch's tables and aggregates back (pickled as the pool does, without the pipe).
-    _init(_Context(articles, rules, len(arts), SplitSpec()), worker=False)
+    _init(_Context(ArticleStore(articles), rules, len(arts), SplitSpec()), worker=False)
     items = [raws[i : i + BATCH_TASKS] for i in range(0, n, BATCH_TASKS)]
     results = [_process(batch) for batch in items]
     texts = [[d.article.text for d in batch] for batch, _ in batches]

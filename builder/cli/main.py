@@ -81,6 +81,11 @@ def _version(text: str) -> str:
     return text
 
 
+def _articles(text: str) -> Path | str:
+    """``--articles``: a folder, or an fsspec URL (``s3://...``) kept as written."""
+    return text if "://" in text else Path(text)
+
+
 def _recorded(folder: Path | None) -> Path | None:
     """The folder of recorded splits: ``--recorded``, else ``releases`` when it exists."""
     if folder is None:
@@ -335,9 +340,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default dist)")
     b.add_argument(
         "--articles",
-        type=Path,
+        type=_articles,
         default=Path("articles"),
-        help="raw articles and sources.json (default articles)",
+        help="raw articles and sources.json: a folder or an fsspec URL of one "
+        "(s3://bucket/articles, file:///abs/path) that every worker can read (default articles)",
     )
     b.add_argument(
         "--annotations",
@@ -381,8 +387,9 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         metavar="HOST:PORT",
         help="with --engine dask: the scheduler to join, such as tcp://HEAD:8786 (default "
-        "DASK_SCHEDULER_ADDRESS, else a cluster on this machine). Every worker must read the "
-        "articles at the same --articles path",
+        "DASK_SCHEDULER_ADDRESS, else a cluster on this machine). Every worker reads the "
+        "articles at --articles: the same path on every machine, or a URL such as "
+        "s3://bucket/articles",
     )
     b.add_argument(
         "--exclude-uncleared",

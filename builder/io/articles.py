@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Unpack, cast
@@ -20,6 +20,7 @@ from ..contracts.schemas import validate_instance
 from ..errors import InvalidDataError, Problem, Where
 from ..records import Article, ArticleMeta
 from .jsonpos import loads
+from .storage import ArticleStore
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 RULES_FILE = "sources.json"
@@ -34,8 +35,20 @@ class CleaningRules:
 
 def load_rules(path: Path) -> dict[str, CleaningRules]:
     """Read ``sources.json`` into compiled rules, keyed by source name."""
-    data = cast("dict[str, Any]", _read_json(path))  # an object: the schema checks it
-    validate_instance("sources", data, file=str(path))
+    return _rules(_read_json(path), str(path))
+
+
+def load_stored_rules(store: ArticleStore) -> dict[str, CleaningRules]:
+    """:func:`load_rules` of the ``sources.json`` of ``store``."""
+    if store.is_local:
+        return load_rules(store.path / RULES_FILE)
+    name = store.file(RULES_FILE)
+    return _rules(_loads(lambda: store.read_bytes(RULES_FILE), name), name)
+
+
+def _rules(loaded: object, name: str) -> dict[str, CleaningRules]:
+    data = cast("dict[str, Any]", loaded)  # an object: the schema checks it
+    validate_instance("sources", data, file=name)
     return {
         source: CleaningRules(
             drop_lines=tuple(re.compile(p) for p in spec.get("drop_lines", [])),
@@ -114,8 +127,16 @@ def clean(raw: str, rules: CleaningRules) -> str:
     return "\n\n".join(kept)
 
 
-def read_articles(folder: Path) -> Iterator[Article]:
+def read_articles(folder: Path | ArticleStore) -> Iterator[Article]:
     """Yield every article in ``folder`` (sorted by id), cleaned by its source's rules."""
+    if isinstance(folder, ArticleStore):
+        if not folder.is_local:
+            rules = load_stored_rules(folder)
+            for name in sorted(folder.names()):
+                if name != RULES_FILE:
+                    yield read_stored_article(folder, name[:-5], rules)
+            return
+        folder = folder.path
     rules = load_rules(folder / RULES_FILE)
     for meta_path in sorted(folder.glob("*.json")):
         if meta_path.name == RULES_FILE:
@@ -124,31 +145,67 @@ def read_articles(folder: Path) -> Iterator[Article]:
 
 
 def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
-    name = str(meta_path)
-    data = cast("dict[str, Any]", _read_json(meta_path))  # an object: the schema checks it
+    raw_path = meta_path.with_suffix(".txt")
+    return _article(
+        _read_json(meta_path),
+        str(meta_path),
+        meta_path.stem,
+        str(raw_path),
+        lambda: _read_bytes(str(raw_path)) if raw_path.is_file() else None,
+        rules,
+    )
+
+
+def read_stored_article(
+    store: ArticleStore, article_id: str, rules: dict[str, CleaningRules]
+) -> Article:
+    """The article ``<article_id>.json`` (and ``.txt``) of ``store``: :func:`read_article`,
+    its files read in place when ``store`` is a URL, with the same checks and messages."""
+    if store.is_local:
+        return read_article(store.path / f"{article_id}.json", rules)
+    name, raw_name = store.file(f"{article_id}.json"), store.file(f"{article_id}.txt")
+
+    def raw() -> bytes | None:
+        try:
+            return store.read_bytes(f"{article_id}.txt")
+        except FileNotFoundError:
+            return None
+
+    meta = _loads(lambda: store.read_bytes(f"{article_id}.json"), name)
+    return _article(meta, name, article_id, raw_name, raw, rules)
+
+
+def _article(
+    loaded: object,
+    name: str,
+    stem: str,
+    raw_name: str,
+    read_raw: Callable[[], bytes | None],
+    rules: dict[str, CleaningRules],
+) -> Article:
+    data = cast("dict[str, Any]", loaded)  # an object: the schema checks it
     validate_instance("article", data, file=name)
     article_id = data["id"]
     check_article_id(article_id, file=name, pointer="/id")
-    if article_id != meta_path.stem:
+    if article_id != stem:
         raise InvalidDataError(
             Problem(
                 "article id does not match the file name",
                 file=name,
                 pointer="/id",
-                expected=repr(meta_path.stem),
+                expected=repr(stem),
                 found=repr(article_id),
                 fix=f"rename the file to {article_id}.json or fix the id",
             )
         )
-    raw_path = meta_path.with_suffix(".txt")
-    raw_name = str(raw_path)
-    if not raw_path.is_file():
+    raw_bytes = read_raw()
+    if raw_bytes is None:
         raise InvalidDataError(
             Problem(
                 "metadata has no raw text beside it",
                 file=name,
                 article=article_id,
-                expected=f"a file {raw_path.name}",
+                expected=f"a file {stem}.txt",
                 fix="add the scraped text next to its metadata",
             )
         )
@@ -166,7 +223,6 @@ def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
             )
         )
     try:
-        raw_bytes = _read_bytes(raw_name)
         raw = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw_bytes[: exc.start]
@@ -227,8 +283,12 @@ def check_article_id(article_id: str, **where: Unpack[Where]) -> None:
 
 def _read_json(path: Path) -> object:
     name = str(path)
+    return _loads(lambda: _read_bytes(name), name)
+
+
+def _loads(read: Callable[[], bytes], name: str) -> object:
     try:
-        raw = _read_bytes(name)
+        raw = read()
     except FileNotFoundError:
         raise InvalidDataError(Problem("file not found", file=name)) from None
     return loads(raw, name, fix="fix the JSON syntax at that position")

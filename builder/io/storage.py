@@ -6,10 +6,14 @@ Export storage writes one file per task (the task format) or, in its older defau
 annotation with the task nested under ``"task"``. Both are accepted: remote files are copied to a
 temporary folder, and per-annotation files are regrouped into one task file per task, so the
 reader downstream only ever sees local JSON exports. Problems are reported with the original URL.
+
+Articles (:class:`ArticleStore`) are not copied: every worker reads them in place, from a local
+folder or an fsspec URL, so workers on other machines read the same articles.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -129,3 +133,106 @@ def local_exports(sources: list[str]) -> Iterator[list[Path]]:
                     if p.file and p.file.startswith(prefix):
                         exc.problems[i] = replace(p, file=shown + p.file[len(prefix) :])
             raise
+
+
+# --- articles: a local folder or an fsspec URL, read in place by every worker ---------------
+
+_filesystems: dict[str, tuple[Any, str]] = {}  # URL -> (filesystem, root): one per process
+
+
+class ArticleStore:
+    """The articles folder: a local path, read with plain system calls (fsspec is not
+    imported), or an fsspec URL (``s3://bucket/articles``, ``file:///abs/path``), read in place,
+    so that workers on other machines read the same articles. Picklable: it travels as its
+    location, and each process opens the filesystem on first use."""
+
+    __slots__ = ("location",)
+
+    def __init__(self, location: str | Path) -> None:
+        self.location = str(location)
+
+    def __reduce__(self) -> tuple[type[ArticleStore], tuple[str]]:
+        return (ArticleStore, (self.location,))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ArticleStore) and other.location == self.location
+
+    def __hash__(self) -> int:
+        return hash(self.location)
+
+    def __repr__(self) -> str:
+        return f"ArticleStore({self.location!r})"
+
+    @property
+    def is_local(self) -> bool:
+        return not _is_url(self.location)
+
+    @property
+    def path(self) -> Path:
+        """The local folder (only for a local store)."""
+        assert self.is_local, self.location
+        return Path(self.location)
+
+    def absolute(self) -> ArticleStore:
+        """The same store, a local path made absolute (a worker has its own working folder)."""
+        return ArticleStore(self.path.absolute()) if self.is_local else self
+
+    def file(self, name: str) -> str:
+        """The name of the file ``name`` in messages (for a local store, its path)."""
+        if self.is_local:
+            return str(self.path / name)
+        return f"{self.location.rstrip('/')}/{name}"
+
+    def _fs(self) -> tuple[Any, str]:
+        opened = _filesystems.get(self.location)
+        if opened is None:
+            import fsspec
+
+            try:
+                fs, root = fsspec.core.url_to_fs(self.location)
+            except (ImportError, ValueError) as exc:
+                raise UsageError(
+                    Problem(
+                        f"cannot open {self.location}: {exc}",
+                        file=self.location,
+                        fix="install the fsspec driver for that protocol "
+                        "(e.g. s3fs, gcsfs) or copy the articles locally",
+                    )
+                ) from None
+            opened = _filesystems[self.location] = (fs, str(root).rstrip("/"))
+        return opened
+
+    def read_bytes(self, name: str) -> bytes:
+        """The bytes of the file ``name``; FileNotFoundError when there is none."""
+        if self.is_local:
+            return Path(self.file(name)).read_bytes()
+        fs, root = self._fs()
+        try:
+            return bytes(fs.cat_file(f"{root}/{name}"))
+        except (FileNotFoundError, IsADirectoryError):
+            raise FileNotFoundError(2, "No such file", self.file(name)) from None
+
+    def is_file(self, name: str) -> bool:
+        if self.is_local:
+            return os.path.isfile(self.file(name))
+        fs, root = self._fs()
+        return bool(fs.isfile(f"{root}/{name}"))
+
+    def names(self) -> Iterator[str]:
+        """The names of the files ending in ``.json`` (``sources.json`` too), in no particular
+        order. A missing folder raises FileNotFoundError."""
+        if self.is_local:
+            with os.scandir(self.location) as entries:
+                for e in entries:
+                    if e.name.endswith(".json"):
+                        yield e.name
+            return
+        fs, root = self._fs()
+        try:
+            entries = fs.ls(root, detail=True)
+        except FileNotFoundError:
+            raise FileNotFoundError(2, "No such folder", self.location) from None
+        for e in entries:
+            name = str(e["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if e.get("type") == "file" and name.endswith(".json"):
+                yield name

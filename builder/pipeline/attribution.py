@@ -32,12 +32,15 @@ def is_open(license_text: str) -> bool:
     return any(text.startswith(o) or f"({o}" in text for o in _OPEN)
 
 
-def uncleared(articles_dir: Path) -> list[str]:
-    """Ids of the articles in ``articles_dir`` whose licence :func:`is_open` does not clear for
-    redistribution, in id order (what ``claimwire build --exclude-uncleared`` leaves out)."""
+def uncleared(articles_dir: Path | str) -> list[str]:
+    """Ids of the articles in ``articles_dir`` (a folder or an fsspec URL of one) whose licence
+    :func:`is_open` does not clear for redistribution, in id order (what ``claimwire build
+    --exclude-uncleared`` leaves out)."""
     from ..io.articles import read_articles
+    from ..io.storage import ArticleStore
 
-    return [a.id for a in read_articles(articles_dir) if not is_open(a.meta.license)]
+    articles = read_articles(ArticleStore(articles_dir))
+    return [a.id for a in articles if not is_open(a.meta.license)]
 
 
 def _line(row: dict[str, str | None], from_tasks: frozenset[str]) -> str:

@@ -48,7 +48,13 @@ from ..core.quarantine import Quarantined
 from ..core.splits import SplitSpec
 from ..core.views import split_tables
 from ..errors import ClaimwireError, InvalidDataError, Problem, UsageError
-from ..io.articles import RULES_FILE, CleaningRules, is_safe_article_id, load_rules, read_article
+from ..io.articles import (
+    RULES_FILE,
+    CleaningRules,
+    is_safe_article_id,
+    load_stored_rules,
+    read_stored_article,
+)
 from ..io.exports import (
     RawTask,
     TaskRecord,
@@ -60,6 +66,7 @@ from ..io.exports import (
     unknown_article,
 )
 from ..io.snapshots import DEFAULT_SAME_ARTICLE, Selection
+from ..io.storage import ArticleStore
 from ..io.task_articles import allows_task_articles, task_article
 from ..records import Article, Document
 from ..release.diff import release_notes
@@ -97,7 +104,7 @@ Progress = Callable[[int, int, int], None]
 
 @dataclass(frozen=True)
 class _Context:
-    articles_dir: Path
+    articles: ArticleStore
     rules: dict[str, CleaningRules]
     n_articles: int
     splits: SplitSpec
@@ -176,23 +183,28 @@ def _init(context: _Context, worker: bool) -> None:
 def _article(task: TaskRecord, ctx: _Context) -> Article:
     """The task's article: its file in the articles folder, else, when the scheme mapping
     allows it, the task's own text (:mod:`builder.io.task_articles`; ``from_task`` set)."""
-    path = ctx.articles_dir / f"{task.article_id}.json"
-    if not is_safe_article_id(task.article_id) or path.name == RULES_FILE or not path.is_file():
+    name = f"{task.article_id}.json"
+    if (
+        not is_safe_article_id(task.article_id)
+        or name == RULES_FILE
+        or not ctx.articles.is_file(name)
+    ):
         if ctx.scheme is not None and allows_task_articles(ctx.scheme):
             return task_article(task, ctx.scheme)
         raise InvalidDataError(unknown_article(task, ctx.n_articles, ctx.scheme))
-    return read_article(path, ctx.rules)
+    return read_stored_article(ctx.articles, task.article_id, ctx.rules)
 
 
-def _read_ahead(folder: Path, tasks: list[TaskRecord]) -> None:
+def _read_ahead(store: ArticleStore, tasks: list[TaskRecord]) -> None:
     """Ask the kernel to read the batch's article files into the page cache in the background
     (``posix_fadvise(WILLNEED)``), while the tasks before them are merged. When the articles do
     not fit in the cache (a corpus larger than memory, or a first build), each read waits on the
     disk, and a worker reading one file at a time spent a third of its time waiting. Nothing is
     read here and nothing is kept: the merge reads the files, with every check, as before; with
     a warm cache this costs three system calls a file."""
-    if not hasattr(os, "posix_fadvise"):  # not on every platform: then the reads just wait
+    if not hasattr(os, "posix_fadvise") or not store.is_local:  # then the reads just wait
         return
+    folder = store.path
     for task in tasks:
         if not is_safe_article_id(task.article_id):
             continue
@@ -242,7 +254,7 @@ def _process(items: list[RawTask | ClaimwireError]) -> _Batch:
                 break
         if ctx.exclude:
             tasks = [t for t in tasks if t.article_id not in ctx.exclude]
-        _read_ahead(ctx.articles_dir, [t for t in tasks if isinstance(t, TaskRecord)])
+        _read_ahead(ctx.articles, [t for t in tasks if isinstance(t, TaskRecord)])
         for task in tasks:
             for control, label, n in task.dropped:
                 batch.dropped[(control, label)] += n
@@ -421,7 +433,7 @@ class _Fresh:
     def of(cls, task: TaskRecord, key_of: dict[int, bytes], ctx: _Context) -> _Fresh | None:
         if ctx.cache is None:
             return None
-        digest = task_cache.article_digest(ctx.articles_dir, task.article_id)
+        digest = task_cache.article_digest(ctx.articles, task.article_id)
         return cls(key_of[id(task)], task, digest) if digest is not None else None
 
     def entry(
@@ -478,14 +490,11 @@ def _run(
     return engines.local(batches, _process, _init, context, jobs)
 
 
-def _article_ids(folder: Path) -> Iterator[str]:
-    """Ids of the articles in ``folder`` (their metadata file names), in no particular order.
+def _article_ids(store: ArticleStore) -> Iterator[str]:
+    """Ids of the articles in ``store`` (their metadata file names), in no particular order.
 
     Listed again when needed rather than kept: a million ids are ~70 MB."""
-    with os.scandir(folder) as entries:
-        for e in entries:
-            if e.name.endswith(".json") and e.name != RULES_FILE:
-                yield e.name[:-5]
+    return (name[:-5] for name in store.names() if name != RULES_FILE)
 
 
 def _statement(recorded: Path | None, version: str) -> str | None:
@@ -529,7 +538,7 @@ def _duplicate(
 
 
 def build(
-    articles_dir: Path,
+    articles_dir: Path | str,
     exports: list[Path],
     out: Path,
     version: str,
@@ -550,6 +559,8 @@ def build(
     address: str | None = None,
 ) -> BuildResult:
     """Build ``out/claimwire-<version>`` from ``articles_dir`` and Label Studio ``exports``.
+    ``articles_dir`` is a folder or an fsspec URL of one (``s3://bucket/articles``,
+    ``file:///abs/path``): every worker reads the articles there (:class:`ArticleStore`).
 
     ``jobs`` worker processes share the work (1: all in this process); the release is the same
     for any ``jobs`` and ``batch_tasks`` (tasks per unit of work; None: :data:`BATCH_TASKS`,
@@ -577,8 +588,9 @@ def build(
     updated, its entries kept under ``cache_max_mb`` megabytes; None: no cache.
     ``engine``: where the batches run (:mod:`builder.pipeline.engines`): ``"local"``, or
     ``"dask"`` on the Dask cluster at ``address`` (None: ``jobs`` worker processes started on
-    this machine). Every worker reads the articles at ``articles_dir`` (made absolute: a worker
-    started elsewhere has its own working folder). The release is the same whatever the engine.
+    this machine). Every worker reads the articles at ``articles_dir`` (a local path made
+    absolute: a worker started elsewhere has its own working folder; on several machines, a
+    URL all of them can read). The release is the same whatever the engine.
     """
     if engine not in engines.ENGINES:
         raise UsageError(
@@ -588,18 +600,19 @@ def build(
         raise UsageError(
             Problem(f"unknown on_invalid {on_invalid!r}", expected=" or ".join(ON_INVALID))
         )
+    articles = ArticleStore(articles_dir)
     if engine == "dask":  # the workers read these: a worker started elsewhere has its own cwd
-        articles_dir = articles_dir.absolute()
+        articles = articles.absolute()
         cache_dir = cache_dir.absolute() if cache_dir is not None else None
     splits = splits or SplitSpec()
     exports = list(exports)  # read more than once
     final = release_dir(out, version)
-    rules = load_rules(articles_dir / RULES_FILE)
+    rules = load_stored_rules(articles)
     left_out = frozenset(exclude)
-    n_articles = sum(1 for i in _article_ids(articles_dir) if i not in left_out)
+    n_articles = sum(1 for i in _article_ids(articles) if i not in left_out)
     names = [name for name, _ in splits.shares]
     context = _Context(
-        articles_dir,
+        articles,
         rules,
         n_articles,
         splits,
@@ -610,8 +623,8 @@ def build(
     )
     cache = None
     if cache_dir is not None:
-        prefix = task_cache.settings(articles_dir, scheme, context.quarantine, exclude_uncleared)
-        cache = task_cache.TaskCache(cache_dir, cache_max_mb << 20, prefix, articles_dir)
+        prefix = task_cache.settings(articles, scheme, context.quarantine, exclude_uncleared)
+        cache = task_cache.TaskCache(cache_dir, cache_max_mb << 20, prefix, articles)
         context = replace(context, cache=cache.reader)
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
@@ -627,7 +640,7 @@ def build(
     with task_cache.opened(cache), Staging(final) as staging:
         # near-duplicates (and released articles) first: each cluster gets one split
         grouping = group_articles(
-            articles_dir,
+            articles,
             rules,
             splits,
             staging.path / ".clusters",
@@ -703,10 +716,10 @@ def build(
         finally:
             corpus.leakage.remove()
         tables = [t for w in writers.values() if (t := w.close()) is not None]
-        listed = (i for i in _article_ids(articles_dir) if i not in left_out)
+        listed = (i for i in _article_ids(articles) if i not in left_out)
         unannotated = sorted(missing(listed, seen, without))
         for article_id in unannotated:  # every article must be valid, annotated or not
-            read_article(articles_dir / f"{article_id}.json", rules)
+            read_stored_article(articles, article_id, rules)
         result = BuildResult(
             path=final,
             version=version,

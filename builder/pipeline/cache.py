@@ -41,7 +41,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -60,6 +60,7 @@ from ..core.views import Views
 from ..errors import Problem, UsageError
 from ..io.articles import RULES_FILE, is_safe_article_id
 from ..io.exports import RawTask
+from ..io.storage import ArticleStore
 from ..quality.agreement import DocAgreement
 from ..records import Article, ArticleMeta, Document, SpanCount, UnitLabel
 from .corpus import CorpusStats
@@ -102,17 +103,16 @@ def code_version() -> bytes:
 
 
 def settings(
-    articles_dir: Path,
+    articles_dir: ArticleStore,
     scheme: Scheme | None,
     quarantine: bool,
     exclude_uncleared: bool,
     code: bytes | None = None,
 ) -> bytes:
     """The part of every key that is the same for every task of a build."""
-    rules = articles_dir / RULES_FILE
     return _digest(
         code if code is not None else code_version(),
-        rules.read_bytes() if rules.is_file() else b"-",
+        articles_dir.read_bytes(RULES_FILE) if articles_dir.is_file(RULES_FILE) else b"-",
         repr(scheme).encode() if scheme is not None else b"-",  # every field, file name aside
         b"quarantine" if quarantine else b"fail",
         b"exclude_uncleared" if exclude_uncleared else b"include",
@@ -127,22 +127,37 @@ def task_key(prefix: bytes, raw: RawTask) -> bytes:
     return _digest(prefix, raw.data, *(p.data for p in raw.pooled))
 
 
-def article_digest(folder: Path, article_id: str) -> bytes | None:
+def article_digest(folder: ArticleStore, article_id: str) -> bytes | None:
     """The digest of an article's files (``-`` for an article that has none: one made from its
     task, or an error); None when a file cannot be read (never cached)."""
     if not is_safe_article_id(article_id) or f"{article_id}.json" == RULES_FILE:
         return b"-"
-    base = os.path.join(folder, article_id)
-    meta = _read(base + ".json")
+    read = _read if folder.is_local else _reader(folder)
+    base = os.path.join(folder.location, article_id) if folder.is_local else article_id
+    meta = read(base + ".json")
     if meta is None or meta is _UNREADABLE:
         return b"-" if meta is None else None
-    raw = _read(base + ".txt")
+    raw = read(base + ".txt")
     if raw is _UNREADABLE:
         return None
     return _digest(meta) if raw is None else _digest(meta, raw)
 
 
 _UNREADABLE = b"\x00unreadable"
+
+
+def _reader(store: ArticleStore) -> Callable[[str], bytes | None]:
+    """:func:`_read` of the files of a store behind a URL."""
+
+    def read(name: str) -> bytes | None:
+        try:
+            return store.read_bytes(name)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return _UNREADABLE
+
+    return read
 
 
 def _read(path: str) -> bytes | None:
@@ -424,7 +439,7 @@ class Reader:
 
     path: Path | None  # None: no cache yet, every task misses
     prefix: bytes
-    articles_dir: Path
+    articles_dir: ArticleStore
 
     def __post_init__(self) -> None:
         self._db: sqlite3.Connection | None = None
@@ -495,7 +510,9 @@ class _Unwritable(Exception):
 class TaskCache:
     """The cache folder, as the build's main process holds it: it alone writes."""
 
-    def __init__(self, folder: Path, max_bytes: int, prefix: bytes, articles_dir: Path) -> None:
+    def __init__(
+        self, folder: Path, max_bytes: int, prefix: bytes, articles_dir: ArticleStore
+    ) -> None:
         self.folder, self.path = folder, folder / DB_FILE
         self.max_bytes = max_bytes
         self.stamp = time.time_ns()  # entries used by this build

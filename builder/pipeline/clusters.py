@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 import re
 import signal
 from collections import deque
@@ -55,7 +54,8 @@ from numpy.typing import NDArray
 from ..core.ids import id_digest
 from ..core.splits import SPLIT_NAMES, SplitSpec
 from ..errors import ClaimwireError, InvalidDataError, Problem, UsageError
-from ..io.articles import RULES_FILE, CleaningRules, is_safe_article_id, read_article
+from ..io.articles import RULES_FILE, CleaningRules, is_safe_article_id, read_stored_article
+from ..io.storage import ArticleStore
 from ..markdown import markdown_table
 from ..quality.leakage import THRESHOLD, LeakageIndex, signatures
 from ..records import Article
@@ -262,10 +262,12 @@ class _Read:
     sha256: bytes
 
 
-_reader: tuple[Path, dict[str, CleaningRules], SplitSpec] | None = None
+_reader: tuple[ArticleStore, dict[str, CleaningRules], SplitSpec] | None = None
 
 
-def _init(folder: Path, rules: dict[str, CleaningRules], spec: SplitSpec, worker: bool) -> None:
+def _init(
+    folder: ArticleStore, rules: dict[str, CleaningRules], spec: SplitSpec, worker: bool
+) -> None:
     global _reader
     _reader = (folder, rules, spec)
     if worker:  # Ctrl-C is the parent's to handle
@@ -280,7 +282,7 @@ def _read(names: list[str]) -> _Read:
         if not is_safe_article_id(name):
             continue
         try:
-            articles.append(read_article(folder / f"{name}.json", rules))
+            articles.append(read_stored_article(folder, name, rules))
         except (ClaimwireError, OSError):
             # an article that cannot be read fails the build anyway, where it did before this
             # step (at its task, or with the unannotated articles): no cluster for it
@@ -297,23 +299,22 @@ def _read(names: list[str]) -> _Read:
     )
 
 
-def _names(folder: Path, size: int, exclude: frozenset[str]) -> Iterator[list[str]]:
+def _names(folder: ArticleStore, size: int, exclude: frozenset[str]) -> Iterator[list[str]]:
     """The article ids of ``folder`` (metadata file names) but ``exclude``, ``size`` at a
     time."""
     batch: list[str] = []
-    with os.scandir(folder) as entries:
-        for e in entries:
-            if e.name.endswith(".json") and e.name != RULES_FILE and e.name[:-5] not in exclude:
-                batch.append(e.name[:-5])
-                if len(batch) >= size:
-                    yield batch
-                    batch = []
+    for name in folder.names():
+        if name != RULES_FILE and name[:-5] not in exclude:
+            batch.append(name[:-5])
+            if len(batch) >= size:
+                yield batch
+                batch = []
     if batch:
         yield batch
 
 
 def _reads(
-    folder: Path,
+    folder: ArticleStore,
     rules: dict[str, CleaningRules],
     spec: SplitSpec,
     jobs: int,
@@ -346,7 +347,7 @@ def _reads(
 
 
 def group_articles(
-    articles_dir: Path,
+    articles_dir: ArticleStore | Path,
     rules: dict[str, CleaningRules],
     spec: SplitSpec,
     folder: Path,
@@ -365,7 +366,10 @@ def group_articles(
     records = RecordedSplits.read(recorded, version)
     index = LeakageIndex(folder / "signatures", SPLIT_NAMES)
     try:
-        with closing(_reads(articles_dir, rules, spec, jobs, batch, exclude)) as reads:
+        store = (
+            articles_dir if isinstance(articles_dir, ArticleStore) else ArticleStore(articles_dir)
+        )
+        with closing(_reads(store, rules, spec, jobs, batch, exclude)) as reads:
             return _group(reads, spec, folder, records, index, threshold)
     finally:
         index.remove()
