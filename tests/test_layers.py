@@ -1,7 +1,7 @@
 """The package's layering, read from the source: every import, at module level, inside a function
 or under ``TYPE_CHECKING``, goes to the same subpackage or a layer below; there is no import cycle
 between modules of any kind; ``datasets`` is imported only inside functions; and the command line
-starts without pyarrow, pandas or ``datasets``."""
+starts without pyarrow, pandas, ``datasets``, fsspec or Dask."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ LAYERS = (
     "cli",
 )
 ROOT_MODULES = ("builder.errors", "builder.records", "builder.version", "builder.markdown")
-HEAVY = ("datasets", "pandas", "pyarrow")
+HEAVY = ("datasets", "pandas", "pyarrow", "fsspec", "distributed")
 
 
 def _module_name(path: Path, root: Path = ROOT) -> str:
@@ -198,8 +198,8 @@ def test_a_function_level_import_is_read_from_source(tmp_path: Path):
     ],
 )
 def test_the_command_line_starts_without_heavy_libraries(argv: list[str]):
-    """``claimwire --help`` and ``validate`` (a pre-commit hook) import none of pyarrow, pandas
-    or ``datasets``."""
+    """``claimwire --help`` and ``validate`` (a pre-commit hook) import none of pyarrow, pandas,
+    ``datasets``, fsspec (article URLs) or Dask (the dask engine)."""
     code = (
         "import sys\nfrom builder.cli.main import main\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
