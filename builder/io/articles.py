@@ -129,19 +129,11 @@ def clean(raw: str, rules: CleaningRules) -> str:
 
 def read_articles(folder: Path | ArticleStore) -> Iterator[Article]:
     """Yield every article in ``folder`` (sorted by id), cleaned by its source's rules."""
-    if isinstance(folder, ArticleStore):
-        if not folder.is_local:
-            rules = load_stored_rules(folder)
-            for name in sorted(folder.names()):
-                if name != RULES_FILE:
-                    yield read_stored_article(folder, name[:-5], rules)
-            return
-        folder = folder.path
-    rules = load_rules(folder / RULES_FILE)
-    for meta_path in sorted(folder.glob("*.json")):
-        if meta_path.name == RULES_FILE:
-            continue
-        yield read_article(meta_path, rules)
+    store = folder if isinstance(folder, ArticleStore) else ArticleStore(folder)
+    rules = load_stored_rules(store)
+    for name in sorted(store.names()):
+        if name != RULES_FILE:
+            yield read_stored_article(store, name[:-5], rules)
 
 
 def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
