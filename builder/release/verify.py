@@ -128,7 +128,7 @@ def _check_rows(root: Path, files: list[str]) -> int:
                             ]
                         ) from None
                 row_number += 1
-            n += batch.num_rows
+        n += row_number
     return n
 
 
