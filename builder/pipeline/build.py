@@ -147,7 +147,9 @@ class _Batch:
     # rows (key, bytes), keys of the tasks found there
     cached: list[tuple[bytes, bytes | None, bytes]] = field(default_factory=list)
     blob: tuple[bytes, bytes] | None = None
-    hits: list[bytes] = field(default_factory=list)
+    hits: int = 0  # tasks taken from the cache
+    used_blobs: set[bytes] = field(default_factory=set)  # ... the blobs of their rows
+    used_entries: list[bytes] = field(default_factory=list)  # ... those without rows
 
     # From a worker to the main process the tables travel as Arrow IPC streams: written in a
     # fifth of the time pickle takes, and read back without a copy.
@@ -387,7 +389,11 @@ def _replay(
 ) -> None:
     """Add a cached task's result to the batch, as processing the task would."""
     e, raw = hit.entry, hit.raw
-    batch.hits.append(hit.key)
+    batch.hits += 1
+    if e.document is not None:
+        batch.used_blobs.add(e.document.blob)
+    else:
+        batch.used_entries.append(hit.key)
     batch.stats.update(e.merge_stats())
     if e.made == task_cache.LEFT_OUT:
         batch.task_articles["left out"] += 1
@@ -623,8 +629,17 @@ def build(
     )
     cache = None
     if cache_dir is not None:
-        prefix = task_cache.settings(articles, scheme, context.quarantine, exclude_uncleared)
-        cache = task_cache.TaskCache(cache_dir, cache_max_mb << 20, prefix, articles)
+        code = task_cache.code_version()
+        prefix = task_cache.settings(
+            articles, scheme, context.quarantine, exclude_uncleared, code=code
+        )
+        cache = task_cache.TaskCache(
+            cache_dir,
+            cache_max_mb << 20,
+            prefix,
+            articles,
+            task_cache.article_settings(articles, code),
+        )
         context = replace(context, cache=cache.reader)
     total_bytes = sum(f.stat().st_size for p in exports if p.exists() for f in export_files(p))
     stats = MergeStats()
@@ -648,6 +663,7 @@ def build(
             recorded,
             jobs,
             left_out,
+            cache=cache,
         )
         context = replace(context, plan=grouping.plan)
         corpus = Corpus(names, staging.path / ".leakage")
@@ -664,7 +680,9 @@ def build(
         with closing(_run(_batches(items, size), context, jobs, engine, address)) as results:
             for batch, nbytes in results:
                 if cache is not None:  # first: what a batch computed stays, whatever follows
-                    cache.store(batch.cached, batch.blob, batch.hits)
+                    cache.store(
+                        batch.cached, batch.blob, batch.hits, batch.used_blobs, batch.used_entries
+                    )
                 digests = [
                     id_digest(o.article) if o.article is not None else 0 for o in batch.outcomes
                 ]

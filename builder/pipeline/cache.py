@@ -26,10 +26,22 @@ no article is cleaned, no view is made. Not kept: a task that failed (errors are
 the task is processed again and reports its problem), and a task that had units quarantined
 (a unit records its line and column in the export, which the key does not hold).
 
+The near-duplicate pre-pass (:mod:`builder.pipeline.clusters`) reads, checks and signs every
+article before the tasks: it keeps what it made of each article (:class:`Signed`: story key,
+MinHash row, text digest) under a key of the article's id, its files' digest, the cleaning rules
+and the code (:func:`article_settings`), so a warm build reads the article files but parses,
+cleans and signs none of them again.
+
 Storage: ``tasks.sqlite`` in the cache folder (SQLite in WAL mode). Workers read; the main
-process alone writes, one transaction per batch of tasks, as the batch is consumed, so a build
-killed at any point leaves every committed entry whole and nothing half-written. The entries'
-bytes are kept under a cap: past it the entries least recently used (by build) are deleted.
+process alone writes, one transaction per batch of tasks (or of articles), as the batch is
+consumed, so a build killed at any point leaves every committed entry whole and nothing
+half-written. Entries are stored in groups: the entries of a batch's documents share the blob of
+their rows, the articles of a pre-pass batch share a group, and a build marks a group used, not
+each entry (a row written per entry found cost ~40 us: a tenth of the main process of a warm build).
+The entries' bytes are kept under a cap: past it the groups least recently used (by build) are
+deleted with their entries; an entry whose group a build used stays, even if that build did not
+use it itself, until its group goes. A cache of another layout (``PRAGMA user_version``) is
+emptied and made anew.
 """
 
 from __future__ import annotations
@@ -41,7 +53,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -68,7 +80,8 @@ from .corpus import CorpusStats
 DIR_NAME = ".claimwire-cache"  # default: beside the output folder (``dist/``)
 DB_FILE = "tasks.sqlite"
 MAX_MB = 2048  # default cap on the entries' bytes (~10 GB holds 250,000 tasks of bench/generate)
-FORMAT = b"claimwire-task-cache 1"  # the layout of an entry: changed, every entry misses
+FORMAT = b"claimwire-task-cache 2"  # the layout of an entry: changed, every entry misses
+SCHEMA = 2  # the tables' layout (PRAGMA user_version): another one is dropped and made anew
 _LIBRARIES = ("claimwire", "pyarrow", "numpy", "orjson", "jsonschema-rs", "rapidfuzz", "xxhash")
 _BUSY_MS = 30_000  # how long a connection waits for another build's transaction
 
@@ -125,6 +138,13 @@ def task_key(prefix: bytes, raw: RawTask) -> bytes:
     """A task's key: the build's settings and the bytes of the task and of those pooled with
     it (their place in the export is not part of it)."""
     return _digest(prefix, raw.data, *(p.data for p in raw.pooled))
+
+
+def article_settings(articles_dir: ArticleStore, code: bytes) -> bytes:
+    """The part of every article entry's key that is the same for a build: the code and the
+    cleaning rules (what reading and signing an article depends on, besides its files)."""
+    rules = articles_dir.read_bytes(RULES_FILE) if articles_dir.is_file(RULES_FILE) else b"-"
+    return _digest(b"article", code, rules)
 
 
 def article_digest(folder: ArticleStore, article_id: str) -> bytes | None:
@@ -312,8 +332,9 @@ def tables(
                 ranges[k] += (offsets[k], offsets[k + 1] - offsets[k])
     out: dict[tuple[str, str], pa.Table] = {}
     for c, config in enumerate(CONFIGS):
-        # per split: runs of rows taken from one source (a blob, or this batch's own tables)
-        runs: dict[str, list[tuple[Blob, list[int]]]] = {}
+        # per split: runs of consecutive rows of one source (a blob, or this batch's own
+        # tables), sliced without a copy and copied once into the table
+        runs: dict[str, list[list[Any]]] = {}
         k = 0
         for slot, split in zip(slots, splits, strict=True):
             if slot is None:
@@ -325,13 +346,14 @@ def tables(
             if not n:
                 continue
             mine = runs.setdefault(split, [])
-            if not mine or mine[-1][0] is not source:
-                mine.append((source, []))
-            mine[-1][1].extend(range(lo, lo + n))
+            last = mine[-1] if mine else None
+            if last is not None and last[0] is source and last[1] + last[2] == lo:
+                last[2] += n
+            else:
+                mine.append([source, lo, n])
         for split, parts in runs.items():
-            taken = [source.tables[c].take(pa.array(rows_, pa.int64())) for source, rows_ in parts]
-            table = taken[0] if len(taken) == 1 else pa.concat_tables(taken).combine_chunks()
-            out[(config, split)] = table
+            pieces = [source.tables[c].slice(lo, n) for source, lo, n in parts]
+            out[(config, split)] = pa.concat_tables(pieces).combine_chunks()
     return out, fresh, [tuple(r) for r in ranges]
 
 
@@ -412,6 +434,29 @@ def cached_document(doc: Document, signature: Any, blob: bytes, rows: tuple[int,
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What the near-duplicate pre-pass (:mod:`builder.pipeline.clusters`) keeps of an article
+    read, checked and signed: its story key, its MinHash row and its text's digest."""
+
+    key: str
+    signature: bytes  # uint32 x BINS
+    sha256: bytes
+
+    def encode(self) -> bytes:
+        return (
+            self.sha256
+            + len(self.signature).to_bytes(4, "little")
+            + self.signature
+            + (self.key.encode("utf-8"))
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> Signed:
+        n = int.from_bytes(data[32:36], "little")
+        return cls(data[36 + n :].decode("utf-8"), data[36 : 36 + n], data[:32])
+
+
 # --- the store --------------------------------------------------------------------------------
 
 
@@ -435,18 +480,25 @@ def _broken(path: Path, exc: Exception) -> UsageError:
 
 @dataclass
 class Reader:
-    """Looks tasks up; picklable (a worker opens its own connection on first use)."""
+    """Looks tasks and articles up; picklable (a worker opens its own connection on first
+    use)."""
 
     path: Path | None  # None: no cache yet, every task misses
     prefix: bytes
     articles_dir: ArticleStore
+    article_prefix: bytes = b""
 
     def __post_init__(self) -> None:
         self._db: sqlite3.Connection | None = None
         self._pid = 0
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "prefix": self.prefix, "articles_dir": self.articles_dir}
+        return {
+            "path": self.path,
+            "prefix": self.prefix,
+            "articles_dir": self.articles_dir,
+            "article_prefix": self.article_prefix,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -460,6 +512,13 @@ class Reader:
             self._pid = os.getpid()
         return self._db
 
+    def _select(self, sql: str, keys: Sequence[bytes]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` (``... IN ({marks})``) for ``keys``, 500 keys a query (SQLite
+        takes 999 parameters at most)."""
+        for i in range(0, len(keys), 500):
+            some = keys[i : i + 500]
+            yield from self._conn().execute(sql.format(marks=",".join("?" * len(some))), some)
+
     def lookup(
         self, items: Sequence[RawTask]
     ) -> tuple[list[bytes], dict[int, Entry], dict[bytes, Blob]]:
@@ -468,14 +527,7 @@ class Reader:
         keys = [task_key(self.prefix, raw) for raw in items]
         if not keys or self.path is None:
             return keys, {}, {}
-        found: dict[bytes, bytes] = {}
-        for i in range(0, len(keys), 500):  # SQLite takes 999 parameters at most
-            some = keys[i : i + 500]
-            marks = ",".join("?" * len(some))
-            for key, value in self._conn().execute(
-                f"SELECT key, value FROM tasks WHERE key IN ({marks})", some
-            ):
-                found[key] = value
+        found = dict(self._select("SELECT key, value FROM tasks WHERE key IN ({marks})", keys))
         hits: dict[int, Entry] = {}
         for i, key in enumerate(keys):
             value = found.get(key)
@@ -485,17 +537,42 @@ class Reader:
             if article_digest(self.articles_dir, e.article_id) == e.article:
                 hits[i] = e
         wanted = list({e.document.blob for e in hits.values() if e.document is not None})
-        blobs: dict[bytes, Blob] = {}
-        for i in range(0, len(wanted), 500):
-            some = wanted[i : i + 500]
-            marks = ",".join("?" * len(some))
-            for key, data in self._conn().execute(
-                f"SELECT key, data FROM blobs WHERE key IN ({marks})", some
-            ):
-                blobs[key] = Blob.decode(data)
+        blobs = {
+            key: Blob.decode(data)
+            for key, data in self._select(
+                "SELECT key, data FROM blobs WHERE key IN ({marks})", wanted
+            )
+        }
         # an entry whose blob is gone (deleted by another build meanwhile) is a miss
         hits = {i: e for i, e in hits.items() if e.document is None or e.document.blob in blobs}
         return keys, hits, blobs
+
+    def articles(
+        self, ids: Sequence[str]
+    ) -> tuple[list[bytes | None], dict[int, tuple[Signed, bytes]]]:
+        """The keys of the articles ``ids`` (None: one not to cache: no files, or unreadable)
+        and the entries found for them (by position), with the group each belongs to."""
+        keys: list[bytes | None] = []
+        for article_id in ids:
+            digest = article_digest(self.articles_dir, article_id)
+            if digest is None or digest == b"-":
+                keys.append(None)
+            else:
+                keys.append(_digest(self.article_prefix, article_id.encode(), digest))
+        wanted = [k for k in keys if k is not None]
+        if not wanted or self.path is None:
+            return keys, {}
+        found = {
+            key: (value, group)
+            for key, value, group in self._select(
+                "SELECT key, value, grp FROM articles WHERE key IN ({marks})", wanted
+            )
+        }
+        hits: dict[int, tuple[Signed, bytes]] = {}
+        for i, key in enumerate(keys):
+            if key is not None and (row := found.get(key)) is not None:
+                hits[i] = (Signed.decode(row[0]), row[1])
+        return keys, hits
 
     def close(self) -> None:
         if self._db is not None and self._pid == os.getpid():
@@ -507,11 +584,33 @@ class _Unwritable(Exception):
     """The cache cannot be written here (a full disk, a read-only folder)."""
 
 
+_TABLES = (
+    # the value last: the other columns are read without its overflow pages
+    "CREATE TABLE IF NOT EXISTS tasks (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
+    "used INTEGER NOT NULL, blob BLOB, value BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS tasks_used ON tasks (used)",
+    "CREATE INDEX IF NOT EXISTS tasks_blob ON tasks (blob)",
+    # a group of entries stored together: the rows of a batch's documents (``data``), or a
+    # batch of articles of the pre-pass (no data); entries are marked used by their group
+    "CREATE TABLE IF NOT EXISTS blobs (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
+    "used INTEGER NOT NULL, data BLOB)",
+    "CREATE INDEX IF NOT EXISTS blobs_used ON blobs (used)",
+    "CREATE TABLE IF NOT EXISTS articles (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
+    "grp BLOB NOT NULL, value BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS articles_grp ON articles (grp)",
+)
+
+
 class TaskCache:
     """The cache folder, as the build's main process holds it: it alone writes."""
 
     def __init__(
-        self, folder: Path, max_bytes: int, prefix: bytes, articles_dir: ArticleStore
+        self,
+        folder: Path,
+        max_bytes: int,
+        prefix: bytes,
+        articles_dir: ArticleStore,
+        article_prefix: bytes = b"",
     ) -> None:
         self.folder, self.path = folder, folder / DB_FILE
         self.max_bytes = max_bytes
@@ -527,28 +626,25 @@ class TaskCache:
                 self._open()
             except _Unwritable as exc:  # a full disk, a read-only folder: a build without it
                 self.problem, exists = str(exc), False
-        # nothing to find in a cache that does not exist yet: it is made on the first store, so
-        # a build that fails before any task succeeded leaves nothing behind
-        self.reader = Reader(self.path if exists else None, prefix, articles_dir)
+        # nothing to find in a cache that does not exist yet: it is made on the first store
+        self.reader = Reader(self.path if exists else None, prefix, articles_dir, article_prefix)
 
     def _open(self) -> sqlite3.Connection:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self.db = db = _connect(self.path)
-            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the table: freed pages go
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the tables: freed pages go
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses the last commits
-            db.execute(
-                # the value last: the other columns are read without its overflow pages
-                "CREATE TABLE IF NOT EXISTS tasks (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
-                "used INTEGER NOT NULL, blob BLOB, value BLOB NOT NULL)"
-            )
-            db.execute("CREATE INDEX IF NOT EXISTS tasks_used ON tasks (used)")
-            db.execute("CREATE INDEX IF NOT EXISTS tasks_blob ON tasks (blob)")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS blobs (key BLOB PRIMARY KEY, size INTEGER NOT NULL, "
-                "data BLOB NOT NULL)"
-            )
+            (layout,) = db.execute("PRAGMA user_version").fetchone()
+            if layout != SCHEMA:  # made by another version of claimwire: its entries go
+                db.execute("BEGIN IMMEDIATE")
+                for table in ("tasks", "blobs", "articles"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+                db.execute(f"PRAGMA user_version={SCHEMA}")
+                db.execute("COMMIT")
+            for sql in _TABLES:
+                db.execute(sql)
             self.evict()  # a cap lowered since the last build
         except (OSError, sqlite3.OperationalError) as exc:
             if self.db is not None:
@@ -559,40 +655,24 @@ class TaskCache:
             raise _broken(self.path, exc) from None
         return db
 
-    def store(
-        self,
-        new: Sequence[tuple[bytes, bytes | None, bytes]],
-        blob: tuple[bytes, bytes] | None,
-        used: Sequence[bytes],
-    ) -> None:
-        """Add a batch's new entries (key, blob key, entry) and the blob of their rows, and
-        mark the entries it used, in one transaction."""
-        if (not new and not used) or self.problem is not None:
-            return
+    def _write(self, *statements: tuple[str, Sequence[Any]]) -> bool:
+        """Run ``statements`` in one transaction (False: the cache cannot be written; the
+        build goes on without it)."""
+        if self.problem is not None:
+            return False
         try:
             db = self.db if self.db is not None else self._open()
         except _Unwritable as exc:
             self.problem = str(exc)
-            return
+            return False
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                for i in range(0, len(used), 500):  # SQLite takes 999 parameters at most
-                    keys = used[i : i + 500]
-                    db.execute(
-                        f"UPDATE tasks SET used=? WHERE key IN ({','.join('?' * len(keys))})",
-                        (self.stamp, *keys),
-                    )
-                if blob is not None and new:
-                    db.execute(
-                        "INSERT OR IGNORE INTO blobs (key, size, data) VALUES (?,?,?)",
-                        (blob[0], len(blob[1]), blob[1]),
-                    )
-                db.executemany(
-                    "INSERT OR REPLACE INTO tasks (key, size, used, blob, value) "
-                    "VALUES (?,?,?,?,?)",
-                    ((key, len(value), self.stamp, b, value) for key, b, value in new),
-                )
+                for sql, rows in statements:
+                    if sql.startswith("INSERT"):
+                        db.executemany(sql, rows)
+                    else:
+                        db.execute(sql, rows)
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
@@ -602,42 +682,134 @@ class TaskCache:
             self.problem = str(exc)
             self.db = None
             db.close()
+            return False
+        return True
+
+    def _mark(self, table: str, keys: Sequence[bytes]) -> list[tuple[str, Sequence[Any]]]:
+        """Statements marking ``keys`` of ``table`` used by this build (at most 500 a
+        statement: SQLite takes 999 parameters at most)."""
+        return [
+            (
+                f"UPDATE {table} SET used=? WHERE key IN ({','.join('?' * len(some))})",
+                (self.stamp, *some),
+            )
+            for i in range(0, len(keys), 500)
+            if (some := keys[i : i + 500])
+        ]
+
+    def store(
+        self,
+        new: Sequence[tuple[bytes, bytes | None, bytes]],
+        blob: tuple[bytes, bytes] | None,
+        hits: int = 0,
+        used_blobs: Collection[bytes] = (),
+        used_entries: Sequence[bytes] = (),
+    ) -> None:
+        """Add a batch's new entries (key, blob key, entry) and the blob of their rows, and
+        mark used what gave its ``hits``: the blobs of their rows, the entries without rows
+        (an entry is kept as long as its blob: marking a blob costs one row write for all
+        its entries), in one transaction."""
+        if not new and not hits:
             return
-        self.hits += len(used)
-        self.stored += len(new)
+        statements = self._mark("blobs", list(used_blobs))
+        statements += self._mark("tasks", used_entries)
+        if blob is not None and new:
+            statements.append(
+                (
+                    "INSERT OR IGNORE INTO blobs (key, size, used, data) VALUES (?,?,?,?)",
+                    [(blob[0], len(blob[1]), self.stamp, blob[1])],
+                )
+            )
+            statements += self._mark("blobs", [blob[0]])  # ... already there: used now
+        statements.append(
+            (
+                "INSERT OR REPLACE INTO tasks (key, size, used, blob, value) VALUES (?,?,?,?,?)",
+                [(key, len(value), self.stamp, b, value) for key, b, value in new],
+            )
+        )
+        if self._write(*statements):
+            self.hits += hits
+            self.stored += len(new)
+
+    def store_articles(self, new: Sequence[tuple[bytes, bytes]], used: Sequence[bytes]) -> None:
+        """Add a batch of the pre-pass's new article entries (key, :meth:`Signed.encode`) as
+        one group, and mark used the groups of the entries it found (``used``)."""
+        if not new and not used:
+            return
+        statements = self._mark("blobs", list(dict.fromkeys(used)))
+        if new:
+            group = _digest(b"articles", *(key for key, _ in new))
+            statements.append(
+                (
+                    "INSERT OR IGNORE INTO blobs (key, size, used, data) VALUES (?,?,?,NULL)",
+                    [(group, len(group), self.stamp)],
+                )
+            )
+            statements += self._mark("blobs", [group])
+            statements.append(
+                (
+                    "INSERT OR REPLACE INTO articles (key, size, grp, value) VALUES (?,?,?,?)",
+                    [(key, len(key) + len(value), group, value) for key, value in new],
+                )
+            )
+        self._write(*statements)
 
     def size(self) -> int:
-        """The bytes of the entries and of the blobs."""
+        """The bytes of the entries, of the blobs and of the article entries."""
         db = self.db
         assert db is not None
         (size,) = db.execute(
             "SELECT (SELECT coalesce(sum(size), 0) FROM tasks)"
             " + (SELECT coalesce(sum(size), 0) FROM blobs)"
+            " + (SELECT coalesce(sum(size), 0) FROM articles)"
         ).fetchone()
         return int(size)
 
     def evict(self) -> None:
-        """Delete the entries least recently used (a build's own last, the first it stored
-        first) and the blobs no entry points into, until the rest fit in 90% of the cap."""
+        """Delete the groups least recently used (a build's own last, the first it stored
+        first) with their entries, and the entries without a group likewise, until the rest
+        fit in 90% of the cap."""
         db = self.db
         assert db is not None
         size = self.size()
         if size <= self.max_bytes:
             return
-        while size > self.max_bytes * 9 // 10:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute(
-                "DELETE FROM tasks WHERE rowid IN "
-                "(SELECT rowid FROM tasks ORDER BY used, rowid LIMIT 64)"
+        excess = size - self.max_bytes * 9 // 10
+        # (used, kind, rowid, key, bytes): a group with its entries, or an entry without one
+        candidates = [
+            (used, 0, rowid, key, int(n))
+            for rowid, key, used, n in db.execute(
+                "SELECT b.rowid, b.key, b.used, b.size"
+                " + coalesce((SELECT sum(t.size) FROM tasks t WHERE t.blob = b.key), 0)"
+                " + coalesce((SELECT sum(a.size) FROM articles a WHERE a.grp = b.key), 0)"
+                " FROM blobs b"
             )
-            db.execute(
-                "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE blob = blobs.key)"
+        ]
+        candidates += [
+            (used, 1, rowid, key, int(n))
+            for rowid, key, used, n in db.execute(
+                "SELECT rowid, key, used, size FROM tasks WHERE blob IS NULL"
             )
-            db.execute("COMMIT")
-            left = self.size()
-            if left == size:  # nothing left to delete
+        ]
+        candidates.sort()
+        groups: list[bytes] = []
+        loose: list[bytes] = []
+        for _, kind, _, key, n in candidates:
+            if excess <= 0:
                 break
-            size = left
+            (loose if kind else groups).append(key)
+            excess -= n
+        db.execute("BEGIN IMMEDIATE")
+        for i in range(0, len(groups), 500):
+            some = groups[i : i + 500]
+            marks = ",".join("?" * len(some))
+            db.execute(f"DELETE FROM tasks WHERE blob IN ({marks})", some)
+            db.execute(f"DELETE FROM articles WHERE grp IN ({marks})", some)
+            db.execute(f"DELETE FROM blobs WHERE key IN ({marks})", some)
+        for i in range(0, len(loose), 500):
+            some = loose[i : i + 500]
+            db.execute(f"DELETE FROM tasks WHERE key IN ({','.join('?' * len(some))})", some)
+        db.execute("COMMIT")
 
     def close(self) -> None:
         """Keep the entries under the cap (checked at the end of a build, not during it: an

@@ -57,8 +57,9 @@ from ..errors import ClaimwireError, InvalidDataError, Problem, UsageError
 from ..io.articles import RULES_FILE, CleaningRules, is_safe_article_id, read_stored_article
 from ..io.storage import ArticleStore
 from ..markdown import markdown_table
-from ..quality.leakage import THRESHOLD, LeakageIndex, signatures
+from ..quality.leakage import BINS, THRESHOLD, LeakageIndex, signatures
 from ..records import Article
+from .cache import Reader, Signed, TaskCache
 
 SUFFIX = ".splits.tsv"  # releases/<version>.splits.tsv
 HEADER = "article_id\tsplit"
@@ -260,42 +261,77 @@ class _Read:
     splits: bytes  # the story key's split code
     signatures: NDArray[np.uint32]
     sha256: bytes
+    fresh: list[tuple[bytes, bytes]]  # for the build cache: new entries (key, value)
+    used: list[bytes]  # ... the groups of the entries found
 
 
-_reader: tuple[ArticleStore, dict[str, CleaningRules], SplitSpec] | None = None
+_reader: tuple[ArticleStore, dict[str, CleaningRules], SplitSpec, Reader | None] | None = None
 
 
 def _init(
-    folder: ArticleStore, rules: dict[str, CleaningRules], spec: SplitSpec, worker: bool
+    folder: ArticleStore,
+    rules: dict[str, CleaningRules],
+    spec: SplitSpec,
+    cache: Reader | None,
+    worker: bool,
 ) -> None:
     global _reader
-    _reader = (folder, rules, spec)
+    _reader = (folder, rules, spec, cache)
     if worker:  # Ctrl-C is the parent's to handle
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _read(names: list[str]) -> _Read:
+    """Read, check and sign the articles ``names``; one found in the build cache (the same
+    files, rules and code) is not read again: its entry holds what this gives."""
     assert _reader is not None
-    folder, rules, spec = _reader
-    articles: list[Article] = []
-    for name in names:
-        if not is_safe_article_id(name):
+    folder, rules, spec, cache = _reader
+    names = [name for name in names if is_safe_article_id(name)]
+    if cache is not None:
+        cache_keys, found = cache.articles(names)
+    else:
+        cache_keys, found = [None] * len(names), {}
+    ids: list[str] = []  # those read or found
+    got: list[Signed | None] = []  # ... what each gave
+    fresh: list[tuple[int, Article]] = []  # ... those read here: (place, article)
+    key_of: dict[int, bytes | None] = {}  # ... and their keys in the cache
+    for i, name in enumerate(names):
+        if (hit := found.get(i)) is not None:
+            ids.append(name)
+            got.append(hit[0])
             continue
         try:
-            articles.append(read_stored_article(folder, name, rules))
+            article = read_stored_article(folder, name, rules)
         except (ClaimwireError, OSError):
             # an article that cannot be read fails the build anyway, where it did before this
             # step (at its task, or with the unannotated articles): no cluster for it
             continue
-    keys = [a.group_key for a in articles]
+        key_of[len(got)] = cache_keys[i]
+        fresh.append((len(got), article))
+        ids.append(article.id)
+        got.append(None)
+    new: list[tuple[bytes, bytes]] = []
+    if fresh:
+        rows = signatures([a.text for _, a in fresh])
+        for (at, a), row in zip(fresh, rows, strict=True):
+            sha = hashlib.sha256(a.text.encode("utf-8")).digest()
+            got[at] = signed = Signed(a.group_key, row.tobytes(), sha)
+            if (key := key_of[at]) is not None:
+                new.append((key, signed.encode()))
+    done = [g for g in got if g is not None]
+    keys = [g.key for g in done]
     return _Read(
-        ids=[a.id for a in articles],
+        ids=ids,
         keys=keys,
-        digests=np.array([id_digest(a.id) for a in articles], dtype=np.uint64),
+        digests=np.array([id_digest(i) for i in ids], dtype=np.uint64),
         key_digests=np.array([id_digest(k) for k in keys], dtype=np.uint64),
         splits=bytes(_code(spec.assign(k)) for k in keys),
-        signatures=signatures([a.text for a in articles]),
-        sha256=b"".join(hashlib.sha256(a.text.encode("utf-8")).digest() for a in articles),
+        signatures=np.frombuffer(b"".join(g.signature for g in done), dtype=np.uint32).reshape(
+            len(done), BINS
+        ),
+        sha256=b"".join(g.sha256 for g in done),
+        fresh=new,
+        used=[group for _, group in found.values()],
     )
 
 
@@ -320,15 +356,16 @@ def _reads(
     jobs: int,
     size: int,
     exclude: frozenset[str],
+    cache: Reader | None = None,
 ) -> Generator[_Read, None, None]:
     """:func:`_read` of every batch, with at most ``2 * jobs`` batches in flight."""
     if jobs <= 1:
-        _init(folder, rules, spec, worker=False)
+        _init(folder, rules, spec, cache, worker=False)
         yield from map(_read, _names(folder, size, exclude))
         return
     methods = multiprocessing.get_all_start_methods()
     mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with mp.Pool(jobs, initializer=_init, initargs=(folder, rules, spec, True)) as pool:
+    with mp.Pool(jobs, initializer=_init, initargs=(folder, rules, spec, cache, True)) as pool:
         pending: deque[Any] = deque()
         try:
             for names in _names(folder, size, exclude):
@@ -357,20 +394,24 @@ def group_articles(
     exclude: frozenset[str] = frozenset(),
     batch: int = BATCH_ARTICLES,
     threshold: float = THRESHOLD,
+    cache: TaskCache | None = None,
 ) -> Grouping:
     """Cluster the articles of ``articles_dir`` (but ``exclude``) and plan their splits (see
     the module doc).
 
     ``folder`` (created, and removed before returning) holds the signatures and story keys;
-    ``recorded`` is the folder of ``<version>.splits.tsv`` records, None for none."""
+    ``recorded`` is the folder of ``<version>.splits.tsv`` records, None for none; ``cache``:
+    the build cache, whose entries stand for the articles read before (the same files, rules
+    and code), and which keeps those read here."""
     records = RecordedSplits.read(recorded, version)
     index = LeakageIndex(folder / "signatures", SPLIT_NAMES)
     try:
         store = (
             articles_dir if isinstance(articles_dir, ArticleStore) else ArticleStore(articles_dir)
         )
-        with closing(_reads(store, rules, spec, jobs, batch, exclude)) as reads:
-            return _group(reads, spec, folder, records, index, threshold)
+        reader = cache.reader if cache is not None else None
+        with closing(_reads(store, rules, spec, jobs, batch, exclude, reader)) as reads:
+            return _group(reads, spec, folder, records, index, threshold, cache)
     finally:
         index.remove()
         (folder / _KEYS).unlink(missing_ok=True)
@@ -385,6 +426,7 @@ def _group(
     records: RecordedSplits,
     index: LeakageIndex,
     threshold: float,
+    cache: TaskCache | None = None,
 ) -> Grouping:
     ids_d: list[NDArray[np.uint64]] = []
     keys_d: list[NDArray[np.uint64]] = []
@@ -392,6 +434,8 @@ def _group(
     kept: list[NDArray[np.uint8]] = []
     with (folder / _KEYS).open("wb") as keys_file:
         for r in reads:
+            if cache is not None:
+                cache.store_articles(r.fresh, r.used)
             index.add(r.ids, r.splits, r.signatures, r.sha256)
             keys_file.write(
                 b"".join(

@@ -209,7 +209,7 @@ def test_errors_are_not_kept(tmp_path: Path, capsys):
     for _ in range(2):  # the second build reports the same problem: nothing was kept
         assert main(_cli(articles, export, tmp_path / "dist", cache)) == 1
         errors.append(capsys.readouterr().err)
-        assert not cache.exists()  # made on the first task that succeeds
+        assert _entries(cache)[0] == 0  # no task kept (the article read is)
     assert "task 1" in errors[0]
     assert errors[0] == errors[1]
 
@@ -239,6 +239,47 @@ def test_the_cap_evicts_the_least_recently_used(tmp_path: Path, synthetic: tuple
     assert 0 < warm.cached < 300
     assert _checksums(tmp_path / "cold") == _checksums(tmp_path / "warm")
     assert _entries(cache)[1] <= 1 << 20
+
+
+def test_a_cache_of_another_layout_is_made_anew(tmp_path: Path):
+    articles, export, cache = _seed(tmp_path)
+    cache.mkdir()
+    with sqlite3.connect(cache / task_cache.DB_FILE) as db:  # the tables of an older version
+        db.execute(
+            "CREATE TABLE tasks (key BLOB PRIMARY KEY, size INTEGER, used INTEGER, "
+            "blob BLOB, value BLOB)"
+        )
+        db.execute("CREATE TABLE blobs (key BLOB PRIMARY KEY, size INTEGER, data BLOB)")
+        db.execute("INSERT INTO blobs VALUES (x'00', 1, x'00')")
+    cold = _build(articles, export, tmp_path / "cold", cache)
+    warm = _build(articles, export, tmp_path / "warm", cache)
+    assert (cold.cached, warm.cached) == (0, warm.tasks)
+    assert _checksums(tmp_path / "cold") == _checksums(tmp_path / "warm")
+    with sqlite3.connect(cache / task_cache.DB_FILE) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (task_cache.SCHEMA,)
+        assert db.execute("SELECT count(*) FROM blobs WHERE key = x'00'").fetchone() == (0,)
+
+
+def test_a_warm_build_marks_what_it_used(tmp_path: Path, synthetic: tuple[Path, Path]):
+    """Entries are marked used through their group (one row write for a batch's documents);
+    what a warm build used is then evicted after what it did not."""
+    articles, export = synthetic
+    cache = tmp_path / "cache"
+    _build(articles, export, tmp_path / "cold", cache)
+    with sqlite3.connect(cache / task_cache.DB_FILE) as db:
+        (stamp,) = db.execute("SELECT max(used) FROM blobs").fetchone()
+    first = next(t for t in raw_tasks(export) if isinstance(t, RawTask))
+    part = tmp_path / "part.json"  # the first task alone: its blob, and the articles, are used
+    part.write_bytes(b"[" + first.data + b"]")
+    _build(articles, part, tmp_path / "part", cache)
+    with sqlite3.connect(cache / task_cache.DB_FILE) as db:
+        used = db.execute("SELECT count(*) FROM blobs WHERE used > ?", (stamp,)).fetchone()[0]
+        n, size = _entries(cache)
+    assert used >= 2  # the first task's blob and the article groups, not the other blobs
+    _build(articles, part, tmp_path / "again", cache, cache_max_mb=max(1, size >> 21))
+    again = _build(articles, part, tmp_path / "again2", cache)
+    assert again.cached == 1  # kept through the eviction: it was used last
+    assert _entries(cache)[0] < n
 
 
 def test_a_killed_build_leaves_the_cache_valid(tmp_path: Path, synthetic: tuple[Path, Path]):

@@ -16,6 +16,8 @@ from builder.cli.main import main
 from builder.core.splits import SplitSpec
 from builder.errors import InvalidDataError, UsageError
 from builder.io.articles import load_rules
+from builder.io.storage import ArticleStore
+from builder.pipeline import cache as task_cache
 from builder.pipeline.build import build
 from builder.pipeline.clusters import (
     HEADER,
@@ -228,6 +230,51 @@ def test_the_plan_is_the_same_for_any_jobs_and_batch(tmp_path: Path):
         assert np.array_equal(other.plan.digests, one.plan.digests)
         assert np.array_equal(other.plan.codes, one.plan.codes)
     assert one.clusters[0].members == ("a", "b", "c", "n0")
+
+
+def _cached_group(folder: Path, tmp: Path, jobs: int = 1) -> tuple[Grouping, int]:
+    """The pre-pass with a build cache in ``tmp/cache``, and the article entries it found."""
+    store = ArticleStore(folder)
+    code = task_cache.code_version()
+    cache = task_cache.TaskCache(
+        tmp / "cache", 1 << 30, b"tasks", store, task_cache.article_settings(store, code)
+    )
+    with task_cache.opened(cache):
+        found = cache.reader.articles(sorted(p.stem for p in folder.glob("*.txt")))[1]
+        return _group(folder, tmp, jobs=jobs, cache=cache), len(found)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_cache_gives_the_plan_of_articles_read_again(tmp_path: Path, jobs: int):
+    a, b, c = _chain()
+    texts: dict[str, tuple[str, str | None]] = {"a": (a, None), "b": (b, None)}
+    texts |= {f"n{i}": (synthetic_article(f"n{i}", 60 + i)["text"], None) for i in range(9)}
+    folder = _articles(tmp_path, texts)
+    cold, found = _cached_group(folder, tmp_path, jobs)
+    assert found == 0
+    warm, found = _cached_group(folder, tmp_path, jobs)
+    assert found == 11  # every article: none read again
+    plain = _group(folder, tmp_path)
+    for g in (cold, warm):
+        assert g.clusters == plain.clusters and g.articles == plain.articles == 11
+        assert np.array_equal(g.plan.digests, plain.plan.digests)
+        assert np.array_equal(g.plan.codes, plain.plan.codes)
+    # n0 becomes the next link of the chain: its entry no longer fits, the others still do
+    (folder / "n0.txt").write_text(c, encoding="utf-8")
+    changed, found = _cached_group(folder, tmp_path, jobs)
+    assert found == 10
+    assert changed.clusters == _group(folder, tmp_path).clusters != plain.clusters
+    assert changed.clusters[0].members == ("a", "b", "n0")
+
+
+def test_new_cleaning_rules_read_every_article_again(tmp_path: Path):
+    folder = _articles(tmp_path, {f"n{i}": (_others(3)[i]["text"], None) for i in range(3)})
+    _cached_group(folder, tmp_path)
+    assert _cached_group(folder, tmp_path)[1] == 3
+    (folder / "sources.json").write_text(
+        json.dumps({"Test Wire": {"drop_lines": ["^no such line$"]}}), encoding="utf-8"
+    )
+    assert _cached_group(folder, tmp_path)[1] == 0
 
 
 # --- recorded splits -------------------------------------------------------------------------
