@@ -71,6 +71,7 @@ from ..io.task_articles import allows_task_articles, task_article
 from ..records import Article, Document
 from ..release.diff import release_notes
 from ..release.writer import (
+    Background,
     SplitWriter,
     Staging,
     json_bytes,
@@ -652,7 +653,9 @@ def build(
     seen = IdSet()  # digests of the article ids of every task so far
     without = IdSet()  # ... of those whose task gave no document (skipped, cancelled)
     tasks = done_bytes = 0
-    with task_cache.opened(cache), Staging(final) as staging:
+    # (the Parquet writes run in a thread while the batches are taken in; it stops before the
+    # staging folder is removed or published)
+    with task_cache.opened(cache), Staging(final) as staging, Background() as background:
         # near-duplicates (and released articles) first: each cluster gets one split
         grouping = group_articles(
             articles,
@@ -669,7 +672,9 @@ def build(
         corpus = Corpus(names, staging.path / ".leakage")
         quarantine = QuarantineFile(staging.path) if on_invalid == "quarantine" else None
         writers = {
-            (config, split): SplitWriter(staging.path, config, split, row_group_size)
+            (config, split): SplitWriter(
+                staging.path, config, split, row_group_size, background
+            )
             for split, _ in splits.shares
             for config in CONFIGS
         }

@@ -20,8 +20,11 @@ import os
 import re
 import shutil
 import tempfile
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import orjson
@@ -112,6 +115,40 @@ def parquet_path(config: str, split: str) -> str:
     return f"data/{config}/{split}-00000-of-00001.parquet"
 
 
+class Background:
+    """One thread that encodes and writes row groups while the caller goes on (pyarrow lets go
+    of the interpreter while it encodes). Work runs in the order it was given, so each file
+    gets its row groups in order; at most ``pending`` row groups wait (memory stays bounded).
+    An error in the thread is raised at the next :meth:`submit` or at :meth:`drain`. Used as a
+    context manager, leaving waits for (or, after an error, cancels) what is still to run, so
+    no write happens after it."""
+
+    def __init__(self, pending: int = 2) -> None:
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="claimwire-parquet")
+        self.futures: deque[Future[None]] = deque()
+        self.pending = pending
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        self.futures.append(self.pool.submit(fn, *args))
+        while len(self.futures) > self.pending:
+            self.futures.popleft().result()
+
+    def drain(self) -> None:
+        while self.futures:
+            self.futures.popleft().result()
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=kind is not None)
+
+
 class SplitWriter:
     """Append rows of one config and split to its Parquet file, in row groups of exactly
     ``row_group_size`` rows (default: the config's :data:`ROW_GROUP_ROWS`; the last one holds
@@ -120,12 +157,18 @@ class SplitWriter:
     Rows arrive in tables of any size (one per batch of tasks); they are buffered and cut into
     row groups by count, and each row group is written from one contiguous chunk. So the bytes of
     the file depend only on the rows and their order, not on how they were batched or on how
-    many processes made them. Memory holds at most one row group. An empty split writes no file
+    many processes made them. Memory holds at most one row group (and those ``background``
+    holds, when given: it writes them while the caller goes on). An empty split writes no file
     (``load_dataset`` cannot read an empty Parquet file).
     """
 
     def __init__(
-        self, staging: Path, config: str, split: str, row_group_size: int | None = None
+        self,
+        staging: Path,
+        config: str,
+        split: str,
+        row_group_size: int | None = None,
+        background: Background | None = None,
     ) -> None:
         self.config, self.split = config, split
         self.rel = parquet_path(config, split)
@@ -136,6 +179,7 @@ class SplitWriter:
         self.buffered = 0
         self.rows = 0
         self.writer: pq.ParquetWriter | None = None
+        self.background = background
 
     def add(self, table: pa.Table) -> None:
         if not table.num_rows:
@@ -147,7 +191,7 @@ class SplitWriter:
 
     def _flush(self, n: int) -> None:
         pending = pa.concat_tables(self.buffer)
-        group = pending.slice(0, n).combine_chunks()
+        group = pending.slice(0, n)  # (no copy yet: _write makes it one chunk)
         rest = pending.slice(n)
         self.buffer = [rest] if rest.num_rows else []
         self.buffered = rest.num_rows
@@ -156,8 +200,15 @@ class SplitWriter:
             self.writer = pq.ParquetWriter(
                 self.path, self.schema, **parquet_options(self.config, self.schema)
             )
-        self.writer.write_table(group, row_group_size=n)
-        self.rows += group.num_rows
+        self.rows += n
+        if self.background is not None:
+            self.background.submit(self._write, self.writer, group)
+        else:
+            self._write(self.writer, group)
+
+    @staticmethod
+    def _write(writer: pq.ParquetWriter, group: pa.Table) -> None:
+        writer.write_table(group.combine_chunks(), row_group_size=group.num_rows)
 
     def close(self) -> SplitTable | None:
         """Write the last row group and close the file; None if the split has no rows."""
@@ -165,6 +216,8 @@ class SplitWriter:
             self._flush(self.buffered)
         if self.writer is None:
             return None
+        if self.background is not None:
+            self.background.drain()
         self.writer.close()
         # The uncompressed data size from the file itself: Arrow's ``nbytes`` would depend on how
         # the rows were chunked (validity bitmaps), and the size must not.

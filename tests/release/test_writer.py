@@ -20,6 +20,7 @@ from builder.contracts.features import features
 from builder.errors import OutputError, Problem, UsageError
 from builder.release.writer import (
     ENCODING,
+    Background,
     SplitTable,
     SplitWriter,
     Staging,
@@ -204,6 +205,39 @@ def test_two_splits_of_one_config_share_its_folder_and_an_empty_split_writes_not
         "test-00000-of-00001.parquet",
         "train-00000-of-00001.parquet",
     ]
+
+
+def test_writing_in_the_background_gives_the_same_bytes(tmp_path: Path):
+    """Row groups of two files encoded in a thread, interleaved, tables of any size."""
+    sizes = [1, 7, 2, 13, 5, 4, 9]
+    for where, background in (("plain", None), ("thread", Background(pending=1))):
+        writers = [
+            SplitWriter(tmp_path / where, "stance", split, 4, background)
+            for split in ("train", "test")
+        ]
+        at = 0
+        for n in sizes:
+            for w in writers:
+                w.add(_stance(at, n))
+            at += n
+        assert [w.close() is not None for w in writers] == [True, True]
+        if background is not None:
+            background.__exit__(None, None, None)
+    for split in ("train", "test"):
+        rel = f"data/stance/{split}-00000-of-00001.parquet"
+        assert (tmp_path / "thread" / rel).read_bytes() == (tmp_path / "plain" / rel).read_bytes()
+        assert pq.read_metadata(tmp_path / "thread" / rel).num_row_groups == -(-sum(sizes) // 4)
+
+
+def test_an_error_in_the_background_reaches_the_caller():
+    def broken() -> None:
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError, match="No space left"), Background() as background:
+        background.submit(broken)
+        background.drain()
+    with pytest.raises(OSError, match="No space left"), Background(pending=0) as background:
+        background.submit(broken)  # at most none waiting: raised here
 
 
 @pytest.mark.parametrize("size", [0, 1, (1 << 20) + 3])
