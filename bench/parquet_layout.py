@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 
+from builder.contracts.features import arrow_schema, features  # noqa: E402
 from builder.release import writer as release_writer  # noqa: E402
 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -91,7 +92,7 @@ class Layout:
 
 def current() -> Layout:
     """The layout ``SplitWriter`` writes today, from its own settings."""
-    opts = release_writer.parquet_options(CONFIG, release_writer.features()[CONFIG].arrow_schema)
+    opts = release_writer.parquet_options(CONFIG, arrow_schema(CONFIG))
     return Layout(
         "release",
         release_writer.ROW_GROUP_ROWS[CONFIG],
@@ -170,7 +171,7 @@ def copy_of(release: Path, dest: Path, card_features: bool | None = None) -> Pat
         for info in meta["dataset_info"]:
             info.pop("features", None)
             if card_features:
-                info["features"] = release_writer.features()[info["config_name"]]._to_yaml_list()
+                info["features"] = features()[info["config_name"]]._to_yaml_list()
         text = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
         (dest / "README.md").write_text(f"---\n{text}---\n{body}", encoding="utf-8")
     for sub in (release / "data").iterdir():
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     release = args.release or build_release(args.tasks, args.out / str(args.tasks), args.seed)
     files = sorted((release / "data" / CONFIG).glob("*.parquet"))
     # The declared schema (Parquet reads lists back with other child names)
-    schema = release_writer.features()[CONFIG].arrow_schema
+    schema = arrow_schema(CONFIG)
     # The release as it is, and with the other card (features in its YAML header or not)
     header = (release / "README.md").read_text(encoding="utf-8").split("---\n", 2)[1]
     with_features = "features" in yaml.safe_load(header)["dataset_info"][0]

@@ -1,17 +1,18 @@
 """MLCommons Croissant 1.0 metadata for a release, with the Responsible-AI (RAI) fields.
 
 One FileSet per config (its Parquet files) and one RecordSet per config whose fields come from the
-declared ``datasets.Features``: scalar columns, lists of scalars as ``repeated`` fields, and a
-``split`` field read from each file's name. Nested list-of-struct columns (the ``documents``
-config's entities and claims) are described by the card rather than flattened here. Nothing in it
-depends on the time of the build, so the file is byte-identical across rebuilds."""
+declared features (the plain data of :mod:`builder.contracts.features`, so a build does not import
+``datasets``): scalar columns, lists of scalars as ``repeated`` fields, and a ``split`` field read
+from each file's name. Nested list-of-struct columns (the ``documents`` config's entities and
+claims) are described by the card rather than flattened here. Nothing in it depends on the time of
+the build, so the file is byte-identical across rebuilds."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..contracts.features import features
+from ..contracts.features import CONFIGS, DECLARED, Feature
 
 if TYPE_CHECKING:
     from .result import BuildResult
@@ -67,21 +68,18 @@ _TYPES = {
 SPLIT_FROM_NAME = r"^(train|validation|test)-\d+-of-\d+\.parquet$"
 
 
-def _dtype(feature: Any) -> str | None:
-    from datasets import ClassLabel, Value
-
-    if isinstance(feature, Value):
-        return _TYPES[feature.dtype]
-    if isinstance(feature, ClassLabel):
+def _dtype(feature: Feature) -> str | None:
+    """The Croissant data type of a ``Value`` or ``ClassLabel`` feature, None for the others."""
+    if feature.get("_type") == "Value":
+        return _TYPES[feature["dtype"]]
+    if feature.get("_type") == "ClassLabel":
         return "sc:Integer"
     return None
 
 
-def _field(record_set: str, name: str, feature: Any, file_id: str) -> dict[str, Any] | None:
-    from datasets import ClassLabel, List
-
-    repeated = isinstance(feature, List) and _dtype(feature.feature) is not None
-    dtype = _dtype(feature.feature if repeated else feature)
+def _field(record_set: str, name: str, feature: Feature, file_id: str) -> dict[str, Any] | None:
+    repeated = feature.get("_type") == "List" and _dtype(feature["feature"]) is not None
+    dtype = _dtype(feature["feature"] if repeated else feature)
     if dtype is None:
         return None
     field: dict[str, Any] = {
@@ -93,9 +91,9 @@ def _field(record_set: str, name: str, feature: Any, file_id: str) -> dict[str, 
     }
     if repeated:
         field["repeated"] = True
-    labels = feature.feature if repeated else feature
-    if isinstance(labels, ClassLabel):
-        field["description"] = "ClassLabel index into: " + ", ".join(labels.names)
+    labels = feature["feature"] if repeated else feature
+    if labels.get("_type") == "ClassLabel":
+        field["description"] = "ClassLabel index into: " + ", ".join(labels["names"])
     return field
 
 
@@ -217,7 +215,7 @@ def croissant(result: BuildResult, sources: Sequence[tuple[str, str]] = ()) -> d
     """The Croissant document of a release; ``sources`` are its (source, licence) pairs."""
     distribution: list[dict[str, Any]] = []
     record_sets: list[dict[str, Any]] = []
-    for config in features():
+    for config in CONFIGS:
         tables = [t for t in result.tables if t.config == config]
         if not tables:
             continue
@@ -234,7 +232,7 @@ def croissant(result: BuildResult, sources: Sequence[tuple[str, str]] = ()) -> d
         )
         fields = [
             f
-            for name, feat in features()[config].items()
+            for name, feat in DECLARED[config].items()
             if (f := _field(config, name, feat, file_id)) is not None
         ]
         fields.append(_split_field(config, file_id))

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from ..contracts.features import CONFIGS, DEFAULT_CONFIG, features
+from ..contracts.features import CONFIGS, DEFAULT_CONFIG, arrow_schema
 from ..errors import OutputError, Problem, UsageError
 from .locking import VersionLock, sweep
 
@@ -173,7 +173,7 @@ class SplitWriter:
         self.config, self.split = config, split
         self.rel = parquet_path(config, split)
         self.path = staging / self.rel
-        self.schema = features()[config].arrow_schema
+        self.schema = arrow_schema(config)
         self.row_group_size = row_group_size or ROW_GROUP_ROWS[config]
         self.buffer: list[pa.Table] = []
         self.buffered = 0
