@@ -33,15 +33,16 @@ and the code (:func:`article_settings`), so a warm build reads the article files
 cleans and signs none of them again.
 
 Storage: ``tasks.sqlite`` in the cache folder (SQLite in WAL mode). Workers read; the main
-process alone writes, one transaction per batch of tasks (or of articles), as the batch is
-consumed, so a build killed at any point leaves every committed entry whole and nothing
-half-written. Entries are stored in groups: the entries of a batch's documents share the blob of
-their rows, the articles of a pre-pass batch share a group, and a build marks a group used, not
-each entry (a row written per entry found cost ~40 us: a tenth of the main process of a warm build).
-The entries' bytes are kept under a cap: past it the groups least recently used (by build) are
-deleted with their entries; an entry whose group a build used stays, even if that build did not
-use it itself, until its group goes. A cache of another layout (``PRAGMA user_version``) is
-emptied and made anew.
+process alone writes, as the batches are consumed, one transaction per ~1,000 entries stored or
+used or per tenth of a second, so a build killed at any point leaves every committed entry whole
+and nothing half-written (and loses at most the last tenth of a second's entries). Entries are
+stored in groups: the entries of a batch's documents share the blob of their rows, the articles
+of a pre-pass batch share a group, and a build marks a group used, not each entry (a row written
+per entry found cost ~40 us, a transaction per batch ~1 ms: together a fifth of the main process
+of a warm build). The entries' bytes are kept under a cap: past it the groups least recently
+used (by build) are deleted with their entries; an entry whose group a build used stays, even if
+that build did not use it itself, until its group goes. A cache of another layout
+(``PRAGMA user_version``) is emptied and made anew.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ FORMAT = b"claimwire-task-cache 2"  # the layout of an entry: changed, every ent
 SCHEMA = 2  # the tables' layout (PRAGMA user_version): another one is dropped and made anew
 _LIBRARIES = ("claimwire", "pyarrow", "numpy", "orjson", "jsonschema-rs", "rapidfuzz", "xxhash")
 _BUSY_MS = 30_000  # how long a connection waits for another build's transaction
+_FLUSH_ENTRIES, _FLUSH_SECONDS = 1024, 0.1  # a transaction at most this often
 
 LEFT_OUT, READ = 1, 2  # Entry.made: an article made from the task, left out or read
 
@@ -616,7 +618,10 @@ class TaskCache:
         self.max_bytes = max_bytes
         self.stamp = time.time_ns()  # entries used by this build
         self.db: sqlite3.Connection | None = None
-        self.hits = self.stored = 0
+        self.hits = 0  # tasks taken from the cache
+        self._pending: list[tuple[str, Sequence[Any]]] = []  # statements not yet committed
+        self._entries = 0  # ... the entries they store or mark
+        self._last = time.monotonic()  # when they were last committed
         # why the cache stopped being written during this build (a full disk...): the build
         # goes on without it, its entries as the last whole transaction left them
         self.problem: str | None = None
@@ -727,9 +732,8 @@ class TaskCache:
                 [(key, len(value), self.stamp, b, value) for key, b, value in new],
             )
         )
-        if self._write(*statements):
-            self.hits += hits
-            self.stored += len(new)
+        self.hits += hits
+        self._queue(statements, len(new) + hits)
 
     def store_articles(self, new: Sequence[tuple[bytes, bytes]], used: Sequence[bytes]) -> None:
         """Add a batch of the pre-pass's new article entries (key, :meth:`Signed.encode`) as
@@ -752,7 +756,22 @@ class TaskCache:
                     [(key, len(key) + len(value), group, value) for key, value in new],
                 )
             )
-        self._write(*statements)
+        self._queue(statements, len(new) + len(used))
+
+    def _queue(self, statements: list[tuple[str, Sequence[Any]]], entries: int) -> None:
+        """Keep ``statements`` for the next transaction: one per :data:`_FLUSH_ENTRIES` entries
+        stored or used, or :data:`_FLUSH_SECONDS` (a transaction per batch cost ~1 ms: a tenth
+        of a warm build's main process)."""
+        self._pending += statements
+        self._entries += entries
+        if self._entries >= _FLUSH_ENTRIES or time.monotonic() - self._last >= _FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit what :meth:`store` and :meth:`store_articles` kept."""
+        if self._pending:
+            self._write(*self._pending)
+        self._pending, self._entries, self._last = [], 0, time.monotonic()
 
     def size(self) -> int:
         """The bytes of the entries, of the blobs and of the article entries."""
@@ -815,6 +834,7 @@ class TaskCache:
         """Keep the entries under the cap (checked at the end of a build, not during it: an
         entry evicted while a build reads the export in order would be one it needs later)."""
         self.reader.close()
+        self.flush()
         db = self.db
         if db is None:
             return
