@@ -32,13 +32,14 @@ export already annotates, and an article may sit in two projects or be imported 
 
 Rows keep the input order; a pooled article is where its first annotated task is.
 
-Cost: the exports are read twice. With one export file, the first read only looks for the
-article id key in each task's bytes (a JSON string holds no bare quote, so ``"article_id":`` is
-a key wherever it occurs) and parses only the tasks of articles met twice; with several files,
-every task is parsed once more in this process, for its identity, annotations and times. Held
-per task: two 16-byte BLAKE2b digests (article id; task identity), its offset, length and file,
-and a flag (~45 bytes); digests this long are taken as the ids themselves (a collision among a
-billion tasks has a chance of ~1e-21).
+Cost: the exports are read twice: the first read cuts the arrays into tasks, the second takes
+each task's bytes where the first found them (no second cut). With one export file, the first
+read only looks for the article id key in each task's bytes (a JSON string holds no bare quote,
+so ``"article_id":`` is a key wherever it occurs) and parses only the tasks of articles met
+twice; with several files, every task is parsed once more in this process, for its identity,
+annotations and times. Held per task: two 16-byte BLAKE2b digests (article id; task identity),
+its offset, length and file, and a flag (~45 bytes); digests this long are taken as the ids
+themselves (a collision among a billion tasks has a chance of ~1e-21).
 """
 
 from __future__ import annotations
@@ -198,6 +199,7 @@ class Selection:
         self._pool: dict[int, list[int]] = {}  # first annotated task -> the others
         self._refuse: dict[int, int] = {}  # second annotated task -> the first
         self._files: list[str] = []
+        self._errors: dict[int, ClaimwireError] = {}  # the problems of the input, in place
         self._plan()
 
     # --- the first read: facts of every task, then the decisions --------------------------
@@ -216,6 +218,7 @@ class Selection:
             if isinstance(item, ClaimwireError):
                 facts: TaskFacts | None = None
                 article: bytes | None = None
+                self._errors[len(offsets)] = item
                 offsets.append(-1)
                 lengths.append(0)
                 indices.append(-1)
@@ -243,10 +246,10 @@ class Selection:
             annotated.append(_UNKNOWN if facts is None else _YES if facts.annotated else _NO)
         n = len(offsets)
         self.stats.tasks = sum(1 for o in offsets if o >= 0)
-        if n < 2:
-            return
         self._offsets, self._lengths, self._indices = offsets, lengths, indices
         self._file_of = np.frombuffer(file_of, dtype=np.dtype(file_of.typecode)).astype(np.int64)
+        if n < 2:
+            return
         alive = np.ones(n, dtype=bool)
         art = np.frombuffer(bytes(articles), dtype="<u8").reshape(-1, 2)
         ident = np.frombuffer(bytes(identities), dtype="<u8").reshape(-1, 2)
@@ -330,8 +333,34 @@ class Selection:
 
     # --- the second read: the stream ------------------------------------------------------
 
+    def _again(self) -> Iterator[RawTask | ClaimwireError]:
+        """What :meth:`_items` gave, from where the first read found it: each task's bytes
+        read at its offset (the array is not cut again: that is most of a read's CPU)."""
+        pos, n = 0, len(self._offsets)
+        while pos < n:
+            if (error := self._errors.get(pos)) is not None:
+                yield error
+                pos += 1
+            elif self._indices[pos] < 0:  # a per-task file
+                yield self._raw(pos)
+                pos += 1
+            else:  # the tasks of one array, in order
+                f = int(self._file_of[pos])
+                name = self._files[f]
+                with Path(name).open("rb") as handle:
+                    while (
+                        pos < n
+                        and self._indices[pos] >= 0
+                        and pos not in self._errors
+                        and self._file_of[pos] == f
+                    ):
+                        handle.seek(self._offsets[pos])
+                        data = handle.read(self._lengths[pos])
+                        yield RawTask(name, self._indices[pos], self._offsets[pos], data)
+                        pos += 1
+
     def __iter__(self) -> Iterator[RawTask | ClaimwireError]:
-        for pos, item in enumerate(self._items()):
+        for pos, item in enumerate(self._again()):
             if pos in self._refuse:
                 yield self._refused(pos, self._refuse[pos])
             elif pos in self._drop:

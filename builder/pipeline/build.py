@@ -672,9 +672,7 @@ def build(
         corpus = Corpus(names, staging.path / ".leakage")
         quarantine = QuarantineFile(staging.path) if on_invalid == "quarantine" else None
         writers = {
-            (config, split): SplitWriter(
-                staging.path, config, split, row_group_size, background
-            )
+            (config, split): SplitWriter(staging.path, config, split, row_group_size, background)
             for split, _ in splits.shares
             for config in CONFIGS
         }

@@ -14,7 +14,7 @@ import pytest
 from support.helpers import SEED_ID, seed_export, workspace
 
 from builder.errors import InvalidDataError
-from builder.io.exports import RawTask, parse_task
+from builder.io.exports import RawTask, parse_task, raw_tasks
 from builder.io.snapshots import Selection, name_time, task_facts
 from builder.pipeline.build import build
 
@@ -206,3 +206,26 @@ def test_two_annotated_tasks_of_one_article_refused_when_asked(tmp_path: Path):
     # one annotator twice: one vote, the document is the single annotation's
     (doc,) = _documents(pooled.path)
     assert doc["annotation"]["n_annotators"] == 1
+
+
+def test_the_second_read_gives_what_the_exports_hold(tmp_path: Path):
+    """Each task's bytes are taken again where the first read found them: the stream is the
+    one :func:`raw_tasks` gives, tasks and problems in place, across arrays and per-task files."""
+    seed = _seed()
+    tasks = [
+        dict(copy.deepcopy(seed), id=i, data={**seed["data"], "article_id": f"a{i}"})
+        for i in range(4)
+    ]
+    one = _write(tmp_path / "one.json", tasks[:2])
+    damaged = tmp_path / "two.json"  # a task, then an array that is not closed
+    damaged.write_text("[\r\n" + json.dumps(tasks[2]) + ",\n  ", encoding="utf-8")
+    folder = tmp_path / "storage"
+    folder.mkdir()
+    (folder / "7.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(tasks[3]).encode())
+    paths = [one, damaged, folder]
+    expected = [item for p in paths for item in raw_tasks(p)]
+    got = list(Selection(paths))
+    assert [type(i) for i in got] == [RawTask, RawTask, RawTask, InvalidDataError, RawTask]
+    assert [i if isinstance(i, RawTask) else str(i) for i in got] == [
+        i if isinstance(i, RawTask) else str(i) for i in expected
+    ]
