@@ -114,6 +114,7 @@ COMPILED_MODULES = (
     "core.views",
     "io.exports",
     "quality.agreement",
+    "benchmark.tally",
 )
 
 

@@ -13,6 +13,7 @@ scored by exactly the code path a submitted system goes through.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -30,158 +31,23 @@ from .scorer import (
     score,
     write_metrics,
 )
+from .tally import capitalised_spans as capitalised_spans
+from .tally import cue_claimer as cue_claimer
+from .tally import entity_label as entity_label
+from .tally import rules_tags
 
 NAMES = ("majority", "rules")
 
 Row = Mapping[str, Any]
 # (split, baseline, config) -> the config's headline metrics (fractions), as the card shows them
 Scores = dict[tuple[str, str, str], dict[str, float]]
-
-# Capitalised words that open sentences or titles rather than names.
-_STOP = frozenset(
-    [
-        "A",
-        "An",
-        "The",
-        "This",
-        "That",
-        "These",
-        "Those",
-        "It",
-        "Its",
-        "He",
-        "She",
-        "We",
-        "They",
-        "I",
-        "You",
-        "His",
-        "Her",
-        "Their",
-        "Our",
-        "My",
-        "In",
-        "On",
-        "At",
-        "For",
-        "From",
-        "By",
-        "With",
-        "As",
-        "But",
-        "And",
-        "Or",
-        "If",
-        "When",
-        "While",
-        "After",
-        "Before",
-        "Since",
-        "Also",
-        "According",
-        "Mr",
-        "Mrs",
-        "Ms",
-        "Dr",
-        "READ",
-        "MORE",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ]
-)
-# Titles before a name: the claimer is the name after the last of them ("Treasury Secretary X").
-_TITLES = frozenset(
-    [
-        "President",
-        "Minister",
-        "Secretary",
-        "Envoy",
-        "Ambassador",
-        "Col",
-        "Col.",
-        "Gen",
-        "Gen.",
-        "General",
-        "Spokesman",
-        "Spokeswoman",
-        "Chairman",
-        "Director",
-        "Senator",
-        "Governor",
-        "Mayor",
-        "Adviser",
-        "Advisor",
-        "Security",
-        "Chief",
-    ]
-)
-_CONNECTORS = frozenset({"of", "de", "del", "la", "al", "and"})
-_ORG_WORDS = frozenset(
-    [
-        "Ministry",
-        "Embassy",
-        "Organization",
-        "Organisation",
-        "Times",
-        "Treasury",
-        "Party",
-        "Council",
-        "Committee",
-        "Agency",
-        "Bank",
-        "Company",
-        "Corporation",
-        "Corp",
-        "Inc",
-        "Ltd",
-        "University",
-        "Department",
-        "Army",
-        "Forces",
-        "Court",
-        "Union",
-        "Commission",
-        "News",
-        "Press",
-        "Post",
-        "International",
-        "Institute",
-        "Association",
-        "Office",
-        "Congress",
-        "Parliament",
-        "Senate",
-        "Government",
-        "Twitter",
-        "Facebook",
-        "Reuters",
-    ]
-)
-_NORP_END = re.compile(r"(?:ans?|ese|ish|ians?)$")
-
-_CUES = re.compile(
-    r"\b(?:said|says|say|told|tells|claimed|claims|stated|states|accused|accuses|announced|"
-    r"declared|argued|added|noted|wrote|insisted|warned|reported|denied|stressed|explained|"
-    r"confirmed|alleged|according to|believes?)\b"
-)
-_NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del)\s+)?[A-Z][\w’'.-]*)*")
+# config -> the columns of its rows that the baselines and the scorer read (``document_id``: the
+# claims are scored per document, and the rows are given sorted by it)
+READS = {
+    "entities": ("id", "document_id", "tokens", "ner_tags"),
+    "claims": ("id", "document_id", "sentence", "sentence_start", "is_claim", "claims"),
+    "stance": ("id", "document_id", "claim", "label"),
+}
 
 _AGAINST = re.compile(
     r"\b(?:accus\w*|coup|treason|against|not|no longer|abandon\w*|harm\w*|sanction\w*|"
@@ -196,88 +62,8 @@ _FAVOR = re.compile(
 )
 
 
-def _capitalised(tok: str) -> bool:
-    return tok[:1].isupper() and tok not in _STOP and tok not in _TITLES
-
-
-def capitalised_spans(tokens: Sequence[str]) -> list[tuple[int, int]]:
-    """Token ranges of runs of capitalised words (joined by 'of', 'de'... between two of them)."""
-    spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(tokens):
-        if not _capitalised(tokens[i]):
-            i += 1
-            continue
-        j = i + 1
-        while j < len(tokens):
-            if _capitalised(tokens[j]):
-                j += 1
-            elif tokens[j] in _CONNECTORS and j + 1 < len(tokens) and _capitalised(tokens[j + 1]):
-                j += 2
-            else:
-                break
-        spans.append((i, j))
-        i = j
-    return spans
-
-
-def entity_label(words: Sequence[str]) -> str:
-    """A label from the shape of a capitalised span alone (no gazetteer, nothing learned)."""
-    if any(w in _ORG_WORDS for w in words):
-        return "ORG"
-    if len(words) == 1:
-        w = words[0]
-        if w.isupper() and len(w) >= 3 and w.isalpha() and len(w) <= 5:
-            return "ORG"  # acronyms: OAS, NATO
-        if _NORP_END.search(w) and not w.isupper():
-            return "NORP"
-        return "GPE"
-    return "PER"
-
-
 def _rules_entities(row: Row) -> dict[str, Any]:
-    tokens = row["tokens"]
-    tags = ["O"] * len(tokens)
-    for s, e in capitalised_spans(tokens):
-        label = entity_label(tokens[s:e])
-        tags[s] = f"B-{label}"
-        for i in range(s + 1, e):
-            tags[i] = f"I-{label}"
-    return {"id": row["id"], "ner_tags": tags}
-
-
-def cue_claimer(sentence: str) -> tuple[bool, str | None]:
-    """(has a reporting cue, its claimer): the name right after the cue ("said Tarre"), else
-    the capitalised name nearest before the cue, else the first after it."""
-    cue = _CUES.search(sentence)
-    if cue is None:
-        return False, None
-    names = [(m, n) for m in _NAME.finditer(sentence) if (n := _clean_name(m.group()))]
-    inverted = [
-        n
-        for m, n in names
-        if m.start() >= cue.end()
-        and not sentence[cue.end() : m.start()].strip()
-        and sentence[m.end() :].strip()[:1] in ("", ".", ",", ";")
-    ]
-    if inverted and cue.group() in ("said", "says"):  # '"No", said Tarre.' (not "told Sputnik")
-        return True, inverted[0]
-    before = [n for m, n in names if m.end() <= cue.start()]
-    after = [n for m, n in names if m.start() >= cue.end()]
-    return True, before[-1] if before else (after[0] if after else None)
-
-
-def _clean_name(span: str) -> str | None:
-    """Drop sentence openers and titles before a name, and a possessive after it."""
-    words = span.split()
-    while words and words[0] in _STOP:
-        words.pop(0)
-    titled = [k for k, w in enumerate(words) if w in _TITLES]
-    if titled:
-        words = words[titled[-1] + 1 :]
-    if words:
-        words[-1] = re.sub(r"[’']s$", "", words[-1].rstrip("."))
-    return " ".join(words) or None
+    return {"id": row["id"], "ner_tags": rules_tags(row["tokens"])}
 
 
 def _rules_claims(row: Row) -> dict[str, Any]:
@@ -309,11 +95,13 @@ def _majority(config: str, rows: Sequence[Row], train: Sequence[Row]) -> list[di
     claimer = None
     if attributions["REPORTED"] > attributions["AUTHOR"] and claimers:
         claimer = min(claimers, key=lambda n: (-claimers[n], n))
+    if not is_claim:
+        return [{"id": r["id"], "is_claim": False, "claims": []} for r in rows]
     out = []
     for r in rows:
         start = r["sentence_start"]
         spans = [{"start": start, "end": start + len(r["sentence"]), "claimer": claimer}]
-        out.append({"id": r["id"], "is_claim": is_claim, "claims": spans if is_claim else []})
+        out.append({"id": r["id"], "is_claim": True, "claims": spans})
     return out
 
 
@@ -396,6 +184,25 @@ def headline_scores(
     table order: split, baseline, config.
     """
     scored = ["test"] if "test" in present else list(present)
+    gc_was_on = gc.isenabled()
+    gc.disable()  # rows and predictions are acyclic dicts and lists: collecting finds nothing
+    try:
+        out = _headline_scores(scored, present, rows)
+    finally:
+        if gc_was_on:
+            gc.enable()
+    return scored, {
+        key: out[key]
+        for split in scored
+        for name in NAMES
+        for config in TASKS
+        if (key := (split, name, config)) in out
+    }
+
+
+def _headline_scores(
+    scored: Sequence[str], present: Sequence[str], rows: Callable[[str, str], Sequence[Row]]
+) -> Scores:
     out: Scores = {}
     # A config's rows at a time (as Python objects they are the largest thing held here).
     for config in TASKS:
@@ -409,13 +216,7 @@ def headline_scores(
             for name in NAMES:
                 preds = predict(name, config, gold, train or gold)
                 out[(split, name, config)] = headline(config, score(config, gold, preds))
-    return scored, {
-        key: out[key]
-        for split in scored
-        for name in NAMES
-        for config in TASKS
-        if (key := (split, name, config)) in out
-    }
+    return out
 
 
 def release_scores(release: Path) -> tuple[list[str], Scores]:

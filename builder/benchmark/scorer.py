@@ -24,7 +24,6 @@ Any undefined ratio (nothing predicted, nothing gold) is 0, as ``zero_division=0
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,8 @@ from ..contracts.labels import NER_TAGS, STANCES
 from ..contracts.schemas import iter_problems
 from ..errors import InvalidDataError, Problem, UsageError, Where
 from ..release import reader
+from .tally import claim_counts, entity_counts
+from .tally import iob2_spans as iob2_spans
 
 TASKS = ("entities", "claims", "stance")
 SCHEMA = "predictions"
@@ -137,9 +138,9 @@ def align(
     out: dict[str, Mapping[str, Any]] = {}
     problems: list[Problem] = []
     for k, pred in enumerate(predictions):
-        where: Where = {"file": file, "pointer": f"/predictions/{k}"}
         rid = pred["id"]
         if rid in out:
+            where: Where = {"file": file, "pointer": f"/predictions/{k}"}
             problems.append(
                 Problem(
                     f"row {rid!r} is predicted twice", **where, fix="keep one prediction per row"
@@ -197,6 +198,8 @@ def _check_tags(
     row: Mapping[str, Any], pred: Mapping[str, Any], k: int, file: str
 ) -> list[Problem]:
     tags = pred["ner_tags"]
+    if len(tags) == len(row["tokens"]) and _known_tags(tags):
+        return []
     problems = []
     if len(tags) != len(row["tokens"]):
         problems.append(
@@ -223,6 +226,17 @@ def _check_tags(
     return problems
 
 
+_TAG_SET = frozenset(NER_TAGS)
+
+
+def _known_tags(tags: Iterable[Any]) -> bool:
+    """Every tag is one of ``NER_TAGS`` (a value that cannot be hashed is not)."""
+    try:
+        return _TAG_SET.issuperset(tags)
+    except TypeError:
+        return False
+
+
 # ---------------------------------------------------------------------------------------------
 # metrics
 
@@ -235,41 +249,18 @@ def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float | int]:
     return {"precision": p, "recall": r, "f1": f, "tp": tp, "predicted": n_pred, "gold": n_gold}
 
 
-def iob2_spans(tags: Iterable[str]) -> list[tuple[str, int, int]]:
-    """``(type, first, end)`` token spans (end exclusive) read as ``conlleval`` reads IOB2 tags."""
-    out: list[tuple[str, int, int]] = []
-    start: int | None = None
-    kind = ""
-    n = -1
-    for n, tag in enumerate(tags):
-        prefix, _, label = tag.partition("-")
-        if start is not None and (prefix != "I" or label != kind):
-            out.append((kind, start, n))
-            start = None
-        if prefix in ("B", "I") and start is None:
-            start, kind = n, label
-    if start is not None:
-        out.append((kind, start, n + 1))
-    return out
-
-
 def score_entities(
     gold: Sequence[Mapping[str, Any]], preds: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
-    gold_spans = {(r["id"], *s) for r in gold for s in iob2_spans(r["ner_tags"])}
-    pred_spans = {(r["id"], *s) for r in gold for s in iob2_spans(preds[r["id"]]["ner_tags"])}
-    labels = sorted({s[1] for s in gold_spans | pred_spans})
-    per_label = {}
-    for label in labels:
-        g = {s for s in gold_spans if s[1] == label}
-        p = {s for s in pred_spans if s[1] == label}
-        per_label[label] = prf(len(g & p), len(p), len(g))
+    micro, counts = entity_counts(gold, preds)
+    labels = list(counts)
+    per_label = {label: prf(*c) for label, c in counts.items()}
     macro = {
         m: (sum(v[m] for v in per_label.values()) / len(labels) if labels else 0.0)
         for m in ("precision", "recall", "f1")
     }
     return {
-        "micro": prf(len(gold_spans & pred_spans), len(pred_spans), len(gold_spans)),
+        "micro": prf(*micro),
         "macro": macro,
         "macro_labels": labels,
         "per_label": per_label,
@@ -277,86 +268,16 @@ def score_entities(
     }
 
 
-def _norm(name: str | None) -> str | None:
-    return None if name is None else " ".join(name.split()).casefold()
-
-
-def _chars(spans: Iterable[tuple[int, int]]) -> set[int]:
-    return {i for s, e in spans for i in range(s, e)}
-
-
 def score_claims(
     gold: Sequence[Mapping[str, Any]], preds: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
-    truth = [bool(r["is_claim"]) for r in gold]
-    guess = [bool(preds[r["id"]]["is_claim"]) for r in gold]
-    detection = prf(sum(t and g for t, g in zip(truth, guess, strict=True)), sum(guess), sum(truth))
-
-    gold_claims: dict[str, dict[str, tuple[int, int, str, str | None]]] = defaultdict(dict)
-    pred_claims: dict[str, dict[tuple[int, int], str | None]] = defaultdict(dict)
-    for r in gold:
-        doc = r["document_id"]
-        for c in r["claims"]:
-            gold_claims[doc][c["claim_id"]] = (c["start"], c["end"], c["attribution"], c["claimer"])
-        for c in preds[r["id"]].get("claims", []):
-            pred_claims[doc].setdefault((c["start"], c["end"]), c["claimer"])
-
-    overlap = gold_chars = pred_chars = 0
-    hits = Counter()  # type: Counter[str]
-    n_pred = Counter()  # type: Counter[str]
-    n_gold = Counter()  # type: Counter[str]
-    for doc in sorted(set(gold_claims) | set(pred_claims)):
-        g_spans = sorted(gold_claims[doc].values())
-        p_spans = sorted(pred_claims[doc].items())
-        gc = _chars((s, e) for s, e, _, _ in g_spans)
-        pc = _chars(span for span, _ in p_spans)
-        overlap, gold_chars, pred_chars = (
-            overlap + len(gc & pc),
-            gold_chars + len(gc),
-            pred_chars + len(pc),
-        )
-        for _, _, attribution, _ in g_spans:
-            n_gold[attribution] += 1
-        for _, who in p_spans:
-            n_pred["REPORTED" if who is not None else "AUTHOR"] += 1
-        for gi, pi in _match([(s, e) for s, e, _, _ in g_spans], [sp for sp, _ in p_spans]):
-            _, _, attribution, gold_claimer = g_spans[gi]
-            pred_claimer = p_spans[pi][1]
-            if attribution == "AUTHOR":
-                hits["AUTHOR"] += pred_claimer is None
-            else:
-                hits["REPORTED"] += pred_claimer is not None and _norm(pred_claimer) == _norm(
-                    gold_claimer
-                )
-    claimer = {a: prf(hits[a], n_pred[a], n_gold[a]) for a in ("REPORTED", "AUTHOR")}
-    claimer["all"] = prf(sum(hits.values()), sum(n_pred.values()), sum(n_gold.values()))
+    counts = claim_counts(gold, preds)
     return {
-        "detection": detection,
-        "span_overlap": prf(overlap, pred_chars, gold_chars),
-        "claimer": claimer,
+        "detection": prf(*counts["detection"]),
+        "span_overlap": prf(*counts["span_overlap"]),
+        "claimer": {a: prf(*counts[a]) for a in ("REPORTED", "AUTHOR", "all")},
         "sentences": len(gold),
     }
-
-
-def _match(gold: list[tuple[int, int]], pred: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """One-to-one pairs (gold index, predicted index) of overlapping spans, largest overlap
-    first, ties broken by position so the result never depends on input order."""
-    pairs = []
-    for gi, (gs, ge) in enumerate(gold):
-        for pi, (ps, pe) in enumerate(pred):
-            ov = min(ge, pe) - max(gs, ps)
-            if ov > 0:
-                pairs.append((-ov, gs, ps, gi, pi))
-    pairs.sort()
-    used_g: set[int] = set()
-    used_p: set[int] = set()
-    out = []
-    for _, _, _, gi, pi in pairs:
-        if gi not in used_g and pi not in used_p:
-            used_g.add(gi)
-            used_p.add(pi)
-            out.append((gi, pi))
-    return out
 
 
 def score_stance(

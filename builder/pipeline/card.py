@@ -104,10 +104,10 @@ def baseline_scores(
     headline metrics}`` (:func:`builder.benchmark.baselines.headline_scores`, which ``claimwire
     report`` runs on the release's files).
     """
-    from ..benchmark.baselines import headline_scores
+    from ..benchmark.baselines import READS, headline_scores
 
     present = [s for s, sample in groups.items() if sample.documents]
-    return headline_scores(present, lambda split, config: groups[split].rows(config))
+    return headline_scores(present, lambda split, config: groups[split].rows(config, READS[config]))
 
 
 def baseline_table(

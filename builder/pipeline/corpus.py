@@ -169,11 +169,15 @@ class Sample:
     documents: int
     tables: dict[str, list[pa.Table]]  # config -> the sample's tables, in input order
 
-    def rows(self, config: str) -> list[dict[str, Any]]:
+    def rows(self, config: str, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """The sample's rows of ``config`` (ClassLabel columns as names), sorted by document id
-        (rows of one document keep their order). Made anew on each call and not kept: as
-        Python objects a config's rows of 1,000 documents take tens of megabytes."""
-        found = [r for t in self.tables[config] for r in named_rows(config, t)]
+        (rows of one document keep their order); only ``columns`` when given (they must include
+        ``document_id``). Made anew on each call and not kept: as Python objects a config's
+        rows of 1,000 documents take tens of megabytes."""
+        tables = self.tables[config]
+        if columns is not None:
+            tables = [t.select(list(columns)) for t in tables]
+        found = [r for t in tables for r in named_rows(config, t)]
         return sorted(found, key=lambda r: r["document_id"])
 
 
