@@ -20,11 +20,10 @@ from setuptools.command.build_ext import build_ext
 # What a build does once per task: merge and adjudication, the task views, the task parsing and
 # the agreement counts; and once per row of the card's baseline sample: the scorer's and the rules
 # baselines' loops (their integer and string part: the ratios stay interpreted). Not
-# builder/records.py: mypyc keeps a dataclass's generated methods, so a
-# compiled frozen record is built through ``object.__setattr__`` field by field, four times
-# slower than the interpreted fast constructors there (whose class swap a native class forbids).
-# Not the pipeline, the command line, the Label Studio
-# code or anything that imports ``datasets``.
+# builder/records.py: mypyc keeps a dataclass's generated methods, so a compiled frozen record is
+# built through ``object.__setattr__`` field by field, four times slower than the interpreted
+# fast constructors there (whose class swap a native class forbids). Not the pipeline, the
+# command line, the Label Studio code or anything that imports ``datasets``.
 COMPILED = [
     "builder/core/offsets.py",
     "builder/core/merge.py",
