@@ -115,6 +115,7 @@ class _Context:
     plan: SplitPlan | None = None  # near-duplicates and released articles (pipeline.clusters)
     exclude_uncleared: bool = False  # articles made from tasks: leave out the uncleared ones
     cache: task_cache.Reader | None = None  # per-task results of earlier builds
+    files: task_cache.ArticleFiles | None = None  # ... the article files the pre-pass read
 
 
 @dataclass
@@ -361,7 +362,7 @@ def _lookup(
         if isinstance(item, ClaimwireError):
             break
         raws.append(item)
-    return ctx.cache.lookup(raws)
+    return ctx.cache.lookup(raws, ctx.files)
 
 
 @dataclass(frozen=True)
@@ -668,7 +669,7 @@ def build(
             left_out,
             cache=cache,
         )
-        context = replace(context, plan=grouping.plan)
+        context = replace(context, plan=grouping.plan, files=grouping.files)
         corpus = Corpus(names, staging.path / ".leakage")
         quarantine = QuarantineFile(staging.path) if on_invalid == "quarantine" else None
         writers = {

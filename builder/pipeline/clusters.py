@@ -59,7 +59,7 @@ from ..io.storage import ArticleStore
 from ..markdown import markdown_table
 from ..quality.leakage import BINS, THRESHOLD, LeakageIndex, signatures
 from ..records import Article
-from .cache import Reader, Signed, TaskCache
+from .cache import ArticleFiles, Reader, Signed, TaskCache
 
 SUFFIX = ".splits.tsv"  # releases/<version>.splits.tsv
 HEADER = "article_id\tsplit"
@@ -116,6 +116,7 @@ class Grouping:
     clusters: list[Cluster]  # clusters of two or more articles with a near-duplicate pair
     articles: int  # articles read
     moved: int  # articles whose split is not their story key's
+    files: ArticleFiles | None = None  # with a build cache: the digests of the files read
 
 
 # --- recorded splits ------------------------------------------------------------------------
@@ -263,6 +264,7 @@ class _Read:
     sha256: bytes
     fresh: list[tuple[bytes, bytes]]  # for the build cache: new entries (key, value)
     used: list[bytes]  # ... the groups of the entries found
+    files: bytes  # ... the digests of the articles' files (16 bytes each, as ids)
 
 
 _reader: tuple[ArticleStore, dict[str, CleaningRules], SplitSpec, Reader | None] | None = None
@@ -288,9 +290,10 @@ def _read(names: list[str]) -> _Read:
     folder, rules, spec, cache = _reader
     names = [name for name in names if is_safe_article_id(name)]
     if cache is not None:
-        cache_keys, found = cache.articles(names)
+        digests, cache_keys, found = cache.articles(names)
     else:
-        cache_keys, found = [None] * len(names), {}
+        digests, cache_keys, found = [None] * len(names), [None] * len(names), {}
+    files: list[bytes] = []  # for those read or found: their files' digests (zeros: none)
     ids: list[str] = []  # those read or found
     got: list[Signed | None] = []  # ... what each gave
     fresh: list[tuple[int, Article]] = []  # ... those read here: (place, article)
@@ -299,6 +302,7 @@ def _read(names: list[str]) -> _Read:
         if (hit := found.get(i)) is not None:
             ids.append(name)
             got.append(hit[0])
+            files.append(digests[i] or bytes(16))
             continue
         try:
             article = read_stored_article(folder, name, rules)
@@ -310,6 +314,7 @@ def _read(names: list[str]) -> _Read:
         fresh.append((len(got), article))
         ids.append(article.id)
         got.append(None)
+        files.append(digests[i] or bytes(16))
     new: list[tuple[bytes, bytes]] = []
     if fresh:
         rows = signatures([a.text for _, a in fresh])
@@ -332,6 +337,7 @@ def _read(names: list[str]) -> _Read:
         sha256=b"".join(g.sha256 for g in done),
         fresh=new,
         used=[group for _, group in found.values()],
+        files=b"".join(files),
     )
 
 
@@ -432,10 +438,12 @@ def _group(
     keys_d: list[NDArray[np.uint64]] = []
     own: list[NDArray[np.uint8]] = []
     kept: list[NDArray[np.uint8]] = []
+    files: list[bytes] = []
     with (folder / _KEYS).open("wb") as keys_file:
         for r in reads:
             if cache is not None:
                 cache.store_articles(r.fresh, r.used)
+                files.append(r.files)
             index.add(r.ids, r.splits, r.signatures, r.sha256)
             keys_file.write(
                 b"".join(
@@ -447,8 +455,9 @@ def _group(
             own.append(np.frombuffer(r.splits, dtype=np.uint8))
             kept.append(records.lookup(r.digests)[0])
     n = index.count
+    read = ArticleFiles.of(ids_d, files) if cache is not None else None
     if not n:
-        return Grouping(SplitPlan(spec), [], 0, 0)
+        return Grouping(SplitPlan(spec), [], 0, 0, read)
     digests = np.concatenate(ids_d)
     split = np.concatenate(own)  # the story key's split
     recorded = np.concatenate(kept)
@@ -522,7 +531,7 @@ def _group(
             )
         )
     clusters.sort(key=lambda cl: cl.members)
-    return Grouping(plan, clusters, n, int(moved.size))
+    return Grouping(plan, clusters, n, int(moved.size), read)
 
 
 def _lines(path: Path, wanted: Iterable[int]) -> dict[int, tuple[str, str]]:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from support.helpers import ROOT, SEED_ID, workspace
@@ -22,7 +23,9 @@ from support.helpers import ROOT, SEED_ID, workspace
 from builder import DATASET_VERSION
 from builder.cli.main import CACHE_DIR, CACHE_MAX_MB, main
 from builder.contracts.scheme import draft_scheme
+from builder.core.ids import id_digest
 from builder.io.exports import RawTask, raw_tasks
+from builder.io.storage import ArticleStore
 from builder.pipeline import cache as task_cache
 from builder.pipeline.build import build
 
@@ -280,6 +283,29 @@ def test_a_warm_build_marks_what_it_used(tmp_path: Path, synthetic: tuple[Path, 
     again = _build(articles, part, tmp_path / "again2", cache)
     assert again.cached == 1  # kept through the eviction: it was used last
     assert _entries(cache)[0] < n
+
+
+def test_a_cached_task_is_checked_against_the_article_files_the_pre_pass_read(tmp_path: Path):
+    """The article files' digest of a task found in the cache comes from the pre-pass (read
+    once per build); an article it did not read is read at the lookup."""
+    articles, export, cache = _seed(tmp_path)
+    _build(articles, export, tmp_path / "cold", cache)
+    store = ArticleStore(articles)
+    code = task_cache.code_version()
+    prefix = task_cache.settings(store, None, False, False, code=code)
+    tasks = [t for t in raw_tasks(export) if isinstance(t, RawTask)]
+    with task_cache.opened(task_cache.TaskCache(cache, 1 << 30, prefix, store)) as opened:
+        assert opened is not None
+        reader = opened.reader
+        digest = task_cache.article_digest(store, SEED_ID)
+        assert digest is not None
+        ids = np.array([id_digest(SEED_ID)], dtype=np.uint64)
+        same = task_cache.ArticleFiles.of([ids], [digest])
+        other = task_cache.ArticleFiles.of([ids], [bytes(16)])
+        elsewhere = task_cache.ArticleFiles.of([ids + np.uint64(1)], [bytes(16)])
+        assert len(reader.lookup(tasks)[1]) == len(reader.lookup(tasks, same)[1]) == 1
+        assert len(reader.lookup(tasks, elsewhere)[1]) == 1  # not read: its files are
+        assert reader.lookup(tasks, other)[1] == {}  # read with other bytes: a miss
 
 
 def test_a_killed_build_leaves_the_cache_valid(tmp_path: Path, synthetic: tuple[Path, Path]):

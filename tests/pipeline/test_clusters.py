@@ -240,7 +240,7 @@ def _cached_group(folder: Path, tmp: Path, jobs: int = 1) -> tuple[Grouping, int
         tmp / "cache", 1 << 30, b"tasks", store, task_cache.article_settings(store, code)
     )
     with task_cache.opened(cache):
-        found = cache.reader.articles(sorted(p.stem for p in folder.glob("*.txt")))[1]
+        found = cache.reader.articles(sorted(p.stem for p in folder.glob("*.txt")))[2]
         return _group(folder, tmp, jobs=jobs, cache=cache), len(found)
 
 
