@@ -681,7 +681,10 @@ def build(
         selection = Selection(exports, scheme, same_article)
         items = iter(selection)
         size = batch_tasks or (BATCH_TASKS_DASK if engine == "dask" else BATCH_TASKS)
-        with closing(_run(_batches(items, size), context, jobs, engine, address)) as results:
+        with (
+            closing(_run(_batches(items, size), context, jobs, engine, address)) as results,
+            closing(corpus.leakage),  # its files, open while batches are added
+        ):
             for batch, nbytes in results:
                 if cache is not None:  # first: what a batch computed stays, whatever follows
                     cache.store(

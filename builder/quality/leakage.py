@@ -50,7 +50,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import cast
+from typing import BinaryIO, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -384,6 +384,7 @@ class LeakageIndex:
         self._splits = bytearray()
         for name in (_SIGS, _SHAS, _IDS):
             (folder / name).write_bytes(b"")
+        self._open: dict[str, BinaryIO] = {}  # the files being added to, until they are read
 
     def add(
         self, ids: Sequence[str], splits: bytes, sigs: NDArray[np.uint32], sha256: bytes
@@ -394,21 +395,32 @@ class LeakageIndex:
         assert len(splits) == n and sigs.shape == (n, BINS) and len(sha256) == 32 * n
         if not n:
             return
-        # files are opened per batch, so a build that stops leaves no open file behind
+        # the files stay open from batch to batch (opening three files a batch cost ~0.4 ms)
+        # until they are read or removed
         for name, data in (
             (_SIGS, np.ascontiguousarray(sigs, dtype="<u4").tobytes()),
             (_SHAS, sha256),
             (_IDS, ("\n".join(ids) + "\n").encode("utf-8")),
         ):
-            with (self.folder / name).open("ab") as f:
-                f.write(data)
+            f = self._open.get(name)
+            if f is None:
+                f = self._open[name] = (self.folder / name).open("ab")
+            f.write(data)
         self._splits += splits
         self.count += n
 
+    def close(self) -> None:
+        """Close the files :meth:`add` writes (every read closes them first)."""
+        for f in self._open.values():
+            f.close()
+        self._open.clear()
+
     def remove(self) -> None:
+        self.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _chunks(self) -> Iterable[NDArray[np.uint32]]:
+        self.close()
         with (self.folder / _SIGS).open("rb") as f:
             while True:
                 data = np.fromfile(f, dtype="<u4", count=_CHUNK * BINS)
@@ -424,6 +436,7 @@ class LeakageIndex:
         return self._near_pairs(threshold) if self.count > 1 else []
 
     def _near_pairs(self, threshold: float) -> list[tuple[int, int, float, bool]]:
+        self.close()
         sig_fd = os.open(self.folder / _SIGS, os.O_RDONLY)
         sha_fd = os.open(self.folder / _SHAS, os.O_RDONLY)
         try:
@@ -512,6 +525,7 @@ class LeakageIndex:
         if not wanted:
             return out
         last = max(wanted)
+        self.close()
         with (self.folder / _IDS).open("rb") as f:
             for k, line in enumerate(f):
                 if k in wanted:
