@@ -654,8 +654,9 @@ def build(
     seen = IdSet()  # digests of the article ids of every task so far
     without = IdSet()  # ... of those whose task gave no document (skipped, cancelled)
     tasks = done_bytes = 0
-    # (the Parquet writes run in a thread while the batches are taken in; it stops before the
-    # staging folder is removed or published)
+    # (the Parquet writes run in a thread while the batches are taken in: every write is done
+    # when the writers close, before the checksums, and the thread stops before a failed
+    # build's staging folder is removed)
     with task_cache.opened(cache), Staging(final) as staging, Background() as background:
         # near-duplicates (and released articles) first: each cluster gets one split
         grouping = group_articles(
