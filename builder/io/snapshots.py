@@ -335,29 +335,41 @@ class Selection:
 
     def _again(self) -> Iterator[RawTask | ClaimwireError]:
         """What :meth:`_items` gave, from where the first read found it: each task's bytes
-        read at its offset (the array is not cut again: that is most of a read's CPU)."""
+        read at its offset (the array is not cut again: that is most of a read's CPU). An
+        export that can no longer be read is an error in its place, and the last item."""
         pos, n = 0, len(self._offsets)
-        while pos < n:
-            if (error := self._errors.get(pos)) is not None:
-                yield error
-                pos += 1
-            elif self._indices[pos] < 0:  # a per-task file
-                yield self._raw(pos)
-                pos += 1
-            else:  # the tasks of one array, in order
-                f = int(self._file_of[pos])
-                name = self._files[f]
-                with Path(name).open("rb") as handle:
-                    while (
-                        pos < n
-                        and self._indices[pos] >= 0
-                        and pos not in self._errors
-                        and self._file_of[pos] == f
-                    ):
-                        handle.seek(self._offsets[pos])
-                        data = handle.read(self._lengths[pos])
-                        yield RawTask(name, self._indices[pos], self._offsets[pos], data)
-                        pos += 1
+        name = ""
+        try:
+            while pos < n:
+                name = self._files[int(self._file_of[pos])] if self._files else ""
+                if (error := self._errors.get(pos)) is not None:
+                    yield error
+                    pos += 1
+                elif self._indices[pos] < 0:  # a per-task file
+                    yield self._raw(pos)
+                    pos += 1
+                else:  # the tasks of one array, in order
+                    f = int(self._file_of[pos])
+                    with Path(name).open("rb") as handle:
+                        while (
+                            pos < n
+                            and self._indices[pos] >= 0
+                            and pos not in self._errors
+                            and self._file_of[pos] == f
+                        ):
+                            handle.seek(self._offsets[pos])
+                            data = handle.read(self._lengths[pos])
+                            yield RawTask(name, self._indices[pos], self._offsets[pos], data)
+                            pos += 1
+        except OSError as exc:
+            yield InvalidDataError(
+                Problem(
+                    f"the export could not be read again: {exc.strerror or exc}",
+                    file=name,
+                    expected="the export files unchanged while a build reads them",
+                    fix="leave the exports in place until the build ends, then build again",
+                )
+            )
 
     def __iter__(self) -> Iterator[RawTask | ClaimwireError]:
         for pos, item in enumerate(self._again()):

@@ -229,3 +229,17 @@ def test_the_second_read_gives_what_the_exports_hold(tmp_path: Path):
     assert [i if isinstance(i, RawTask) else str(i) for i in got] == [
         i if isinstance(i, RawTask) else str(i) for i in expected
     ]
+
+
+def test_an_export_gone_before_the_second_read_is_an_error_in_place(tmp_path: Path):
+    seed = _seed()
+    tasks = [
+        dict(copy.deepcopy(seed), id=i, data={**seed["data"], "article_id": f"a{i}"})
+        for i in range(2)
+    ]
+    export = _write(tmp_path / "one.json", tasks)
+    selection = Selection([export])  # the first read
+    export.unlink()
+    (error,) = list(selection)
+    assert isinstance(error, InvalidDataError)
+    assert "could not be read again" in str(error) and str(export) in str(error)
