@@ -38,10 +38,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import re
 import signal
-from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -59,6 +57,7 @@ from ..io.storage import ArticleStore
 from ..markdown import markdown_table
 from ..quality.leakage import BINS, THRESHOLD, LeakageIndex, signatures
 from ..records import Article
+from . import engines
 from .cache import ArticleFiles, Reader, Signed, TaskCache
 
 SUFFIX = ".splits.tsv"  # releases/<version>.splits.tsv
@@ -67,7 +66,6 @@ BATCH_ARTICLES = 64  # articles read and signed at a time (as many texts as a bu
 _NONE = 255  # no recorded split
 _RECORD = re.compile(r"^(\d+)\.(\d+)\.(\d+)" + re.escape(SUFFIX) + "$")
 _KEYS = "keys.jsonl"  # per article, in reading order: [id, story key]
-_DRAIN_SECONDS = 60
 
 
 def _code(split: str) -> int:
@@ -267,18 +265,13 @@ class _Read:
     files: bytes  # ... the digests of the articles' files (16 bytes each, as ids)
 
 
-_reader: tuple[ArticleStore, dict[str, CleaningRules], SplitSpec, Reader | None] | None = None
+_Settings = tuple[ArticleStore, dict[str, CleaningRules], SplitSpec, Reader | None]
+_reader: _Settings | None = None
 
 
-def _init(
-    folder: ArticleStore,
-    rules: dict[str, CleaningRules],
-    spec: SplitSpec,
-    cache: Reader | None,
-    worker: bool,
-) -> None:
+def _init(settings: _Settings, worker: bool) -> None:
     global _reader
-    _reader = (folder, rules, spec, cache)
+    _reader = settings
     if worker:  # Ctrl-C is the parent's to handle
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -364,26 +357,13 @@ def _reads(
     exclude: frozenset[str],
     cache: Reader | None = None,
 ) -> Generator[_Read, None, None]:
-    """:func:`_read` of every batch, with at most ``2 * jobs`` batches in flight."""
-    if jobs <= 1:
-        _init(folder, rules, spec, cache, worker=False)
-        yield from map(_read, _names(folder, size, exclude))
-        return
-    methods = multiprocessing.get_all_start_methods()
-    mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with mp.Pool(jobs, initializer=_init, initargs=(folder, rules, spec, cache, True)) as pool:
-        pending: deque[Any] = deque()
-        try:
-            for names in _names(folder, size, exclude):
-                pending.append(pool.apply_async(_read, (names,)))
-                if len(pending) >= 2 * jobs:
-                    yield pending.popleft().get()
-            while pending:
-                yield pending.popleft().get()
-        finally:
-            pool.close()  # as the build does: let the batches in flight arrive first
-            for result in pending:
-                result.wait(_DRAIN_SECONDS)
+    """:func:`_read` of every batch, in order, with at most ``2 * jobs`` batches in flight
+    (the build's local engine, :func:`builder.pipeline.engines.local`)."""
+    batches = ((names, 0) for names in _names(folder, size, exclude))
+    settings: _Settings = (folder, rules, spec, cache)
+    with closing(engines.local(batches, _read, _init, settings, jobs)) as reads:
+        for read, _ in reads:
+            yield read
 
 
 # --- the clusters ---------------------------------------------------------------------------
