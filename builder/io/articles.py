@@ -9,7 +9,6 @@ from which everything is cut (comment widgets, trailing UI strings).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from ..contracts.schemas import validate_instance
 from ..errors import InvalidDataError, Problem, Where
 from ..records import Article, ArticleMeta
 from .jsonpos import loads
-from .storage import ArticleStore
+from .storage import ArticleStore, read_file
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 RULES_FILE = "sources.json"
@@ -143,7 +142,7 @@ def read_article(meta_path: Path, rules: dict[str, CleaningRules]) -> Article:
         str(meta_path),
         meta_path.stem,
         str(raw_path),
-        lambda: _read_bytes(str(raw_path)) if raw_path.is_file() else None,
+        lambda: read_file(str(raw_path)) if raw_path.is_file() else None,
         rules,
     )
 
@@ -275,7 +274,7 @@ def check_article_id(article_id: str, **where: Unpack[Where]) -> None:
 
 def _read_json(path: Path) -> object:
     name = str(path)
-    return _loads(lambda: _read_bytes(name), name)
+    return _loads(lambda: read_file(name), name)
 
 
 def _loads(read: Callable[[], bytes], name: str) -> object:
@@ -284,18 +283,3 @@ def _loads(read: Callable[[], bytes], name: str) -> object:
     except FileNotFoundError:
         raise InvalidDataError(Problem("file not found", file=name)) from None
     return loads(raw, name, fix="fix the JSON syntax at that position")
-
-
-def _read_bytes(name: str) -> bytes:
-    """``Path(name).read_bytes()`` through the file descriptor, without a buffered file object
-    (a fifth of the time for a small file: two of these per article); same errors."""
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-    except OSError as exc:  # reading a folder: name it, as open() does
-        raise type(exc)(exc.errno, exc.strerror, name) from None
-    finally:
-        os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

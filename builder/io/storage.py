@@ -140,6 +140,22 @@ def local_exports(sources: list[str]) -> Iterator[list[Path]]:
 _filesystems: dict[str, tuple[Any, str]] = {}  # URL -> (filesystem, root): one per process
 
 
+def read_file(name: str) -> bytes:
+    """``Path(name).read_bytes()`` through the file descriptor, without a buffered file object
+    (a fifth of the time for a small file: articles are read two files at a time); same
+    errors."""
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    except OSError as exc:  # reading a folder: name it, as open() does
+        raise type(exc)(exc.errno, exc.strerror, name) from None
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 class ArticleStore:
     """The articles folder: a local path, read with plain system calls (fsspec is not
     imported), or an fsspec URL (``s3://bucket/articles``, ``file:///abs/path``), read in place,
@@ -205,7 +221,7 @@ class ArticleStore:
     def read_bytes(self, name: str) -> bytes:
         """The bytes of the file ``name``; FileNotFoundError when there is none."""
         if self.is_local:
-            return Path(self.file(name)).read_bytes()
+            return read_file(self.file(name))
         fs, root = self._fs()
         try:
             return bytes(fs.cat_file(f"{root}/{name}"))
